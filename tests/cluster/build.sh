@@ -1,0 +1,199 @@
+#!/usr/bin/env bash
+# Build the local control-plane binaries (kube-apiserver, kube-controller-manager,
+# kube-scheduler, kubectl, etcd, kwok) from Go modules and cache them under
+# ${AUTOCANARY_CACHE:-$HOME/.cache/autocanary}/bin.
+#
+# Idempotent: each component has a stamp keyed by its pinned version, the Go
+# version and the build recipe; a matching stamp means nothing is rebuilt.
+# A cold build takes a long time on small machines; run it in the background:
+#   nohup tests/cluster/build.sh > build.log 2>&1 &
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=versions.env
+. "$HERE/versions.env"
+
+CACHE=${AUTOCANARY_CACHE:-$HOME/.cache/autocanary}
+BIN=$CACHE/bin
+SHARE=$CACHE/share
+SRC=$CACHE/src
+
+# Bump when the flags or wrapper layout below change, so stale binaries rebuild.
+RECIPE_REV=1
+
+# Keep the module and build caches next to the binaries so a second run (or a
+# CI cache restore of one directory) is fast, and never touch the user's GOPATH.
+export GOTOOLCHAIN=local
+export GOPATH=$CACHE/go
+export GOMODCACHE=$CACHE/go/mod
+export GOCACHE=$CACHE/go/build
+export GOFLAGS=-buildvcs=false
+export CGO_ENABLED=0
+# Two cores: more parallel compiles only add memory pressure.
+JOBS=${AUTOCANARY_BUILD_JOBS:-2}
+
+log() { printf '[build %(%H:%M:%S)T] %s\n' -1 "$*"; }
+die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
+
+command -v go >/dev/null || die "go not found (need go >= $GO_MIN_VERSION)"
+GOVER=$(go env GOVERSION)
+# sort -V puts the older version first; if that is not the minimum, go is too old.
+[[ $(printf '%s\n' "go$GO_MIN_VERSION" "$GOVER" | sort -V | head -n1) == "go$GO_MIN_VERSION" ]] ||
+  die "$GOVER is older than go$GO_MIN_VERSION"
+
+mkdir -p "$BIN" "$SHARE" "$SRC"
+
+stamp_key() { printf '%s %s %s recipe=%s\n' "$1" "$2" "$GOVER" "$RECIPE_REV"; }
+
+# up_to_date NAME VERSION BINARY... : stamp matches and every binary exists.
+up_to_date() {
+  local name=$1 version=$2 b
+  shift 2
+  [[ -f $BIN/.stamp-$name && $(<"$BIN/.stamp-$name") == "$(stamp_key "$name" "$version")" ]] || return 1
+  for b in "$@"; do [[ -x $BIN/$b ]] || return 1; done
+}
+
+mark_built() { stamp_key "$1" "$2" >"$BIN/.stamp-$1"; }
+
+# progress LABEL: `go build -v` prints one import path per compiled package;
+# count them instead of flooding the log, and pass anything else (errors) through.
+progress() {
+  local label=$1 n=0 line
+  while IFS= read -r line; do
+    if [[ $line =~ ^[A-Za-z0-9._~/+-]+$ ]]; then
+      n=$((n + 1))
+      ((n % 100 == 0)) && log "$label: $n packages compiled"
+    else
+      printf '%s\n' "$line"
+    fi
+  done
+  log "$label: $n packages compiled (rest from cache)"
+}
+
+# write_wrapper DIR MODULE REQUIRE_LINES REPLACE_LINES MAIN_PKGS...
+# A tiny module whose only job is to pin a dependency graph we can build
+# commands from: `go install pkg@version` refuses modules that carry replace
+# directives (kubernetes, etcd), and a go.mod of our own lets us add them.
+write_wrapper() {
+  local dir=$1 module=$2 requires=$3 replaces=$4 pkg
+  shift 4
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  {
+    printf 'module %s\n\ngo %s\n\nrequire (\n%s)\n' "$module" "$GO_MIN_VERSION" "$requires"
+    [[ -z $replaces ]] || printf '\nreplace (\n%s)\n' "$replaces"
+  } >"$dir/go.mod"
+  {
+    printf '//go:build tools\n\n// Package tools pins the commands built from this module.\npackage tools\n\nimport (\n'
+    for pkg in "$@"; do printf '\t_ "%s"\n' "$pkg"; done
+    printf ')\n'
+  } >"$dir/tools.go"
+  log "resolving modules for $module"
+  (cd "$dir" && go mod tidy)
+}
+
+# build_cmd WRAPPER_DIR NAME PKG LDFLAGS [TAGS]: build one command atomically into $BIN.
+build_cmd() {
+  local dir=$1 name=$2 pkg=$3 ldflags=$4 tags=${5:-} start=$SECONDS
+  log "building $name ($pkg)"
+  (cd "$dir" && go build -v -p "$JOBS" -trimpath ${tags:+-tags "$tags"} \
+    -ldflags "$ldflags" -o "$BIN/.$name.tmp" "$pkg") 2>&1 | progress "$name"
+  mv -f "$BIN/.$name.tmp" "$BIN/$name"
+  log "built $name in $((SECONDS - start))s"
+}
+
+build_kubernetes() {
+  local cmds=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+  if up_to_date kubernetes "$K8S_VERSION" "${cmds[@]}"; then
+    log "kubernetes $K8S_VERSION up to date"
+    return
+  fi
+  local v=${K8S_VERSION#v} major minor patch staging gomod dir mods m replaces="" date ldflags cmd pkgs=()
+  IFS=. read -r major minor patch <<<"$v"
+  patch=${patch%%[-+]*}
+  # Staging modules are published as v0.<minor>.<patch> next to v1.<minor>.<patch>.
+  staging=v0.${minor}.${patch}${v#"$major.$minor.$patch"}
+
+  # kubernetes' own go.mod lists its staging modules in a replace block pointing
+  # at ./staging; the wrapper swaps those paths for the published versions.
+  gomod=$(go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+  [[ -f $gomod ]] || die "could not download k8s.io/kubernetes@$K8S_VERSION"
+  mods=$(awk '/^replace \(/ {inblock=1; next} inblock && /^\)/ {inblock=0}
+              inblock && $2 == "=>" && $3 ~ /^\.\/staging\// {print $1}' "$gomod")
+  [[ -n $mods ]] || die "no staging replace block in $gomod"
+  for m in $mods; do replaces+=$(printf '\t%s => %s %s' "$m" "$m" "$staging")$'\n'; done
+
+  for cmd in "${cmds[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$cmd"); done
+  dir=$SRC/kubernetes-$K8S_VERSION
+  write_wrapper "$dir" autocanary.test/k8s-wrapper $'\tk8s.io/kubernetes '"$K8S_VERSION"$'\n' "$replaces" "${pkgs[@]}"
+
+  # Same version stamping as the upstream release build, so `--version` and
+  # `kubectl version` report the real release; the build date is the release's
+  # publication time, which keeps rebuilds reproducible.
+  date=$(cd "$dir" && go list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes)
+  ldflags="-s -w"
+  for m in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+    ldflags+=" -X $m.gitVersion=$K8S_VERSION -X $m.gitMajor=$major -X $m.gitMinor=$minor"
+    ldflags+=" -X $m.gitTreeState=clean -X $m.buildDate=$date"
+  done
+  for cmd in "${cmds[@]}"; do
+    # Release tags: drop test-only code and the gRPC tracing dependency.
+    build_cmd "$dir" "$cmd" "k8s.io/kubernetes/cmd/$cmd" "$ldflags" selinux,notest,grpcnotrace
+  done
+  mark_built kubernetes "$K8S_VERSION"
+}
+
+build_etcd() {
+  if up_to_date etcd "$ETCD_VERSION" etcd; then
+    log "etcd $ETCD_VERSION up to date"
+    return
+  fi
+  local dir=$SRC/etcd-$ETCD_VERSION
+  # etcd's server module replaces its sibling modules with ../ paths; the
+  # wrapper requires them at the same release instead.
+  write_wrapper "$dir" autocanary.test/etcd-wrapper \
+    "$(printf '\tgo.etcd.io/etcd/%s %s\n' server/v3 "$ETCD_VERSION" api/v3 "$ETCD_VERSION" \
+      client/pkg/v3 "$ETCD_VERSION" client/v3 "$ETCD_VERSION" pkg/v3 "$ETCD_VERSION")"$'\n' \
+    "" go.etcd.io/etcd/server/v3
+  build_cmd "$dir" etcd go.etcd.io/etcd/server/v3 "-s -w"
+  mark_built etcd "$ETCD_VERSION"
+}
+
+build_kwok() {
+  if up_to_date kwok "$KWOK_VERSION" kwok && [[ -f $SHARE/kwok-stages.yaml ]]; then
+    log "kwok $KWOK_VERSION up to date"
+    return
+  fi
+  local dir=$SRC/kwok-$KWOK_VERSION src f
+  write_wrapper "$dir" autocanary.test/kwok-wrapper $'\tsigs.k8s.io/kwok '"$KWOK_VERSION"$'\n' "" \
+    sigs.k8s.io/kwok/cmd/kwok
+  build_cmd "$dir" kwok sigs.k8s.io/kwok/cmd/kwok "-s -w -X sigs.k8s.io/kwok/pkg/consts.Version=${KWOK_VERSION#v}"
+
+  # The kwok binary ships no stages of its own (kwokctl normally passes them).
+  # Use the default stages published in the same pinned kwok module: node
+  # initialisation, lease-based heartbeat, and pod ready/complete/delete.
+  src=$(cd "$dir" && go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)
+  {
+    printf '# Default kwok stages from sigs.k8s.io/kwok@%s (kustomize/stage).\n' "$KWOK_VERSION"
+    for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+      pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+      [[ -f $src/kustomize/stage/$f ]] || die "kwok stage $f missing in $src"
+      printf -- '---\n'
+      cat "$src/kustomize/stage/$f"
+    done
+  } >"$SHARE/.kwok-stages.yaml.tmp"
+  mv -f "$SHARE/.kwok-stages.yaml.tmp" "$SHARE/kwok-stages.yaml"
+  mark_built kwok "$KWOK_VERSION"
+}
+
+start=$SECONDS
+log "cache: $CACHE ($GOVER, -p $JOBS)"
+# Smallest first: a broken toolchain or proxy shows up in minutes, not at the end.
+build_kwok
+build_etcd
+build_kubernetes
+log "done in $((SECONDS - start))s:"
+"$BIN/kube-apiserver" --version
+"$BIN/kubectl" version --client 2>/dev/null | head -n 1
+"$BIN/etcd" --version | head -n 1
+"$BIN/kwok" --version 2>/dev/null | head -n 1 || true

@@ -1,0 +1,363 @@
+#!/usr/bin/env bash
+# Start a local Kubernetes control plane on 127.0.0.1 for tests and the demo:
+# etcd, kube-apiserver, kube-controller-manager, kube-scheduler and kwok with
+# three fake nodes, then install the upstream CRDs the traffic routers use.
+#
+# State lives in ${AUTOCANARY_RUN:-/tmp/autocanary-cluster}; afterwards
+#   . "$AUTOCANARY_RUN/env"   # KUBECONFIG, PATH (kubectl), ports
+# and stop everything with down.sh. On any failure the partial cluster is torn
+# down again (KEEP=1 keeps the run dir with its logs).
+#
+# Knobs: AUTOCANARY_CACHE (binaries, see build.sh), AUTOCANARY_RUN,
+# AUTOCANARY_CRDS_DIR (default: ../shared/crds next to the checkout; empty to skip),
+# AUTOCANARY_NODES (default 3), AUTOCANARY_UP_TIMEOUT (seconds per wait, default 120).
+set -euo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$HERE/../.." && pwd)
+# shellcheck source=versions.env
+. "$HERE/versions.env"
+
+CACHE=${AUTOCANARY_CACHE:-$HOME/.cache/autocanary}
+BIN=$CACHE/bin
+RUN=${AUTOCANARY_RUN:-/tmp/autocanary-cluster}
+CRDS_DIR=${AUTOCANARY_CRDS_DIR-$REPO/../shared/crds}
+NODES=${AUTOCANARY_NODES:-3}
+TIMEOUT=${AUTOCANARY_UP_TIMEOUT:-120}
+SERVICE_CIDR=10.96.0.0/16
+SERVICE_IP=10.96.0.1 # first address of SERVICE_CIDR: the `kubernetes` Service
+MARKER=.autocanary-cluster
+
+T0=$EPOCHREALTIME
+log() { printf '[up %6.2fs] %s\n' "$(elapsed)" "$*"; }
+die() { printf 'up.sh: %s\n' "$*" >&2; exit 1; }
+elapsed() {
+  local now=$EPOCHREALTIME
+  # EPOCHREALTIME is "seconds.micros"; integer maths avoids forking bc.
+  echo "$(((${now/./} - ${T0/./}) / 1000))e-3"
+}
+
+# --- preconditions -----------------------------------------------------------
+
+for b in etcd kube-apiserver kube-controller-manager kube-scheduler kubectl kwok; do
+  [[ -x $BIN/$b ]] || die "$BIN/$b missing: run tests/cluster/build.sh first"
+done
+# Stamps are written by build.sh as "<name> <version> <go> recipe=<n>".
+for s in "kubernetes $K8S_VERSION" "etcd $ETCD_VERSION" "kwok $KWOK_VERSION"; do
+  grep -qs "^$s " "$BIN/.stamp-${s%% *}" ||
+    die "binaries in $BIN do not match versions.env ($s): run tests/cluster/build.sh"
+done
+STAGES=$CACHE/share/kwok-stages.yaml
+[[ -f $STAGES ]] || die "$STAGES missing: run tests/cluster/build.sh"
+for t in openssl curl ss base64; do command -v "$t" >/dev/null || die "$t not found"; done
+if [[ -n $CRDS_DIR && ! -d $CRDS_DIR ]]; then
+  die "CRD dir $CRDS_DIR not found (set AUTOCANARY_CRDS_DIR, or empty to skip)"
+fi
+
+if [[ -e $RUN ]]; then
+  # Only ever reuse or delete a directory this script created.
+  [[ -f $RUN/$MARKER ]] || die "$RUN exists and was not created by up.sh; choose another AUTOCANARY_RUN"
+  for f in "$RUN"/pids/*.pid; do
+    [[ -f $f ]] || continue
+    read -r pid _ <"$f"
+    kill -0 "$pid" 2>/dev/null && die "a cluster is already running in $RUN (pid $pid); run down.sh first"
+  done
+  rm -rf "$RUN"
+fi
+mkdir -p "$RUN"/{pids,logs,pki,etcd,kwok-home}
+touch "$RUN/$MARKER"
+PKI=$RUN/pki
+
+ok=0
+cleanup() {
+  ((ok)) && return
+  echo "up.sh: startup failed; last log lines:" >&2
+  local f
+  for f in "$RUN"/logs/*.log; do
+    [[ -f $f ]] || continue
+    printf '\n==> %s <==\n' "$f" >&2
+    tail -n 15 "$f" >&2
+  done
+  AUTOCANARY_RUN=$RUN "$HERE/down.sh" >&2 || true
+}
+trap cleanup EXIT
+
+# --- ports -------------------------------------------------------------------
+
+# Random ports below the kernel's ephemeral range, skipping anything that is
+# bound or connected right now; several clusters can run side by side.
+declare -A taken=()
+while read -r p; do taken[$p]=1; done < <(ss -Htan | awk '{n = split($4, a, ":"); print a[n]}')
+pick_port() {
+  local p
+  while :; do
+    p=$((20000 + RANDOM % 12000))
+    [[ -z ${taken[$p]:-} ]] && break
+  done
+  taken[$p]=1
+  echo "$p"
+}
+ETCD_CLIENT_PORT=$(pick_port)
+ETCD_PEER_PORT=$(pick_port)
+APISERVER_PORT=$(pick_port)
+KCM_PORT=$(pick_port)
+SCHEDULER_PORT=$(pick_port)
+SERVER=https://127.0.0.1:$APISERVER_PORT
+
+# --- certificates ------------------------------------------------------------
+
+# ECDSA P-256 everywhere: key generation is instant, unlike RSA.
+newkey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
+
+# sign NAME SUBJECT EXTENSIONS: key + certificate signed by the cluster CA.
+sign() {
+  local name=$1 subj=$2 ext=$3
+  newkey "$PKI/$name.key"
+  openssl req -new -key "$PKI/$name.key" -subj "$subj" -out "$PKI/$name.csr"
+  printf '%s\n' "$ext" >"$PKI/$name.ext"
+  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" \
+    -CAserial "$PKI/ca.srl" -CAcreateserial -days 3650 -extfile "$PKI/$name.ext" \
+    -out "$PKI/$name.crt" 2>/dev/null
+  rm -f "$PKI/$name.csr" "$PKI/$name.ext"
+}
+
+client_ext=$'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth'
+
+gen_pki() {
+  # A self-contained config keeps the CA independent of the system openssl.cnf.
+  printf '%s\n' '[req]' 'distinguished_name=dn' '[dn]' '[ca]' \
+    'basicConstraints=critical,CA:TRUE' 'keyUsage=critical,digitalSignature,keyCertSign,cRLSign' \
+    'subjectKeyIdentifier=hash' >"$PKI/ca.cnf"
+  newkey "$PKI/ca.key"
+  openssl req -x509 -new -config "$PKI/ca.cnf" -extensions ca -key "$PKI/ca.key" \
+    -subj "/CN=autocanary-local-ca" -days 3650 -out "$PKI/ca.crt"
+
+  sign apiserver "/CN=kube-apiserver" "basicConstraints=critical,CA:FALSE
+keyUsage=critical,digitalSignature,keyEncipherment
+extendedKeyUsage=serverAuth
+subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:$SERVICE_IP"
+  # The built-in RBAC roles and bindings recognise these user and group names.
+  sign admin "/O=system:masters/CN=autocanary-admin" "$client_ext"
+  sign controller-manager "/CN=system:kube-controller-manager" "$client_ext"
+  sign scheduler "/CN=system:kube-scheduler" "$client_ext"
+
+  newkey "$PKI/sa.key"
+  openssl pkey -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub"
+  chmod 600 "$PKI"/*.key
+}
+
+# kubeconfig FILE USER: embed everything so the file can be copied elsewhere.
+kubeconfig() {
+  cat >"$1" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: autocanary
+  cluster:
+    server: $SERVER
+    certificate-authority-data: $(base64 -w0 "$PKI/ca.crt")
+users:
+- name: $2
+  user:
+    client-certificate-data: $(base64 -w0 "$PKI/$2.crt")
+    client-key-data: $(base64 -w0 "$PKI/$2.key")
+contexts:
+- name: autocanary
+  context:
+    cluster: autocanary
+    user: $2
+    namespace: default
+current-context: autocanary
+EOF
+  chmod 600 "$1"
+}
+
+# --- processes ---------------------------------------------------------------
+
+declare -a started=()
+# start ORDER NAME ARGS...: run $BIN/NAME in the background, logging to
+# logs/NAME.log. The pid file holds "pid binary" so down.sh can check that a
+# pid still belongs to us before signalling it. ORDER sorts the teardown.
+start() {
+  local order=$1 name=$2
+  shift 2
+  "$BIN/$name" "$@" >"$RUN/logs/$name.log" 2>&1 </dev/null &
+  printf '%s %s\n' "$!" "$BIN/$name" >"$RUN/pids/$order-$name.pid"
+  started+=("$name:$!")
+}
+
+# wait_until DESCRIPTION COMMAND...: poll until COMMAND succeeds; give up after
+# TIMEOUT seconds or as soon as one of our processes has died.
+wait_until() {
+  local desc=$1 deadline=$((SECONDS + TIMEOUT)) s
+  shift
+  until "$@" >/dev/null 2>&1; do
+    for s in "${started[@]}"; do
+      kill -0 "${s#*:}" 2>/dev/null || die "${s%%:*} exited while waiting for $desc (see $RUN/logs/${s%%:*}.log)"
+    done
+    ((SECONDS < deadline)) || die "timed out after ${TIMEOUT}s waiting for $desc"
+    sleep 0.2
+  done
+  log "$desc"
+}
+
+healthy() { curl -sfk --max-time 2 "$@"; }
+apiserver_ready() {
+  [[ $(curl -sf --max-time 2 --cacert "$PKI/ca.crt" --cert "$PKI/admin.crt" --key "$PKI/admin.key" \
+    "$SERVER/readyz") == ok ]]
+}
+
+k() { "$BIN/kubectl" --kubeconfig "$RUN/kubeconfig" "$@"; }
+
+gen_pki
+kubeconfig "$RUN/kubeconfig" admin
+kubeconfig "$RUN/controller-manager.kubeconfig" controller-manager
+kubeconfig "$RUN/scheduler.kubeconfig" scheduler
+log "certificates and kubeconfigs in $RUN"
+
+# Plain HTTP is fine: etcd only listens on loopback and only the apiserver
+# talks to it. Skipping fsync makes writes much cheaper; the data is throwaway.
+start 10 etcd \
+  --name=autocanary \
+  --data-dir="$RUN/etcd" \
+  --listen-client-urls="http://127.0.0.1:$ETCD_CLIENT_PORT" \
+  --advertise-client-urls="http://127.0.0.1:$ETCD_CLIENT_PORT" \
+  --listen-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
+  --initial-advertise-peer-urls="http://127.0.0.1:$ETCD_PEER_PORT" \
+  --initial-cluster="autocanary=http://127.0.0.1:$ETCD_PEER_PORT" \
+  --unsafe-no-fsync \
+  --log-level=warn
+wait_until "etcd healthy on :$ETCD_CLIENT_PORT" healthy "http://127.0.0.1:$ETCD_CLIENT_PORT/health"
+
+# --endpoint-reconciler-type=none: the `kubernetes` Service cannot point at a
+# loopback address (validation rejects it), and nothing in-cluster needs it.
+start 20 kube-apiserver \
+  --bind-address=127.0.0.1 \
+  --advertise-address=127.0.0.1 \
+  --secure-port="$APISERVER_PORT" \
+  --cert-dir="$PKI/apiserver-generated" \
+  --etcd-servers="http://127.0.0.1:$ETCD_CLIENT_PORT" \
+  --tls-cert-file="$PKI/apiserver.crt" \
+  --tls-private-key-file="$PKI/apiserver.key" \
+  --client-ca-file="$PKI/ca.crt" \
+  --authorization-mode=Node,RBAC \
+  --enable-admission-plugins=MutatingAdmissionWebhook,ValidatingAdmissionWebhook \
+  --service-cluster-ip-range="$SERVICE_CIDR" \
+  --service-account-issuer=https://kubernetes.default.svc.cluster.local \
+  --service-account-key-file="$PKI/sa.pub" \
+  --service-account-signing-key-file="$PKI/sa.key" \
+  --endpoint-reconciler-type=none \
+  --allow-privileged=true \
+  --profiling=false \
+  --v=1
+wait_until "kube-apiserver ready on :$APISERVER_PORT" apiserver_ready
+
+# Leader election off: there is exactly one of each, and it saves the lease
+# acquisition delay. Service-account credentials give every controller its own
+# RBAC identity, as in a real cluster.
+start 30 kube-controller-manager \
+  --kubeconfig="$RUN/controller-manager.kubeconfig" \
+  --authentication-kubeconfig="$RUN/controller-manager.kubeconfig" \
+  --authorization-kubeconfig="$RUN/controller-manager.kubeconfig" \
+  --bind-address=127.0.0.1 \
+  --secure-port="$KCM_PORT" \
+  --cert-dir="$PKI/controller-manager-generated" \
+  --leader-elect=false \
+  --use-service-account-credentials=true \
+  --service-account-private-key-file="$PKI/sa.key" \
+  --root-ca-file="$PKI/ca.crt" \
+  --cluster-signing-cert-file="$PKI/ca.crt" \
+  --cluster-signing-key-file="$PKI/ca.key" \
+  --service-cluster-ip-range="$SERVICE_CIDR" \
+  --profiling=false \
+  --v=1
+start 40 kube-scheduler \
+  --kubeconfig="$RUN/scheduler.kubeconfig" \
+  --authentication-kubeconfig="$RUN/scheduler.kubeconfig" \
+  --authorization-kubeconfig="$RUN/scheduler.kubeconfig" \
+  --bind-address=127.0.0.1 \
+  --secure-port="$SCHEDULER_PORT" \
+  --cert-dir="$PKI/scheduler-generated" \
+  --leader-elect=false \
+  --profiling=false \
+  --v=1
+# kwok plays kubelet for nodes carrying the annotation below only. Its own
+# HOME keeps a personal ~/.kwok/kwok.yaml from adding stages. No --node-port:
+# kwok then serves nothing (its server would bind 0.0.0.0).
+HOME=$RUN/kwok-home start 50 kwok \
+  --kubeconfig="$RUN/kubeconfig" \
+  --config="$STAGES" \
+  --manage-all-nodes=false \
+  --manage-nodes-with-annotation-selector=kwok.x-k8s.io/node=fake \
+  --node-lease-duration-seconds=40 \
+  --cidr=10.244.0.0/16
+
+wait_until "kube-controller-manager healthy on :$KCM_PORT" healthy "https://127.0.0.1:$KCM_PORT/healthz"
+wait_until "kube-scheduler healthy on :$SCHEDULER_PORT" healthy "https://127.0.0.1:$SCHEDULER_PORT/healthz"
+
+# Fake nodes: roomy allocatable so tests never hit scheduling limits.
+nodes_yaml() {
+  local i
+  for ((i = 0; i < NODES; i++)); do
+    cat <<EOF
+---
+apiVersion: v1
+kind: Node
+metadata:
+  name: kwok-node-$i
+  annotations:
+    kwok.x-k8s.io/node: fake
+    node.alpha.kubernetes.io/ttl: "0"
+  labels:
+    type: kwok
+    kubernetes.io/arch: amd64
+    kubernetes.io/hostname: kwok-node-$i
+    kubernetes.io/os: linux
+    kubernetes.io/role: agent
+    node-role.kubernetes.io/agent: ""
+spec: {}
+status:
+  allocatable: {cpu: "32", memory: 256Gi, pods: "110", ephemeral-storage: 1Ti}
+  capacity: {cpu: "32", memory: 256Gi, pods: "110", ephemeral-storage: 1Ti}
+  nodeInfo:
+    architecture: amd64
+    operatingSystem: linux
+    kubeletVersion: fake
+    kubeProxyVersion: fake
+EOF
+  done
+}
+nodes_yaml | k apply -f - >/dev/null
+wait_until "$NODES nodes Ready" k wait --for=condition=Ready node -l type=kwok --timeout=5s
+# The node lifecycle controller taints new nodes not-ready until it sees them
+# Ready; wait for that to clear so pods schedule at once.
+untainted() { [[ -z $(k get nodes -l type=kwok -o jsonpath='{.items[*].spec.taints}') ]]; }
+wait_until "node taints cleared" untainted
+wait_until "default ServiceAccount exists" k -n default get serviceaccount default
+
+if [[ -n $CRDS_DIR ]]; then
+  mapfile -t crd_files < <(find "$CRDS_DIR" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) | sort)
+  for f in "${crd_files[@]}"; do k apply --server-side -f "$f" >/dev/null; done
+  log "applied ${#crd_files[@]} CRD files from $CRDS_DIR"
+  wait_until "CRDs Established" k wait --for=condition=Established crd --all --timeout=5s
+fi
+
+cat >"$RUN/env" <<EOF
+# Generated by tests/cluster/up.sh; source it to use the local cluster.
+export AUTOCANARY_RUN=$(printf %q "$RUN")
+export KUBECONFIG=$(printf %q "$RUN/kubeconfig")
+export PATH=$(printf %q "$BIN"):\$PATH
+export AUTOCANARY_APISERVER_URL=$SERVER
+export AUTOCANARY_APISERVER_PORT=$APISERVER_PORT
+export AUTOCANARY_ETCD_CLIENT_PORT=$ETCD_CLIENT_PORT
+export AUTOCANARY_ETCD_PEER_PORT=$ETCD_PEER_PORT
+export AUTOCANARY_CONTROLLER_MANAGER_PORT=$KCM_PORT
+export AUTOCANARY_SCHEDULER_PORT=$SCHEDULER_PORT
+export AUTOCANARY_CLUSTER_CA=$(printf %q "$PKI/ca.crt")
+export AUTOCANARY_CLUSTER_CA_KEY=$(printf %q "$PKI/ca.key")
+EOF
+
+ok=1
+log "cluster up: $SERVER (Kubernetes $K8S_VERSION, etcd $ETCD_VERSION, kwok $KWOK_VERSION)"
+echo "  . $RUN/env   # then: kubectl get nodes"
+printf 'startup took %.1fs\n' "$(elapsed)"

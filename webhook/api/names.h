@@ -1,0 +1,41 @@
+// Every label and annotation autocanary reads or writes, in one place, so the
+// webhook, the coordinator and the docs cannot drift apart.
+#pragma once
+
+#include <string_view>
+
+namespace autocanary::names {
+
+inline constexpr std::string_view kGroup = "autocanary.io";
+
+// Namespace opt-in (a label, so the webhook's namespaceSelector can match it).
+inline constexpr std::string_view kEnabledLabel = "autocanary.io/enabled";
+
+// On a Deployment: marks it as managed so the coordinator can watch by label.
+inline constexpr std::string_view kManagedLabel = "autocanary.io/managed";
+
+// User-owned Deployment annotations.
+inline constexpr std::string_view kSkipAnnotation = "autocanary.io/skip";
+inline constexpr std::string_view kPolicyAnnotation = "autocanary.io/policy";
+// Setting it (any value) asks to retry the revision that failed its canary.
+inline constexpr std::string_view kRetryAnnotation = "autocanary.io/retry";
+
+// State annotations owned by autocanary. The webhook writes the pending ones; the
+// coordinator writes the failed mark. A user's edit of them is reverted.
+inline constexpr std::string_view kPendingRevisionAnnotation = "autocanary.io/pending-revision";
+inline constexpr std::string_view kPendingTemplateAnnotation = "autocanary.io/pending-template";
+inline constexpr std::string_view kFailedRevisionAnnotation = "autocanary.io/failed-revision";
+
+inline constexpr std::string_view kStateAnnotations[] = {
+    kPendingRevisionAnnotation,
+    kPendingTemplateAnnotation,
+    kFailedRevisionAnnotation,
+};
+
+// Pod label of canary pods.
+inline constexpr std::string_view kTrackLabel = "autocanary.io/track";
+
+// Set by `kubectl rollout restart` on the pod template.
+inline constexpr std::string_view kRestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
+
+}  // namespace autocanary::names

@@ -1,0 +1,272 @@
+#include "webhook/decision/deployment_decision.h"
+
+#include <algorithm>
+#include <map>
+#include <optional>
+
+#include "webhook/api/names.h"
+#include "webhook/decision/template_revision.h"
+
+namespace autocanary::decision {
+
+namespace {
+
+using nlohmann::json;
+using Entries = std::map<std::string, std::optional<std::string>>;
+
+// The apiserver rejects objects whose annotations total more than 256 KiB.
+constexpr std::size_t kAnnotationBudgetBytes = 256 * 1024;
+
+constexpr std::string_view kAlwaysProtectedNamespaces[] = {"kube-system", "kube-public",
+                                                           "kube-node-lease"};
+
+const json* child(const json* object, std::string_view key) {
+  if (object == nullptr || !object->is_object()) return nullptr;
+  const auto found = object->find(key);
+  return found == object->end() ? nullptr : &*found;
+}
+
+std::optional<std::string> string_at(const json* object, std::string_view key) {
+  const json* value = child(object, key);
+  if (value == nullptr || !value->is_string()) return std::nullopt;
+  return value->get<std::string>();
+}
+
+const json* annotations_of(const json& object) {
+  return child(child(&object, "metadata"), "annotations");
+}
+
+std::optional<std::string> annotation(const json& object, std::string_view key) {
+  return string_at(annotations_of(object), key);
+}
+
+const json* pod_template_of(const json& deployment) {
+  const json* pod_template = child(child(&deployment, "spec"), "template");
+  return pod_template != nullptr && pod_template->is_object() ? pod_template : nullptr;
+}
+
+// The canary state the coordinator and the webhook keep on the Deployment.
+Entries state_entries(const json& deployment) {
+  Entries entries;
+  for (std::string_view key : names::kStateAnnotations)
+    entries[std::string(key)] = annotation(deployment, key);
+  return entries;
+}
+
+std::optional<std::string> entry(const Entries& entries, std::string_view key) {
+  const auto found = entries.find(std::string(key));
+  return found == entries.end() ? std::nullopt : found->second;
+}
+
+// True when two templates differ only by the restartedAt annotation that
+// `kubectl rollout restart` writes.
+bool differs_only_by_restart(const json& old_template, const json& new_template) {
+  auto without_restart = [](json pod_template) {
+    const json::json_pointer annotations_path{"/metadata/annotations"};
+    if (pod_template.contains(annotations_path)) {
+      json& annotations = pod_template.at(annotations_path);
+      if (annotations.is_object()) annotations.erase(std::string(names::kRestartedAtAnnotation));
+      if (annotations.is_null() || annotations.empty())
+        pod_template.at("metadata").erase("annotations");
+    }
+    return pod_template;
+  };
+  return without_restart(old_template) == without_restart(new_template);
+}
+
+std::size_t annotation_bytes_after(const json& object, const Entries& wanted) {
+  std::map<std::string, std::size_t> sizes;
+  if (const json* annotations = annotations_of(object); annotations && annotations->is_object())
+    for (const auto& [key, value] : annotations->items())
+      sizes[key] = value.is_string() ? value.get_ref<const std::string&>().size() : 0;
+  for (const auto& [key, value] : wanted) {
+    if (value) {
+      sizes[key] = value->size();
+    } else {
+      sizes.erase(key);
+    }
+  }
+  std::size_t total = 0;
+  for (const auto& [key, size] : sizes) total += key.size() + size;
+  return total;
+}
+
+std::string deployment_ref(const json& deployment) {
+  return "deployment/" + string_at(child(&deployment, "metadata"), "name").value_or("<unnamed>");
+}
+
+Decision finish(Outcome outcome, std::string message) {
+  Decision decision;
+  decision.outcome = outcome;
+  decision.message = std::move(message);
+  return decision;
+}
+
+void mark_managed(const json& deployment, JsonPatch& patch) {
+  patch.set_map_entries(deployment, "/metadata/labels",
+                        {{std::string(names::kManagedLabel), "true"}});
+}
+
+Decision decide_create(const json& deployment) {
+  Decision decision = finish(Outcome::kMarked, "marked as managed");
+  mark_managed(deployment, decision.patch);
+  // A new Deployment has no canary history: state copied from elsewhere is dropped.
+  Entries dropped;
+  for (std::string_view key : names::kStateAnnotations) {
+    if (annotation(deployment, key)) {
+      dropped[std::string(key)] = std::nullopt;
+      decision.warnings.push_back("autocanary: annotation " + std::string(key) +
+                                  " is kept by autocanary and was removed from the new Deployment");
+    }
+  }
+  decision.patch.set_map_entries(deployment, "/metadata/annotations", dropped);
+  return decision;
+}
+
+Decision decide_update(const json& old_deployment, const json& new_deployment,
+                       const json& old_template, const json& new_template,
+                       const policy::CanaryPolicy& policy) {
+  Decision decision;
+  // The stored object is the authority on canary state; what the user sent for
+  // these annotations (often nothing, after a `kubectl replace`) is not.
+  Entries wanted = state_entries(old_deployment);
+  for (std::string_view key : names::kStateAnnotations) {
+    if (annotation(new_deployment, key) != entry(wanted, key))
+      decision.warnings.push_back("autocanary: annotation " + std::string(key) +
+                                  " is kept by autocanary; your change to it was reverted");
+  }
+
+  const auto failed = entry(wanted, names::kFailedRevisionAnnotation);
+  const auto pending = entry(wanted, names::kPendingRevisionAnnotation);
+  bool retried = false;
+  if (const auto retry = annotation(new_deployment, names::kRetryAnnotation)) {
+    wanted[std::string(names::kRetryAnnotation)] = std::nullopt;  // a request, not state
+    if (failed && (*retry == "true" || *retry == *failed)) {
+      wanted[std::string(names::kFailedRevisionAnnotation)] = std::nullopt;
+      retried = true;
+      decision.warnings.push_back("autocanary: retrying the canary of revision " + *failed);
+    } else if (failed) {
+      decision.warnings.push_back("autocanary: nothing retried: revision " + *retry +
+                                  " is not the failed revision " + *failed);
+    } else {
+      decision.warnings.push_back("autocanary: nothing retried: no revision has failed");
+    }
+  }
+  const auto held_revision = retried ? std::nullopt : failed;
+
+  if (new_template == old_template) {
+    decision.outcome = retried ? Outcome::kRetryRequested : Outcome::kPassThrough;
+    decision.message = "pod template unchanged";
+  } else if (policy.restart_handling == policy::RestartHandling::kRollout &&
+             differs_only_by_restart(old_template, new_template)) {
+    decision.outcome = Outcome::kRolloutRestart;
+    decision.message = "rollout restart rolled as usual, as the policy asks";
+  } else {
+    const std::string revision = template_revision(new_template);
+    if (revision == held_revision) {
+      decision.outcome = Outcome::kHeldFailed;
+      decision.message = "revision " + revision + " failed its canary and is held";
+      decision.warnings.push_back(
+          "autocanary: revision " + revision +
+          " failed its canary and is held; the live template is kept. To retry it: kubectl "
+          "annotate " + deployment_ref(new_deployment) + " " + std::string(names::kRetryAnnotation) +
+          "=" + revision);
+    } else if (revision == pending) {
+      decision.outcome = retried ? Outcome::kRetryRequested : Outcome::kPendingUnchanged;
+      decision.message = "revision " + revision + " is already pending";
+    } else {
+      wanted[std::string(names::kPendingRevisionAnnotation)] = revision;
+      wanted[std::string(names::kPendingTemplateAnnotation)] = new_template.dump();
+      const std::size_t bytes = annotation_bytes_after(new_deployment, wanted);
+      if (bytes > kAnnotationBudgetBytes) {
+        Decision denied = finish(Outcome::kDenied, "");
+        denied.allowed = false;
+        denied.message = "autocanary: the pod template is too large to hold as a canary (" +
+                         std::to_string(bytes) + " bytes of annotations, limit " +
+                         std::to_string(kAnnotationBudgetBytes) + "); annotate the Deployment " +
+                         std::string(names::kSkipAnnotation) +
+                         "=true to roll it out without a canary";
+        return denied;
+      }
+      decision.outcome = Outcome::kPendingRecorded;
+      decision.message = "revision " + revision + " recorded as pending";
+      std::string note = "autocanary: revision " + revision + " will be rolled out as a canary; " +
+                         "the live pods keep revision " + template_revision(old_template) +
+                         " until it is promoted";
+      if (pending && pending != held_revision) note += " (supersedes pending revision " + *pending + ")";
+      decision.warnings.push_back(std::move(note));
+    }
+    // Keep the live template: the stable workload does not roll.
+    decision.patch.transform("/spec/template", new_template, old_template);
+  }
+
+  mark_managed(new_deployment, decision.patch);
+  decision.patch.set_map_entries(new_deployment, "/metadata/annotations", wanted);
+  return decision;
+}
+
+}  // namespace
+
+std::string_view to_string(Outcome outcome) noexcept {
+  switch (outcome) {
+    case Outcome::kNotApplicable: return "not_applicable";
+    case Outcome::kProtectedNamespace: return "protected_namespace";
+    case Outcome::kCoordinator: return "coordinator";
+    case Outcome::kOptedOut: return "opted_out";
+    case Outcome::kInvalidObject: return "invalid_object";
+    case Outcome::kMarked: return "marked";
+    case Outcome::kPassThrough: return "pass_through";
+    case Outcome::kRolloutRestart: return "rollout_restart";
+    case Outcome::kPendingRecorded: return "pending_recorded";
+    case Outcome::kPendingUnchanged: return "pending_unchanged";
+    case Outcome::kHeldFailed: return "held_failed";
+    case Outcome::kRetryRequested: return "retry_requested";
+    case Outcome::kDenied: return "denied";
+  }
+  return "unknown";
+}
+
+bool is_protected_namespace(std::string_view namespace_name, const WebhookScope& scope) {
+  if (namespace_name == scope.own_namespace && !scope.own_namespace.empty()) return true;
+  if (std::ranges::find(kAlwaysProtectedNamespaces, namespace_name) !=
+      std::end(kAlwaysProtectedNamespaces))
+    return true;
+  return std::ranges::find(scope.extra_protected_namespaces, namespace_name) !=
+         scope.extra_protected_namespaces.end();
+}
+
+Decision decide(const AdmissionInput& input, const policy::CanaryPolicy& policy,
+                const WebhookScope& scope) {
+  if (!input.is_deployment || input.operation == Operation::kDelete ||
+      input.operation == Operation::kConnect)
+    return finish(Outcome::kNotApplicable, "not a Deployment create or update");
+  if (is_protected_namespace(input.namespace_name, scope))
+    return finish(Outcome::kProtectedNamespace,
+                  "namespace " + input.namespace_name + " is never managed");
+  if (std::ranges::find(scope.coordinator_usernames, input.username) !=
+      scope.coordinator_usernames.end())
+    return finish(Outcome::kCoordinator, "change made by the autocanary coordinator");
+
+  const json* new_object = input.new_object;
+  if (new_object == nullptr || !new_object->is_object())
+    return finish(Outcome::kInvalidObject, "request carries no object; left unchanged");
+  if (const auto kind = string_at(new_object, "kind"); kind && *kind != "Deployment")
+    return finish(Outcome::kInvalidObject, "object is a " + *kind + ", not a Deployment; left unchanged");
+  if (!child(new_object, "metadata") || !child(new_object, "metadata")->is_object())
+    return finish(Outcome::kInvalidObject, "Deployment has no metadata; left unchanged");
+  if (annotation(*new_object, names::kSkipAnnotation) == "true")
+    return finish(Outcome::kOptedOut, "opted out by annotation");
+
+  const json* new_template = pod_template_of(*new_object);
+  if (new_template == nullptr)
+    return finish(Outcome::kInvalidObject, "Deployment has no spec.template; left unchanged");
+  if (input.operation == Operation::kCreate) return decide_create(*new_object);
+
+  const json* old_object = input.old_object;
+  const json* old_template = old_object ? pod_template_of(*old_object) : nullptr;
+  if (old_template == nullptr)
+    return finish(Outcome::kInvalidObject, "UPDATE without a usable oldObject; left unchanged");
+  return decide_update(*old_object, *new_object, *old_template, *new_template, policy);
+}
+
+}  // namespace autocanary::decision

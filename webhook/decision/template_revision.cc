@@ -1,0 +1,24 @@
+#include "webhook/decision/template_revision.h"
+
+#include <openssl/sha.h>
+
+#include <array>
+
+namespace autocanary::decision {
+
+std::string template_revision(const nlohmann::json& pod_template) {
+  // nlohmann::json keeps object keys sorted, so dump() is canonical.
+  const std::string canonical = pod_template.dump();
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
+  SHA256(reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(),
+         digest.data());
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string revision;
+  for (std::size_t i = 0; i < 5; ++i) {
+    revision += kHex[digest[i] >> 4];
+    revision += kHex[digest[i] & 0x0f];
+  }
+  return revision;
+}
+
+}  // namespace autocanary::decision

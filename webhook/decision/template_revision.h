@@ -1,0 +1,16 @@
+// A stable name for a pod template: the same template always hashes the same, so
+// a GitOps re-sync of an unchanged manifest is recognised as the same revision.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+namespace autocanary::decision {
+
+// First 10 hex digits of SHA-256 over the template's canonical JSON (object keys
+// sorted, no whitespace). Kubernetes has already defaulted the template by the
+// time admission sees it, so semantically equal manifests hash equally.
+[[nodiscard]] std::string template_revision(const nlohmann::json& pod_template);
+
+}  // namespace autocanary::decision

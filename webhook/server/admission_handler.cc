@@ -1,0 +1,92 @@
+#include "webhook/server/admission_handler.h"
+
+#include <variant>
+
+#include "webhook/api/admission_review.h"
+
+namespace autocanary::server {
+
+AdmissionHandler::AdmissionHandler(decision::WebhookScope scope, policy::CanaryPolicy policy,
+                                   support::Logger& logger, support::MetricsRegistry& metrics)
+    : scope_(std::move(scope)),
+      policy_(std::move(policy)),
+      logger_(logger),
+      requests_(metrics.add<support::CounterVec>("autocanary_webhook_requests_total",
+                                                 "Admission requests by HTTP status.", "code")),
+      decisions_(metrics.add<support::CounterVec>("autocanary_webhook_decisions_total",
+                                                  "Admission decisions by kind.", "decision")),
+      errors_(metrics.add<support::CounterVec>("autocanary_webhook_errors_total",
+                                               "Requests that could not be reviewed, by reason.",
+                                               "reason")),
+      latency_(metrics.add<support::Histogram>(
+          "autocanary_webhook_request_duration_seconds",
+          "Time to review one AdmissionReview, from parsed body to response bytes.",
+          std::vector<double>{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1})) {}
+
+std::string error_body(const std::string& message) {
+  return nlohmann::json{{"error", message}}.dump(-1, ' ', false,
+                                                 nlohmann::json::error_handler_t::replace);
+}
+
+HttpReply AdmissionHandler::error_reply(int status, std::string_view reason, const std::string& message) {
+  requests_.inc(std::to_string(status));
+  errors_.inc(reason);
+  logger_.warn("admission request refused", {{"status", status}, {"reason", reason}, {"error", message}});
+  return HttpReply{status, error_body(message)};
+}
+
+void AdmissionHandler::count_refused(int http_status, std::string_view reason) {
+  requests_.inc(std::to_string(http_status));
+  errors_.inc(reason);
+}
+
+HttpReply AdmissionHandler::review(std::string_view body, Clock::time_point deadline) {
+  const auto started = Clock::now();
+  if (started >= deadline)
+    return error_reply(504, "deadline_exceeded",
+                       "the apiserver's timeout passed before the review could start");
+
+  auto parsed = api::parse_admission_review(body);
+  if (auto* error = std::get_if<api::ReviewError>(&parsed))
+    return error_reply(error->http_status, "bad_request", error->message);
+  const auto& request = std::get<api::AdmissionRequest>(parsed);
+
+  HttpReply reply;
+  decision::Decision decision;
+  try {
+    decision = decision::decide(api::to_decision_input(request), policy_, scope_);
+    reply.body = api::admission_response(request.uid, decision);
+  } catch (const std::exception& error) {
+    // A bug, not bad input: answer with the reason; the apiserver applies failurePolicy.
+    logger_.error("review failed", {{"uid", request.uid}, {"error", error.what()}});
+    return error_reply(500, "internal", std::string("autocanary could not review the request: ") +
+                                            error.what());
+  }
+  const auto outcome = decision::to_string(decision.outcome);
+  decisions_.inc(outcome);
+  requests_.inc("200");
+  const double seconds = std::chrono::duration<double>(Clock::now() - started).count();
+  latency_.observe(seconds);
+
+  const bool noteworthy = !decision.patch.empty() || !decision.allowed || !decision.warnings.empty();
+  const auto level = noteworthy ? support::LogLevel::kInfo : support::LogLevel::kDebug;
+  if (logger_.enabled(level))
+    logger_.log(level, "admission reviewed",
+                {{"uid", request.uid},
+                 {"namespace", request.namespace_name},
+                 {"name", request.name},
+                 {"user", request.username},
+                 {"dryRun", request.dry_run},
+                 {"decision", outcome},
+                 {"allowed", decision.allowed},
+                 {"patchOps", decision.patch.operations().size()},
+                 {"message", decision.message},
+                 {"seconds", seconds}});
+  if (Clock::now() > deadline) {
+    errors_.inc("deadline_exceeded");
+    logger_.warn("review finished after the apiserver's timeout", {{"uid", request.uid}});
+  }
+  return reply;
+}
+
+}  // namespace autocanary::server

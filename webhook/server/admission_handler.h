@@ -1,0 +1,51 @@
+// POST /mutate without the HTTP: body in, status and body out. Counts and logs
+// every request; the transport (AdmissionServer) only moves bytes.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "webhook/decision/deployment_decision.h"
+#include "webhook/policy/canary_policy.h"
+#include "webhook/support/log.h"
+#include "webhook/support/metrics.h"
+
+namespace autocanary::server {
+
+struct HttpReply {
+  int status = 200;
+  std::string body;
+  std::string content_type = "application/json";
+};
+
+class AdmissionHandler {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  AdmissionHandler(decision::WebhookScope scope, policy::CanaryPolicy policy,
+                   support::Logger& logger, support::MetricsRegistry& metrics);
+
+  // `deadline` is when the apiserver stops waiting (from its ?timeout=); work
+  // that cannot finish before it is not started.
+  [[nodiscard]] HttpReply review(std::string_view body, Clock::time_point deadline);
+
+  // Records a request the transport refused before it reached review().
+  void count_refused(int http_status, std::string_view reason);
+
+ private:
+  HttpReply error_reply(int status, std::string_view reason, const std::string& message);
+
+  decision::WebhookScope scope_;
+  policy::CanaryPolicy policy_;
+  support::Logger& logger_;
+  support::CounterVec& requests_;
+  support::CounterVec& decisions_;
+  support::CounterVec& errors_;
+  support::Histogram& latency_;
+};
+
+// A JSON error body the apiserver logs verbatim: {"error": "..."}.
+[[nodiscard]] std::string error_body(const std::string& message);
+
+}  // namespace autocanary::server

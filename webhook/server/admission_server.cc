@@ -1,0 +1,144 @@
+#include "webhook/server/admission_server.h"
+
+#include <openssl/ssl.h>
+
+#include <algorithm>
+
+#include "webhook/support/duration.h"
+
+namespace autocanary::server {
+
+namespace {
+
+constexpr auto kMinReviewTimeout = std::chrono::milliseconds(1'000);
+constexpr auto kMaxReviewTimeout = std::chrono::milliseconds(30'000);
+
+bool configure_tls(SSL_CTX& context, CertificateReloader& certificates) {
+  SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION);
+  SSL_CTX_set_options(&context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
+                                    SSL_OP_CIPHER_SERVER_PREFERENCE);
+  // Forward-secret AEAD suites only for TLS 1.2; TLS 1.3 suites are all fine.
+  if (SSL_CTX_set_cipher_list(&context,
+                              "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+                              "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+                              "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305") != 1)
+    return false;
+  certificates.attach(&context);
+  return true;
+}
+
+}  // namespace
+
+std::chrono::milliseconds review_timeout(const std::string& query_value,
+                                         std::chrono::milliseconds fallback) {
+  if (query_value.empty()) return fallback;
+  const auto parsed = support::parse_duration(query_value);
+  if (!parsed) return fallback;
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(*parsed);
+  return std::clamp(millis, kMinReviewTimeout, kMaxReviewTimeout);
+}
+
+AdmissionServer::AdmissionServer(ServerOptions options, AdmissionHandler& handler,
+                                 CertificateReloader& certificates, support::MetricsRegistry& metrics,
+                                 support::Logger& logger)
+    : options_(std::move(options)),
+      handler_(handler),
+      certificates_(certificates),
+      metrics_(metrics),
+      logger_(logger),
+      server_([this](SSL_CTX& context) { return configure_tls(context, certificates_); }) {
+  const std::size_t threads = options_.threads;
+  server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+  server_.set_keep_alive_timeout(static_cast<time_t>(options_.keep_alive_timeout.count()));
+  server_.set_keep_alive_max_count(options_.keep_alive_max_requests);
+  server_.set_read_timeout(options_.read_timeout);
+  server_.set_write_timeout(options_.write_timeout);
+  server_.set_payload_max_length(options_.max_body_bytes);
+  server_.set_tcp_nodelay(true);
+  install_routes();
+}
+
+void AdmissionServer::install_routes() {
+  server_.Post("/mutate", [this](const httplib::Request& request, httplib::Response& response) {
+    const auto timeout = review_timeout(request.get_param_value("timeout"), options_.default_review_timeout);
+    HttpReply reply = handler_.review(request.body, AdmissionHandler::Clock::now() + timeout);
+    response.status = reply.status;
+    response.set_content(std::move(reply.body), reply.content_type.c_str());
+  });
+  server_.Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content("ok\n", "text/plain");
+  });
+  server_.Get("/readyz", [this](const httplib::Request&, httplib::Response& response) {
+    if (draining()) {
+      response.status = 503;
+      response.set_content("draining\n", "text/plain");
+    } else if (!certificates_.current()) {
+      response.status = 503;
+      response.set_content("no serving certificate\n", "text/plain");
+    } else {
+      response.set_content("ok\n", "text/plain");
+    }
+  });
+  server_.Get("/metrics", [this](const httplib::Request&, httplib::Response& response) {
+    response.set_content(metrics_.render(), "text/plain; version=0.0.4");
+  });
+
+  // Errors the library produces itself (oversized body, unknown path) still get
+  // a readable JSON body and are counted.
+  server_.set_error_handler(httplib::Server::HandlerWithResponse(
+      [this](const httplib::Request& request, httplib::Response& response) {
+    if (!response.body.empty()) return httplib::Server::HandlerResponse::Unhandled;
+    std::string message;
+    std::string reason;
+    if (response.status == 413) {
+      message = "request body exceeds " + std::to_string(options_.max_body_bytes) + " bytes";
+      reason = "payload_too_large";
+    } else if (response.status == 404) {
+      message = "no such endpoint: " + request.method + " " + request.path;
+      reason = "not_found";
+    } else {
+      message = "request refused (HTTP " + std::to_string(response.status) + ")";
+      reason = "refused";
+    }
+    if (request.path == "/mutate") handler_.count_refused(response.status, reason);
+    response.set_content(error_body(message), "application/json");
+    return httplib::Server::HandlerResponse::Handled;
+  }));
+  server_.set_exception_handler(
+      [this](const httplib::Request&, httplib::Response& response, std::exception_ptr error) {
+        std::string what = "unknown error";
+        try {
+          if (error) std::rethrow_exception(error);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        logger_.error("request handler failed", {{"error", what}});
+        response.status = 500;
+        response.set_content(error_body("internal error: " + what), "application/json");
+      });
+  server_.set_post_routing_handler([this](const httplib::Request&, httplib::Response& response) {
+    if (draining()) response.set_header("Connection", "close");
+  });
+}
+
+std::variant<int, std::string> AdmissionServer::bind() {
+  if (!server_.is_valid()) return std::string("TLS setup failed");
+  const std::string error = certificates_.load();
+  if (!error.empty()) return "cannot load the serving certificate: " + error;
+  int port = options_.port;
+  if (port == 0) {
+    port = server_.bind_to_any_port(options_.bind_address);
+  } else if (!server_.bind_to_port(options_.bind_address, port)) {
+    port = -1;
+  }
+  if (port < 0)
+    return "cannot listen on " + options_.bind_address + ":" + std::to_string(options_.port);
+  return port;
+}
+
+void AdmissionServer::serve() { server_.listen_after_bind(); }
+
+void AdmissionServer::stop() { server_.stop(); }
+
+}  // namespace autocanary::server

@@ -1,0 +1,69 @@
+// The HTTPS transport: POST /mutate, /healthz, /readyz, /metrics on one port.
+// TLS 1.2+, certificates from CertificateReloader, bounded bodies, a fixed
+// worker pool, short keep-alive, and a drain phase before stopping.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <cstddef>
+#include <string>
+#include <variant>
+
+#include <httplib.h>
+
+#include "webhook/server/admission_handler.h"
+#include "webhook/server/certificate_reloader.h"
+#include "webhook/support/log.h"
+#include "webhook/support/metrics.h"
+
+namespace autocanary::server {
+
+struct ServerOptions {
+  std::string bind_address = "0.0.0.0";
+  int port = 8443;  // 0 picks a free port
+  // cpp-httplib holds a worker per open connection for its keep-alive life.
+  std::size_t threads = 32;
+  std::chrono::seconds keep_alive_timeout{5};
+  std::size_t keep_alive_max_requests = 1000;
+  std::chrono::seconds read_timeout{10};
+  std::chrono::seconds write_timeout{10};
+  // Kubernetes objects are at most ~1.5 MiB; a review carries two of them.
+  std::size_t max_body_bytes = 4 * 1024 * 1024;
+  std::chrono::milliseconds default_review_timeout{10'000};
+};
+
+// The apiserver's ?timeout= (Go duration), clamped to what webhooks may use: 1–30 s.
+[[nodiscard]] std::chrono::milliseconds review_timeout(const std::string& query_value,
+                                                       std::chrono::milliseconds fallback);
+
+class AdmissionServer {
+ public:
+  AdmissionServer(ServerOptions options, AdmissionHandler& handler, CertificateReloader& certificates,
+                  support::MetricsRegistry& metrics, support::Logger& logger);
+
+  // Binds the listening socket: the port (useful with port 0), or an error.
+  [[nodiscard]] std::variant<int, std::string> bind();
+
+  // Serves until stop(); returns after in-flight requests have finished.
+  void serve();
+
+  // From now on /readyz fails and responses close their connections, so load
+  // balancers and the apiserver move to other replicas; requests are still served.
+  void start_draining() noexcept { draining_.store(true); }
+  [[nodiscard]] bool draining() const noexcept { return draining_.load(); }
+
+  void stop();
+
+ private:
+  void install_routes();
+
+  ServerOptions options_;
+  AdmissionHandler& handler_;
+  CertificateReloader& certificates_;
+  support::MetricsRegistry& metrics_;
+  support::Logger& logger_;
+  httplib::SSLServer server_;
+  std::atomic<bool> draining_{false};
+};
+
+}  // namespace autocanary::server

@@ -1,0 +1,115 @@
+#include "webhook/server/webhook_options.h"
+
+#include <charconv>
+#include <functional>
+#include <map>
+
+#include "webhook/support/duration.h"
+
+namespace autocanary::server {
+
+namespace {
+
+bool parse_number(const std::string& text, long long& value) {
+  const auto [end, error] = std::from_chars(text.data(), text.data() + text.size(), value);
+  return error == std::errc() && end == text.data() + text.size();
+}
+
+template <typename Duration>
+bool parse_positive_duration(const std::string& text, Duration& out, bool allow_zero) {
+  const auto parsed = support::parse_duration(text);
+  if (!parsed || parsed->count() < 0 || (!allow_zero && parsed->count() == 0)) return false;
+  out = std::chrono::duration_cast<Duration>(*parsed);
+  return true;
+}
+
+}  // namespace
+
+std::string webhook_usage() {
+  return R"(usage: autocanary-webhook --tls-cert-file FILE --tls-key-file FILE [flags]
+
+  --bind-address ADDR        address to listen on (default 0.0.0.0)
+  --port N                   HTTPS port, 0 for any free port (default 8443)
+  --tls-cert-file FILE       serving certificate (PEM, leaf first); reloaded when it changes
+  --tls-key-file FILE        its private key (PEM)
+  --namespace NAME           the namespace autocanary runs in, never mutated
+                             (default: $POD_NAMESPACE)
+  --coordinator-username U   requests of this user pass through untouched (repeatable)
+  --protected-namespace NAME another namespace never to mutate (repeatable); kube-system,
+                             kube-public and kube-node-lease always are
+  --threads N                worker threads (default 32)
+  --keep-alive-timeout D     idle keep-alive connection lifetime (default 5s)
+  --max-body-bytes N         largest AdmissionReview accepted (default 4194304)
+  --drain-delay D            after SIGTERM, keep serving this long with /readyz failing (default 5s)
+  --log-level LEVEL          debug, info, warn or error (default info)
+)";
+}
+
+std::variant<WebhookOptions, std::string> parse_webhook_options(
+    const std::vector<std::string>& arguments, const char* pod_namespace_env) {
+  WebhookOptions options;
+  if (pod_namespace_env != nullptr) options.scope.own_namespace = pod_namespace_env;
+
+  using Setter = std::function<bool(const std::string&)>;
+  const std::map<std::string, Setter> flags = {
+      {"--bind-address", [&](const std::string& v) { options.server.bind_address = v; return !v.empty(); }},
+      {"--port", [&](const std::string& v) {
+         long long port = 0;
+         if (!parse_number(v, port) || port < 0 || port > 65535) return false;
+         options.server.port = static_cast<int>(port);
+         return true;
+       }},
+      {"--tls-cert-file", [&](const std::string& v) { options.cert_file = v; return !v.empty(); }},
+      {"--tls-key-file", [&](const std::string& v) { options.key_file = v; return !v.empty(); }},
+      {"--namespace", [&](const std::string& v) { options.scope.own_namespace = v; return !v.empty(); }},
+      {"--coordinator-username", [&](const std::string& v) {
+         options.scope.coordinator_usernames.push_back(v);
+         return !v.empty();
+       }},
+      {"--protected-namespace", [&](const std::string& v) {
+         options.scope.extra_protected_namespaces.push_back(v);
+         return !v.empty();
+       }},
+      {"--threads", [&](const std::string& v) {
+         long long threads = 0;
+         if (!parse_number(v, threads) || threads < 1 || threads > 1024) return false;
+         options.server.threads = static_cast<std::size_t>(threads);
+         return true;
+       }},
+      {"--keep-alive-timeout", [&](const std::string& v) {
+         return parse_positive_duration(v, options.server.keep_alive_timeout, false);
+       }},
+      {"--max-body-bytes", [&](const std::string& v) {
+         long long bytes = 0;
+         if (!parse_number(v, bytes) || bytes < 1024) return false;
+         options.server.max_body_bytes = static_cast<std::size_t>(bytes);
+         return true;
+       }},
+      {"--drain-delay", [&](const std::string& v) {
+         return parse_positive_duration(v, options.drain_delay, true);
+       }},
+      {"--log-level", [&](const std::string& v) { return support::parse_log_level(v, options.log_level); }},
+  };
+
+  for (std::size_t i = 0; i < arguments.size(); ++i) {
+    std::string flag = arguments[i];
+    if (flag == "-h" || flag == "--help") return webhook_usage();
+    std::string value;
+    if (const auto equals = flag.find('='); equals != std::string::npos) {
+      value = flag.substr(equals + 1);
+      flag.resize(equals);
+    } else if (i + 1 < arguments.size()) {
+      value = arguments[++i];
+    } else {
+      return flag + " needs a value\n" + webhook_usage();
+    }
+    const auto setter = flags.find(flag);
+    if (setter == flags.end()) return "unknown flag " + flag + "\n" + webhook_usage();
+    if (!setter->second(value)) return "invalid value for " + flag + ": '" + value + "'";
+  }
+  if (options.cert_file.empty() || options.key_file.empty())
+    return "--tls-cert-file and --tls-key-file are required\n" + webhook_usage();
+  return options;
+}
+
+}  // namespace autocanary::server

@@ -1,0 +1,31 @@
+// Command-line flags of autocanary-webhook.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "webhook/decision/deployment_decision.h"
+#include "webhook/server/admission_server.h"
+#include "webhook/support/log.h"
+
+namespace autocanary::server {
+
+struct WebhookOptions {
+  ServerOptions server;
+  std::string cert_file;
+  std::string key_file;
+  decision::WebhookScope scope;
+  support::LogLevel log_level = support::LogLevel::kInfo;
+  // After SIGTERM: how long /readyz fails while requests are still served.
+  std::chrono::milliseconds drain_delay{5'000};
+};
+
+// Parsed options, or a message for the user (usage included when asked for).
+[[nodiscard]] std::variant<WebhookOptions, std::string> parse_webhook_options(
+    const std::vector<std::string>& arguments, const char* pod_namespace_env);
+
+[[nodiscard]] std::string webhook_usage();
+
+}  // namespace autocanary::server
