@@ -33,8 +33,6 @@ int main(int argc, char** argv) {
 
   support::Logger logger(options.log_level);
   support::MetricsRegistry metrics;
-  metrics.add<support::GaugeFunc>("process_resident_memory_bytes", "Resident memory size in bytes.",
-                                  &support::process_resident_bytes);
   server::CertificateReloader certificates(options.cert_file, options.key_file, logger, metrics);
   server::AdmissionHandler handler(options.scope, policy::builtin_default_policy(), logger, metrics);
   server::AdmissionServer server(options.server, handler, certificates, metrics, logger);

@@ -17,7 +17,8 @@ inline constexpr std::string_view kManagedLabel = "autocanary.io/managed";
 // User-owned Deployment annotations.
 inline constexpr std::string_view kSkipAnnotation = "autocanary.io/skip";
 inline constexpr std::string_view kPolicyAnnotation = "autocanary.io/policy";
-// Setting it (any value) asks to retry the revision that failed its canary.
+// Set to the failed revision (or "true") to retry it; the coordinator removes it
+// once the canary has restarted.
 inline constexpr std::string_view kRetryAnnotation = "autocanary.io/retry";
 
 // State annotations owned by autocanary. The webhook writes the pending ones; the

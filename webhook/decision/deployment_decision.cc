@@ -74,6 +74,13 @@ bool differs_only_by_restart(const json& old_template, const json& new_template)
   return without_restart(old_template) == without_restart(new_template);
 }
 
+bool is_consistent_pending(const std::optional<std::string>& revision,
+                           const std::optional<std::string>& pod_template) {
+  if (!revision || !pod_template) return false;
+  const json parsed = json::parse(*pod_template, nullptr, /*allow_exceptions=*/false);
+  return parsed.is_object() && template_revision(parsed) == *revision;
+}
+
 std::size_t annotation_bytes_after(const json& object, const Entries& wanted) {
   std::map<std::string, std::size_t> sizes;
   if (const json* annotations = annotations_of(object); annotations && annotations->is_object())
@@ -130,27 +137,39 @@ Decision decide_update(const json& old_deployment, const json& new_deployment,
   // The stored object is the authority on canary state; what the user sent for
   // these annotations (often nothing, after a `kubectl replace`) is not.
   Entries wanted = state_entries(old_deployment);
-  for (std::string_view key : names::kStateAnnotations) {
-    if (annotation(new_deployment, key) != entry(wanted, key))
-      decision.warnings.push_back("autocanary: annotation " + std::string(key) +
-                                  " is kept by autocanary; your change to it was reverted");
+  // Except a pending record that is self-consistent (its revision is the hash of
+  // its template): that is what our own earlier patch looks like when the
+  // apiserver reinvokes us, and keeping it makes reinvocation change nothing.
+  const auto sent_revision = annotation(new_deployment, names::kPendingRevisionAnnotation);
+  const auto sent_template = annotation(new_deployment, names::kPendingTemplateAnnotation);
+  if (sent_revision != entry(wanted, names::kPendingRevisionAnnotation) &&
+      is_consistent_pending(sent_revision, sent_template)) {
+    wanted[std::string(names::kPendingRevisionAnnotation)] = sent_revision;
+    wanted[std::string(names::kPendingTemplateAnnotation)] = sent_template;
   }
 
   const auto failed = entry(wanted, names::kFailedRevisionAnnotation);
   const auto pending = entry(wanted, names::kPendingRevisionAnnotation);
   bool retried = false;
-  if (const auto retry = annotation(new_deployment, names::kRetryAnnotation)) {
-    wanted[std::string(names::kRetryAnnotation)] = std::nullopt;  // a request, not state
+  // Only a retry request this update makes counts; an accepted one stays on
+  // the Deployment until the coordinator restarts the canary and removes it.
+  const auto retry = annotation(new_deployment, names::kRetryAnnotation);
+  if (retry && retry != annotation(old_deployment, names::kRetryAnnotation)) {
     if (failed && (*retry == "true" || *retry == *failed)) {
       wanted[std::string(names::kFailedRevisionAnnotation)] = std::nullopt;
       retried = true;
       decision.warnings.push_back("autocanary: retrying the canary of revision " + *failed);
-    } else if (failed) {
-      decision.warnings.push_back("autocanary: nothing retried: revision " + *retry +
-                                  " is not the failed revision " + *failed);
     } else {
-      decision.warnings.push_back("autocanary: nothing retried: no revision has failed");
+      wanted[std::string(names::kRetryAnnotation)] = std::nullopt;
+      decision.warnings.push_back(failed ? "autocanary: nothing retried: revision " + *retry +
+                                               " is not the failed revision " + *failed
+                                         : std::string("autocanary: nothing retried: no revision has failed"));
     }
+  }
+  for (std::string_view key : names::kStateAnnotations) {
+    if (annotation(new_deployment, key) != entry(wanted, key))
+      decision.warnings.push_back("autocanary: annotation " + std::string(key) +
+                                  " is kept by autocanary; your change to it was reverted");
   }
   const auto held_revision = retried ? std::nullopt : failed;
 

@@ -55,6 +55,8 @@ AdmissionServer::AdmissionServer(ServerOptions options, AdmissionHandler& handle
   server_.set_write_timeout(options_.write_timeout);
   server_.set_payload_max_length(options_.max_body_bytes);
   server_.set_tcp_nodelay(true);
+  metrics_.add<support::GaugeFunc>("process_resident_memory_bytes", "Resident memory size in bytes.",
+                                   &support::process_resident_bytes);
   install_routes();
 }
 

@@ -1,0 +1,519 @@
+#include "webhook/decision/deployment_decision.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/support/fixtures.h"
+#include "webhook/api/names.h"
+#include "webhook/decision/template_revision.h"
+
+namespace autocanary::decision {
+namespace {
+
+using nlohmann::json;
+using testing::apply_patch;
+using testing::input_from_review;
+using testing::load_json;
+
+constexpr const char* kPendingRevision = "/metadata/annotations/autocanary.io~1pending-revision";
+constexpr const char* kPendingTemplate = "/metadata/annotations/autocanary.io~1pending-template";
+constexpr const char* kFailedRevision = "/metadata/annotations/autocanary.io~1failed-revision";
+
+class DeploymentDecisionTest : public ::testing::Test {
+ protected:
+  WebhookScope scope{"autocanary-system",
+                     {"system:serviceaccount:autocanary-system:autocanary"},
+                     {"platform-infra"}};
+  policy::CanaryPolicy policy = policy::builtin_default_policy();
+
+  Decision decide_review(const json& review) const { return decide(input_from_review(review), policy, scope); }
+
+  static json& object_of(json& review) { return review["request"]["object"]; }
+  static json& old_of(json& review) { return review["request"]["oldObject"]; }
+  static json& image_of(json& deployment, std::size_t container = 0) {
+    return deployment["spec"]["template"]["spec"]["containers"][container]["image"];
+  }
+  static std::string annotation(const json& deployment, const std::string& key) {
+    return deployment["metadata"]["annotations"].value(key, "");
+  }
+
+  // The stored Deployment after an update was admitted: what the next request's oldObject is.
+  json stored_after(json review) const {
+    const Decision decision = decide_review(review);
+    return apply_patch(object_of(review), decision);
+  }
+};
+
+// ---- CREATE -----------------------------------------------------------------
+
+TEST_F(DeploymentDecisionTest, CreateIsAllowedAndMarkedManaged) {
+  json review = load_json("admission/create-web.json");
+  const Decision decision = decide_review(review);
+
+  EXPECT_TRUE(decision.allowed);
+  EXPECT_EQ(decision.outcome, Outcome::kMarked);
+  EXPECT_EQ(decision.patch.operations(),
+            json::parse(R"([{"op":"add","path":"/metadata/labels/autocanary.io~1managed","value":"true"}])"));
+  const json stored = apply_patch(object_of(review), decision);
+  EXPECT_EQ(stored["metadata"]["labels"]["autocanary.io/managed"], "true");
+  EXPECT_EQ(stored["spec"], object_of(review)["spec"]);
+}
+
+TEST_F(DeploymentDecisionTest, CreateWithoutLabelsAddsTheLabelMap) {
+  json review = load_json("admission/create-web.json");
+  object_of(review)["metadata"].erase("labels");
+  const Decision decision = decide_review(review);
+  EXPECT_EQ(decision.patch.operations(),
+            json::parse(R"([{"op":"add","path":"/metadata/labels","value":{"autocanary.io/managed":"true"}}])"));
+}
+
+TEST_F(DeploymentDecisionTest, CreateDropsCanaryStateCopiedFromElsewhere) {
+  json review = load_json("admission/create-web.json");
+  object_of(review)["metadata"]["annotations"]["autocanary.io/pending-revision"] = "0123456789";
+  const Decision decision = decide_review(review);
+  const json stored = apply_patch(object_of(review), decision);
+  EXPECT_FALSE(stored["metadata"]["annotations"].contains("autocanary.io/pending-revision"));
+  ASSERT_EQ(decision.warnings.size(), 1U);
+  EXPECT_NE(decision.warnings[0].find("autocanary.io/pending-revision"), std::string::npos);
+}
+
+// ---- UPDATE of the pod template -----------------------------------------------
+
+TEST_F(DeploymentDecisionTest, ImageChangeKeepsLiveTemplateAndRecordsPendingRevision) {
+  json review = load_json("admission/update-web-image.json");
+  const json requested_template = object_of(review)["spec"]["template"];
+  const std::string revision = template_revision(requested_template);
+  const Decision decision = decide_review(review);
+
+  EXPECT_TRUE(decision.allowed);
+  EXPECT_EQ(decision.outcome, Outcome::kPendingRecorded);
+  const json expected_patch = json::array({
+      {{"op", "replace"},
+       {"path", "/spec/template/spec/containers/0/image"},
+       {"value", "registry.example.com/shop/web:1.0.0"}},
+      {{"op", "add"}, {"path", kPendingRevision}, {"value", revision}},
+      {{"op", "add"}, {"path", kPendingTemplate}, {"value", requested_template.dump()}},
+  });
+  EXPECT_EQ(decision.patch.operations(), expected_patch);
+
+  const json stored = apply_patch(object_of(review), decision);
+  EXPECT_EQ(stored["spec"]["template"], old_of(review)["spec"]["template"]);
+  EXPECT_EQ(annotation(stored, "autocanary.io/pending-revision"), revision);
+  EXPECT_EQ(json::parse(annotation(stored, "autocanary.io/pending-template")), requested_template);
+  ASSERT_EQ(decision.warnings.size(), 1U);
+  EXPECT_NE(decision.warnings[0].find("revision " + revision + " will be rolled out as a canary"),
+            std::string::npos);
+}
+
+TEST_F(DeploymentDecisionTest, TemplateChangeLeavesEveryOtherFieldAsSent) {
+  json review = load_json("admission/update-web-image.json");
+  json& sent = object_of(review);
+  sent["spec"]["replicas"] = 9;
+  sent["spec"]["minReadySeconds"] = 5;
+  sent["metadata"]["labels"]["team"] = "checkout";
+  sent["metadata"]["annotations"]["owner"] = "alice";
+  const Decision decision = decide_review(review);
+
+  json stored = apply_patch(sent, decision);
+  EXPECT_EQ(stored["spec"]["template"], old_of(review)["spec"]["template"]);
+  // Everything but the template and our annotations is exactly what the user sent.
+  stored["spec"].erase("template");
+  stored["metadata"]["annotations"].erase("autocanary.io/pending-revision");
+  stored["metadata"]["annotations"].erase("autocanary.io/pending-template");
+  json expected = sent;
+  expected["spec"].erase("template");
+  EXPECT_EQ(stored, expected);
+}
+
+TEST_F(DeploymentDecisionTest, EnvAndImageChangesInAMultiContainerPodAreOneCanary) {
+  json review = load_json("admission/update-api-multicontainer.json");
+  ASSERT_FALSE(object_of(review)["spec"]["selector"].contains("matchLabels"));
+  const json requested_template = object_of(review)["spec"]["template"];
+  const Decision decision = decide_review(review);
+
+  EXPECT_EQ(decision.outcome, Outcome::kPendingRecorded);
+  const json expected_patch = json::array({
+      {{"op", "remove"}, {"path", "/spec/template/spec/containers/0/env/1"}},
+      {{"op", "replace"},
+       {"path", "/spec/template/spec/containers/1/image"},
+       {"value", "registry.example.com/edge/envoy:1.31"}},
+      {{"op", "add"}, {"path", kPendingRevision}, {"value", template_revision(requested_template)}},
+      {{"op", "add"}, {"path", kPendingTemplate}, {"value", requested_template.dump()}},
+  });
+  EXPECT_EQ(decision.patch.operations(), expected_patch);
+  const json stored = apply_patch(object_of(review), decision);
+  EXPECT_EQ(stored["spec"]["template"], old_of(review)["spec"]["template"]);
+  EXPECT_EQ(stored["spec"]["selector"], object_of(review)["spec"]["selector"]);
+}
+
+TEST_F(DeploymentDecisionTest, ResourceChangeIsACanary) {
+  json review = load_json("admission/update-web-scale.json");
+  object_of(review)["spec"]["replicas"] = 4;
+  object_of(review)["spec"]["template"]["spec"]["containers"][0]["resources"]["limits"]["memory"] = "512Mi";
+  const Decision decision = decide_review(review);
+  EXPECT_EQ(decision.outcome, Outcome::kPendingRecorded);
+  EXPECT_EQ(apply_patch(object_of(review), decision)["spec"]["template"], old_of(review)["spec"]["template"]);
+}
+
+TEST_F(DeploymentDecisionTest, LargeDeploymentGetsAMinimalPatch) {
+  json review = load_json("admission/update-catalog-large.json");
+  ASSERT_GE(object_of(review).dump().size(), 64U * 1024U);
+  const Decision decision = decide_review(review);
+
+  EXPECT_EQ(decision.outcome, Outcome::kPendingRecorded);
+  const auto& ops = decision.patch.operations();
+  ASSERT_EQ(ops.size(), 4U);
+  EXPECT_EQ(ops[0]["path"], "/spec/template/spec/containers/0/env/599/value");
+  EXPECT_EQ(ops[1]["path"], "/spec/template/spec/containers/0/image");
+  const json stored = apply_patch(object_of(review), decision);
+  EXPECT_EQ(stored["spec"]["template"], old_of(review)["spec"]["template"]);
+  EXPECT_EQ(json::parse(annotation(stored, "autocanary.io/pending-template")),
+            object_of(review)["spec"]["template"]);
+}
+
+TEST_F(DeploymentDecisionTest, TemplateTooLargeToHoldIsDeniedWithAWayOut) {
+  json review = load_json("admission/update-web-image.json");
+  json& env = object_of(review)["spec"]["template"]["spec"]["containers"][0]["env"];
+  for (int i = 0; i < 3000; ++i) env.push_back({{"name", "K" + std::to_string(i)}, {"value", std::string(90, 'v')}});
+  const Decision decision = decide_review(review);
+
+  EXPECT_FALSE(decision.allowed);
+  EXPECT_EQ(decision.outcome, Outcome::kDenied);
+  EXPECT_TRUE(decision.patch.empty());
+  EXPECT_NE(decision.message.find("autocanary.io/skip=true"), std::string::npos);
+}
+
+// ---- UPDATE without a template change -----------------------------------------
+
+TEST_F(DeploymentDecisionTest, ScaleOnlyPassesThroughUntouched) {
+  json review = load_json("admission/update-web-scale.json");
+  const Decision decision = decide_review(review);
+  EXPECT_TRUE(decision.allowed);
+  EXPECT_EQ(decision.outcome, Outcome::kPassThrough);
+  EXPECT_TRUE(decision.patch.empty());
+  EXPECT_TRUE(decision.warnings.empty());
+}
+
+TEST_F(DeploymentDecisionTest, RelabellingMetadataPassesThroughUntouched) {
+  json review = load_json("admission/update-web-scale.json");
+  object_of(review)["spec"]["replicas"] = 4;
+  object_of(review)["metadata"]["labels"]["tier"] = "frontend";
+  object_of(review)["metadata"]["annotations"]["note"] = "hello";
+  const Decision decision = decide_review(review);
+  EXPECT_EQ(decision.outcome, Outcome::kPassThrough);
+  EXPECT_TRUE(decision.patch.empty());
+}
+
+TEST_F(DeploymentDecisionTest, NonTemplateSpecChangesPassThroughUntouched) {
+  json review = load_json("admission/update-web-scale.json");
+  json& spec = object_of(review)["spec"];
+  spec["replicas"] = 4;
+  spec["strategy"]["rollingUpdate"]["maxSurge"] = 1;
+  spec["revisionHistoryLimit"] = 3;
+  spec["paused"] = true;
+  const Decision decision = decide_review(review);
+  EXPECT_EQ(decision.outcome, Outcome::kPassThrough);
+  EXPECT_TRUE(decision.patch.empty());
+}
+
+TEST_F(DeploymentDecisionTest, DeploymentCreatedBeforeOptInIsAdoptedOnUpdate) {
+  json review = load_json("admission/update-web-scale.json");
+  old_of(review)["metadata"]["labels"].erase("autocanary.io/managed");
+  object_of(review)["metadata"]["labels"].erase("autocanary.io/managed");
+  const Decision decision = decide_review(review);
+  EXPECT_EQ(decision.outcome, Outcome::kPassThrough);
+  EXPECT_EQ(decision.patch.operations(),
+            json::parse(R"([{"op":"add","path":"/metadata/labels/autocanary.io~1managed","value":"true"}])"));
+}
+
+// ---- idempotency ---------------------------------------------------------------
+
+TEST_F(DeploymentDecisionTest, ReapplyingThePendingRevisionCausesNoChurn) {
+  json first = load_json("admission/update-web-image.json");
+  const json stored = stored_after(first);
+
+  // `kubectl apply` of v2 again: the live object (v1 + pending v2) with v2's template.
+  json again = first;
+  old_of(again) = stored;
+  object_of(again) = stored;
+  object_of(again)["spec"]["template"] = object_of(first)["spec"]["template"];
+  const Decision decision = decide_review(again);
+
+  EXPECT_EQ(decision.outcome, Outcome::kPendingUnchanged);
+  EXPECT_TRUE(decision.warnings.empty());
+  EXPECT_EQ(apply_patch(object_of(again), decision), stored);  // nothing new is stored
+}
+
+TEST_F(DeploymentDecisionTest, ReinvocationOnThePatchedObjectAddsNothing) {
+  for (const char* fixture : {"admission/create-web.json", "admission/update-web-image.json",
+                              "admission/update-api-multicontainer.json",
+                              "admission/update-catalog-large.json"}) {
+    SCOPED_TRACE(fixture);
+    json review = load_json(fixture);
+    const json patched = stored_after(review);
+    object_of(review) = patched;
+    const Decision second = decide_review(review);
+    EXPECT_TRUE(second.patch.empty()) << second.patch.operations().dump();
+  }
+}
+
+TEST_F(DeploymentDecisionTest, AnotherRevisionSupersedesThePendingOne) {
+  json first = load_json("admission/update-web-image.json");
+  const json stored = stored_after(first);
+  const std::string superseded = annotation(stored, "autocanary.io/pending-revision");
+
+  json next = first;
+  old_of(next) = stored;
+  object_of(next) = stored;
+  image_of(object_of(next)) = "registry.example.com/shop/web:3.0.0";
+  const json v3_template = object_of(next)["spec"]["template"];
+  const Decision decision = decide_review(next);
+
+  EXPECT_EQ(decision.outcome, Outcome::kPendingRecorded);
+  const json expected_patch = json::array({
+      {{"op", "replace"},
+       {"path", "/spec/template/spec/containers/0/image"},
+       {"value", "registry.example.com/shop/web:1.0.0"}},
+      {{"op", "replace"}, {"path", kPendingRevision}, {"value", template_revision(v3_template)}},
+      {{"op", "replace"}, {"path", kPendingTemplate}, {"value", v3_template.dump()}},
+  });
+  EXPECT_EQ(decision.patch.operations(), expected_patch);
+  ASSERT_EQ(decision.warnings.size(), 1U);
+  EXPECT_NE(decision.warnings[0].find("supersedes pending revision " + superseded), std::string::npos);
+}
+
+// ---- failed revisions and retry -----------------------------------------------
+
+class FailedRevisionTest : public DeploymentDecisionTest {
+ protected:
+  // The live Deployment after the coordinator aborted the canary of v2.
+  json failed_state() const {
+    json stored = stored_after(load_json("admission/update-web-image.json"));
+    stored["metadata"]["annotations"]["autocanary.io/failed-revision"] =
+        annotation(stored, "autocanary.io/pending-revision");
+    return stored;
+  }
+};
+
+TEST_F(FailedRevisionTest, FailedRevisionAppliedAgainIsHeldWithARetryHint) {
+  const json stored = failed_state();
+  const std::string failed = annotation(stored, "autocanary.io/failed-revision");
+  json review = load_json("admission/update-web-image.json");
+  old_of(review) = stored;
+  object_of(review) = stored;
+  image_of(object_of(review)) = "registry.example.com/shop/web:2.0.0";
+  const Decision decision = decide_review(review);
+
+  EXPECT_TRUE(decision.allowed);
+  EXPECT_EQ(decision.outcome, Outcome::kHeldFailed);
+  EXPECT_EQ(apply_patch(object_of(review), decision), stored);
+  ASSERT_EQ(decision.warnings.size(), 1U);
+  EXPECT_NE(decision.warnings[0].find("kubectl annotate deployment/web autocanary.io/retry=" + failed),
+            std::string::npos)
+      << decision.warnings[0];
+}
+
+TEST_F(FailedRevisionTest, RetryAnnotationClearsTheFailedMark) {
+  const json stored = failed_state();
+  json review = load_json("admission/update-web-scale.json");
+  old_of(review) = stored;
+  object_of(review) = stored;
+  object_of(review)["metadata"]["annotations"]["autocanary.io/retry"] =
+      annotation(stored, "autocanary.io/failed-revision");
+  const Decision decision = decide_review(review);
+
+  EXPECT_EQ(decision.outcome, Outcome::kRetryRequested);
+  // The request itself stays until the coordinator has restarted the canary.
+  EXPECT_EQ(decision.patch.operations(),
+            json::parse(std::string(R"([{"op":"remove","path":")") + kFailedRevision + R"("}])"));
+  const json after = apply_patch(object_of(review), decision);
+  EXPECT_EQ(annotation(after, "autocanary.io/pending-revision"), annotation(stored, "autocanary.io/pending-revision"));
+}
+
+TEST_F(FailedRevisionTest, ReinvocationAfterHoldOrRetryAddsNothing) {
+  const json stored = failed_state();
+  json held = load_json("admission/update-web-image.json");
+  old_of(held) = stored;
+  object_of(held) = stored;
+  image_of(object_of(held)) = "registry.example.com/shop/web:2.0.0";
+
+  json retry = load_json("admission/update-web-scale.json");
+  old_of(retry) = stored;
+  object_of(retry) = stored;
+  object_of(retry)["metadata"]["annotations"]["autocanary.io/retry"] = "true";
+
+  for (json* review : {&held, &retry}) {
+    object_of(*review) = stored_after(*review);
+    const Decision second = decide_review(*review);
+    EXPECT_TRUE(second.patch.empty()) << second.patch.operations().dump();
+  }
+}
+
+TEST_F(FailedRevisionTest, AnAcknowledgedRetryRequestIsNotRepeated) {
+  json stored = failed_state();
+  stored["metadata"]["annotations"]["autocanary.io/retry"] = annotation(stored, "autocanary.io/failed-revision");
+  json review = load_json("admission/update-web-scale.json");
+  old_of(review) = stored;
+  object_of(review) = stored;
+  const Decision decision = decide_review(review);
+  EXPECT_EQ(decision.outcome, Outcome::kPassThrough);
+  EXPECT_TRUE(decision.patch.empty());
+}
+
+TEST_F(FailedRevisionTest, RetryNamingAnotherRevisionRetriesNothing) {
+  const json stored = failed_state();
+  json review = load_json("admission/update-web-scale.json");
+  old_of(review) = stored;
+  object_of(review) = stored;
+  object_of(review)["metadata"]["annotations"]["autocanary.io/retry"] = "ffffffffff";
+  const Decision decision = decide_review(review);
+
+  EXPECT_EQ(decision.outcome, Outcome::kPassThrough);
+  const json after = apply_patch(object_of(review), decision);
+  EXPECT_EQ(after, stored);  // retry request removed, failed mark kept
+  ASSERT_EQ(decision.warnings.size(), 1U);
+  EXPECT_NE(decision.warnings[0].find("nothing retried"), std::string::npos);
+}
+
+TEST_F(DeploymentDecisionTest, RetryWithoutAFailureIsRemovedWithAWarning) {
+  json review = load_json("admission/update-web-scale.json");
+  object_of(review)["metadata"]["annotations"]["autocanary.io/retry"] = "true";
+  const Decision decision = decide_review(review);
+  EXPECT_EQ(decision.patch.operations(),
+            json::parse(R"([{"op":"remove","path":"/metadata/annotations/autocanary.io~1retry"}])"));
+  ASSERT_EQ(decision.warnings.size(), 1U);
+  EXPECT_NE(decision.warnings[0].find("no revision has failed"), std::string::npos);
+}
+
+TEST_F(FailedRevisionTest, UserEditsOfCanaryStateAreReverted) {
+  const json stored = failed_state();
+  json review = load_json("admission/update-web-scale.json");
+  old_of(review) = stored;
+  object_of(review) = stored;
+  // `kubectl replace` with the original manifest drops every annotation we keep.
+  object_of(review)["metadata"]["annotations"] = json::object();
+  const Decision decision = decide_review(review);
+
+  EXPECT_EQ(decision.outcome, Outcome::kPassThrough);
+  EXPECT_EQ(apply_patch(object_of(review), decision)["metadata"]["annotations"],
+            json({{"autocanary.io/failed-revision", annotation(stored, "autocanary.io/failed-revision")},
+                  {"autocanary.io/pending-revision", annotation(stored, "autocanary.io/pending-revision")},
+                  {"autocanary.io/pending-template", annotation(stored, "autocanary.io/pending-template")}}));
+  EXPECT_EQ(decision.warnings.size(), 3U);
+}
+
+// ---- who and where ----------------------------------------------------------------
+
+TEST_F(DeploymentDecisionTest, CoordinatorUpdatesPassThrough) {
+  json review = load_json("admission/update-web-image.json");
+  review["request"]["userInfo"]["username"] = "system:serviceaccount:autocanary-system:autocanary";
+  const Decision decision = decide_review(review);
+  EXPECT_EQ(decision.outcome, Outcome::kCoordinator);
+  EXPECT_TRUE(decision.patch.empty());
+}
+
+TEST_F(DeploymentDecisionTest, OptOutAnnotationLetsTheTemplateRoll) {
+  json review = load_json("admission/update-web-image.json");
+  object_of(review)["metadata"]["annotations"]["autocanary.io/skip"] = "true";
+  const Decision decision = decide_review(review);
+  EXPECT_EQ(decision.outcome, Outcome::kOptedOut);
+  EXPECT_TRUE(decision.patch.empty());
+}
+
+TEST_F(DeploymentDecisionTest, OtherKindsAndSubresourcesAreNotApplicable) {
+  json review = load_json("admission/update-web-image.json");
+  AdmissionInput input = input_from_review(review);
+  input.is_deployment = false;
+  const Decision decision = decide(input, policy, scope);
+  EXPECT_EQ(decision.outcome, Outcome::kNotApplicable);
+  EXPECT_TRUE(decision.patch.empty());
+}
+
+TEST_F(DeploymentDecisionTest, DeleteIsNotApplicable) {
+  json review = load_json("admission/update-web-image.json");
+  review["request"]["operation"] = "DELETE";
+  review["request"]["object"] = nullptr;
+  const Decision decision = decide_review(review);
+  EXPECT_EQ(decision.outcome, Outcome::kNotApplicable);
+  EXPECT_TRUE(decision.allowed);
+  EXPECT_TRUE(decision.patch.empty());
+}
+
+TEST_F(DeploymentDecisionTest, ProtectedNamespacesAreNeverMutated) {
+  for (const char* ns : {"kube-system", "kube-public", "kube-node-lease", "autocanary-system", "platform-infra"}) {
+    SCOPED_TRACE(ns);
+    json review = load_json("admission/update-web-image.json");
+    review["request"]["namespace"] = ns;
+    const Decision decision = decide_review(review);
+    EXPECT_EQ(decision.outcome, Outcome::kProtectedNamespace);
+    EXPECT_TRUE(decision.patch.empty());
+    EXPECT_TRUE(decision.allowed);
+  }
+}
+
+TEST_F(DeploymentDecisionTest, DryRunGetsTheSameAnswer) {
+  json review = load_json("admission/update-web-image.json");
+  const Decision real = decide_review(review);
+  review["request"]["dryRun"] = true;
+  const Decision dry = decide_review(review);
+  EXPECT_EQ(dry.outcome, real.outcome);
+  EXPECT_EQ(dry.patch.operations(), real.patch.operations());
+}
+
+// ---- kubectl rollout restart ------------------------------------------------------
+
+TEST_F(DeploymentDecisionTest, RolloutRestartIsACanaryByDefault) {
+  json review = load_json("admission/update-web-scale.json");
+  object_of(review)["spec"]["replicas"] = 4;
+  object_of(review)["spec"]["template"]["metadata"]["annotations"] = {
+      {"kubectl.kubernetes.io/restartedAt", "2026-11-22T10:00:00Z"}};
+  const Decision decision = decide_review(review);
+  EXPECT_EQ(decision.outcome, Outcome::kPendingRecorded);
+  EXPECT_EQ(decision.patch.operations()[0],
+            json::parse(R"({"op":"remove","path":"/spec/template/metadata/annotations"})"));
+}
+
+TEST_F(DeploymentDecisionTest, RolloutRestartRollsWhenThePolicySaysSo) {
+  policy.restart_handling = policy::RestartHandling::kRollout;
+  json review = load_json("admission/update-web-scale.json");
+  object_of(review)["spec"]["template"]["metadata"]["annotations"] = {
+      {"kubectl.kubernetes.io/restartedAt", "2026-11-22T10:00:00Z"}};
+  const Decision decision = decide_review(review);
+  EXPECT_EQ(decision.outcome, Outcome::kRolloutRestart);
+  EXPECT_TRUE(decision.patch.empty());
+
+  // A restart together with a real change is still a canary.
+  image_of(object_of(review)) = "registry.example.com/shop/web:2.0.0";
+  EXPECT_EQ(decide_review(review).outcome, Outcome::kPendingRecorded);
+}
+
+// ---- unusable objects ----------------------------------------------------------------
+
+TEST_F(DeploymentDecisionTest, DeploymentWithoutTemplateIsLeftForTheApiserver) {
+  json review = load_json("admission/update-web-image.json");
+  object_of(review)["spec"].erase("template");
+  const Decision decision = decide_review(review);
+  EXPECT_TRUE(decision.allowed);
+  EXPECT_EQ(decision.outcome, Outcome::kInvalidObject);
+  EXPECT_TRUE(decision.patch.empty());
+  EXPECT_NE(decision.message.find("spec.template"), std::string::npos);
+}
+
+TEST_F(DeploymentDecisionTest, ObjectOfTheWrongKindIsLeftUnchanged) {
+  json review = load_json("admission/update-web-image.json");
+  object_of(review)["kind"] = "Pod";
+  const Decision decision = decide_review(review);
+  EXPECT_EQ(decision.outcome, Outcome::kInvalidObject);
+  EXPECT_NE(decision.message.find("Pod"), std::string::npos);
+  EXPECT_TRUE(decision.patch.empty());
+}
+
+TEST_F(DeploymentDecisionTest, UpdateWithoutOldObjectIsLeftUnchanged) {
+  json review = load_json("admission/update-web-image.json");
+  review["request"]["oldObject"] = nullptr;
+  const Decision decision = decide_review(review);
+  EXPECT_EQ(decision.outcome, Outcome::kInvalidObject);
+  EXPECT_TRUE(decision.patch.empty());
+}
+
+}  // namespace
+}  // namespace autocanary::decision

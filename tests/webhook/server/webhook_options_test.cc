@@ -1,0 +1,54 @@
+#include "webhook/server/webhook_options.h"
+
+#include <gtest/gtest.h>
+
+namespace autocanary::server {
+namespace {
+
+using namespace std::chrono_literals;
+
+TEST(WebhookOptionsTest, ParsesEveryFlag) {
+  auto parsed = parse_webhook_options(
+      {"--tls-cert-file", "c.pem", "--tls-key-file=k.pem", "--port", "0", "--bind-address", "127.0.0.1",
+       "--coordinator-username", "system:serviceaccount:ac:ac", "--protected-namespace", "infra",
+       "--threads", "8", "--keep-alive-timeout", "3s", "--max-body-bytes", "2048", "--drain-delay", "0s",
+       "--log-level", "debug"},
+      "autocanary-system");
+  ASSERT_TRUE(std::holds_alternative<WebhookOptions>(parsed)) << std::get<std::string>(parsed);
+  const auto& options = std::get<WebhookOptions>(parsed);
+  EXPECT_EQ(options.cert_file, "c.pem");
+  EXPECT_EQ(options.key_file, "k.pem");
+  EXPECT_EQ(options.server.port, 0);
+  EXPECT_EQ(options.server.bind_address, "127.0.0.1");
+  EXPECT_EQ(options.scope.own_namespace, "autocanary-system");
+  EXPECT_EQ(options.scope.coordinator_usernames, std::vector<std::string>{"system:serviceaccount:ac:ac"});
+  EXPECT_EQ(options.scope.extra_protected_namespaces, std::vector<std::string>{"infra"});
+  EXPECT_EQ(options.server.threads, 8U);
+  EXPECT_EQ(options.server.keep_alive_timeout, 3s);
+  EXPECT_EQ(options.server.max_body_bytes, 2048U);
+  EXPECT_EQ(options.drain_delay, 0ms);
+  EXPECT_EQ(options.log_level, support::LogLevel::kDebug);
+}
+
+TEST(WebhookOptionsTest, ReportsWhatIsWrong) {
+  auto error = [](std::vector<std::string> args) {
+    auto parsed = parse_webhook_options(args, nullptr);
+    return std::holds_alternative<std::string>(parsed) ? std::get<std::string>(parsed) : "<parsed>";
+  };
+  EXPECT_NE(error({}).find("--tls-cert-file and --tls-key-file are required"), std::string::npos);
+  EXPECT_NE(error({"--port", "70000"}).find("invalid value for --port"), std::string::npos);
+  EXPECT_NE(error({"--drain-delay", "soon"}).find("invalid value for --drain-delay"), std::string::npos);
+  EXPECT_NE(error({"--frobnicate", "1"}).find("unknown flag --frobnicate"), std::string::npos);
+  EXPECT_NE(error({"--port"}).find("--port needs a value"), std::string::npos);
+}
+
+TEST(WebhookOptionsTest, TimeoutQueryIsClampedToWebhookLimits) {
+  EXPECT_EQ(review_timeout("10s", 7s), 10s);
+  EXPECT_EQ(review_timeout("", 7s), 7s);
+  EXPECT_EQ(review_timeout("bogus", 7s), 7s);
+  EXPECT_EQ(review_timeout("100ms", 7s), 1s);
+  EXPECT_EQ(review_timeout("5m", 7s), 30s);
+}
+
+}  // namespace
+}  // namespace autocanary::server
