@@ -19,7 +19,7 @@ SHARE=$CACHE/share
 SRC=$CACHE/src
 
 # Bump when the flags or wrapper layout below change, so stale binaries rebuild.
-RECIPE_REV=1
+RECIPE_REV=2
 
 # Keep the module and build caches next to the binaries so a second run (or a
 # CI cache restore of one directory) is fast, and never touch the user's GOPATH.
@@ -134,7 +134,8 @@ build_kubernetes() {
   ldflags="-s -w"
   for m in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
     ldflags+=" -X $m.gitVersion=$K8S_VERSION -X $m.gitMajor=$major -X $m.gitMinor=$minor"
-    ldflags+=" -X $m.gitTreeState=clean -X $m.buildDate=$date"
+    # The module zip carries no commit id; an empty one beats the "$Format:%H$" placeholder.
+    ldflags+=" -X $m.gitTreeState=clean -X $m.buildDate=$date -X $m.gitCommit="
   done
   for cmd in "${cmds[@]}"; do
     # Release tags: drop test-only code and the gRPC tracing dependency.

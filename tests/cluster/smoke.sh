@@ -12,6 +12,8 @@ REPLICAS=3
 
 T0=$SECONDS
 trap '"$HERE/down.sh"' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 
 "$HERE/up.sh"
 T_UP=$SECONDS

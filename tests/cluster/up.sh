@@ -65,6 +65,7 @@ if [[ -e $RUN ]]; then
   rm -rf "$RUN"
 fi
 mkdir -p "$RUN"/{pids,logs,pki,etcd,kwok-home}
+chmod 700 "$RUN/pki" "$RUN/etcd"
 touch "$RUN/$MARKER"
 PKI=$RUN/pki
 
@@ -81,6 +82,9 @@ cleanup() {
   AUTOCANARY_RUN=$RUN "$HERE/down.sh" >&2 || true
 }
 trap cleanup EXIT
+# Turn signals into a normal exit so the EXIT trap tears down what started.
+trap 'exit 130' INT
+trap 'exit 143' TERM HUP
 
 # --- ports -------------------------------------------------------------------
 
@@ -109,14 +113,26 @@ SERVER=https://127.0.0.1:$APISERVER_PORT
 # ECDSA P-256 everywhere: key generation is instant, unlike RSA.
 newkey() { openssl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-256 -out "$1" 2>/dev/null; }
 
-# sign NAME SUBJECT EXTENSIONS: key + certificate signed by the cluster CA.
+# make_ca NAME CN: self-signed CA. A self-contained config keeps it
+# independent of the system openssl.cnf.
+make_ca() {
+  printf '%s\n' '[req]' 'distinguished_name=dn' '[dn]' '[ca]' \
+    'basicConstraints=critical,CA:TRUE' 'keyUsage=critical,digitalSignature,keyCertSign,cRLSign' \
+    'subjectKeyIdentifier=hash' >"$PKI/$1.cnf"
+  newkey "$PKI/$1.key"
+  openssl req -x509 -new -config "$PKI/$1.cnf" -extensions ca -key "$PKI/$1.key" \
+    -subj "/CN=$2" -days 3650 -out "$PKI/$1.crt"
+  rm -f "$PKI/$1.cnf"
+}
+
+# sign CA NAME SUBJECT EXTENSIONS: key + certificate signed by CA.
 sign() {
-  local name=$1 subj=$2 ext=$3
+  local ca=$1 name=$2 subj=$3 ext=$4
   newkey "$PKI/$name.key"
   openssl req -new -key "$PKI/$name.key" -subj "$subj" -out "$PKI/$name.csr"
   printf '%s\n' "$ext" >"$PKI/$name.ext"
-  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/ca.crt" -CAkey "$PKI/ca.key" \
-    -CAserial "$PKI/ca.srl" -CAcreateserial -days 3650 -extfile "$PKI/$name.ext" \
+  openssl x509 -req -in "$PKI/$name.csr" -CA "$PKI/$ca.crt" -CAkey "$PKI/$ca.key" \
+    -CAserial "$PKI/$ca.srl" -CAcreateserial -days 3650 -extfile "$PKI/$name.ext" \
     -out "$PKI/$name.crt" 2>/dev/null
   rm -f "$PKI/$name.csr" "$PKI/$name.ext"
 }
@@ -124,22 +140,20 @@ sign() {
 client_ext=$'basicConstraints=critical,CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\nextendedKeyUsage=clientAuth'
 
 gen_pki() {
-  # A self-contained config keeps the CA independent of the system openssl.cnf.
-  printf '%s\n' '[req]' 'distinguished_name=dn' '[dn]' '[ca]' \
-    'basicConstraints=critical,CA:TRUE' 'keyUsage=critical,digitalSignature,keyCertSign,cRLSign' \
-    'subjectKeyIdentifier=hash' >"$PKI/ca.cnf"
-  newkey "$PKI/ca.key"
-  openssl req -x509 -new -config "$PKI/ca.cnf" -extensions ca -key "$PKI/ca.key" \
-    -subj "/CN=autocanary-local-ca" -days 3650 -out "$PKI/ca.crt"
-
-  sign apiserver "/CN=kube-apiserver" "basicConstraints=critical,CA:FALSE
+  make_ca ca autocanary-local-ca
+  sign ca apiserver "/CN=kube-apiserver" "basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
 subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:$SERVICE_IP"
   # The built-in RBAC roles and bindings recognise these user and group names.
-  sign admin "/O=system:masters/CN=autocanary-admin" "$client_ext"
-  sign controller-manager "/CN=system:kube-controller-manager" "$client_ext"
-  sign scheduler "/CN=system:kube-scheduler" "$client_ext"
+  sign ca admin "/O=system:masters/CN=autocanary-admin" "$client_ext"
+  sign ca controller-manager "/CN=system:kube-controller-manager" "$client_ext"
+  sign ca scheduler "/CN=system:kube-scheduler" "$client_ext"
+
+  # Front-proxy (request-header) CA: without it the controller-manager and
+  # scheduler log an error about the missing CA bundle every few seconds.
+  make_ca front-proxy-ca autocanary-front-proxy-ca
+  sign front-proxy-ca front-proxy-client "/CN=front-proxy-client" "$client_ext"
 
   newkey "$PKI/sa.key"
   openssl pkey -in "$PKI/sa.key" -pubout -out "$PKI/sa.pub"
@@ -207,6 +221,9 @@ apiserver_ready() {
     "$SERVER/readyz") == ok ]]
 }
 
+# kubectl keeps its discovery cache per run dir instead of ~/.kube/cache, where
+# every random port would leave a directory behind.
+export KUBECACHEDIR=$RUN/kube-cache
 k() { "$BIN/kubectl" --kubeconfig "$RUN/kubeconfig" "$@"; }
 
 gen_pki
@@ -240,6 +257,13 @@ start 20 kube-apiserver \
   --tls-cert-file="$PKI/apiserver.crt" \
   --tls-private-key-file="$PKI/apiserver.key" \
   --client-ca-file="$PKI/ca.crt" \
+  --requestheader-client-ca-file="$PKI/front-proxy-ca.crt" \
+  --requestheader-allowed-names=front-proxy-client \
+  --requestheader-username-headers=X-Remote-User \
+  --requestheader-group-headers=X-Remote-Group \
+  --requestheader-extra-headers-prefix=X-Remote-Extra- \
+  --proxy-client-cert-file="$PKI/front-proxy-client.crt" \
+  --proxy-client-key-file="$PKI/front-proxy-client.key" \
   --authorization-mode=Node,RBAC \
   --enable-admission-plugins=MutatingAdmissionWebhook,ValidatingAdmissionWebhook \
   --service-cluster-ip-range="$SERVICE_CIDR" \
@@ -254,7 +278,9 @@ wait_until "kube-apiserver ready on :$APISERVER_PORT" apiserver_ready
 
 # Leader election off: there is exactly one of each, and it saves the lease
 # acquisition delay. Service-account credentials give every controller its own
-# RBAC identity, as in a real cluster.
+# RBAC identity, as in a real cluster. The flex-volume dir would otherwise be
+# created under /usr/libexec; a 1s node monitor period lifts the not-ready
+# taint of new nodes sooner.
 start 30 kube-controller-manager \
   --kubeconfig="$RUN/controller-manager.kubeconfig" \
   --authentication-kubeconfig="$RUN/controller-manager.kubeconfig" \
@@ -269,6 +295,8 @@ start 30 kube-controller-manager \
   --cluster-signing-cert-file="$PKI/ca.crt" \
   --cluster-signing-key-file="$PKI/ca.key" \
   --service-cluster-ip-range="$SERVICE_CIDR" \
+  --flex-volume-plugin-dir="$RUN/flexvolume" \
+  --node-monitor-period=1s \
   --profiling=false \
   --v=1
 start 40 kube-scheduler \
@@ -328,6 +356,19 @@ EOF
   done
 }
 nodes_yaml | k apply -f - >/dev/null
+
+# The CRDs only need the apiserver; installing them now overlaps with the
+# controller-manager's startup (a few seconds of creating controller tokens).
+if [[ -n $CRDS_DIR ]]; then
+  crd_args=()
+  while IFS= read -r f; do crd_args+=(-f "$f"); done < <(
+    find "$CRDS_DIR" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) | sort)
+  ((${#crd_args[@]})) || die "no CRD files in $CRDS_DIR"
+  k apply --server-side "${crd_args[@]}" >/dev/null
+  log "applied $((${#crd_args[@]} / 2)) CRD files from $CRDS_DIR"
+  wait_until "CRDs Established" k wait --for=condition=Established crd --all --timeout=5s
+fi
+
 wait_until "$NODES nodes Ready" k wait --for=condition=Ready node -l type=kwok --timeout=5s
 # The node lifecycle controller taints new nodes not-ready until it sees them
 # Ready; wait for that to clear so pods schedule at once.
@@ -335,18 +376,12 @@ untainted() { [[ -z $(k get nodes -l type=kwok -o jsonpath='{.items[*].spec.tain
 wait_until "node taints cleared" untainted
 wait_until "default ServiceAccount exists" k -n default get serviceaccount default
 
-if [[ -n $CRDS_DIR ]]; then
-  mapfile -t crd_files < <(find "$CRDS_DIR" -type f \( -name '*.yaml' -o -name '*.yml' -o -name '*.json' \) | sort)
-  for f in "${crd_files[@]}"; do k apply --server-side -f "$f" >/dev/null; done
-  log "applied ${#crd_files[@]} CRD files from $CRDS_DIR"
-  wait_until "CRDs Established" k wait --for=condition=Established crd --all --timeout=5s
-fi
-
 cat >"$RUN/env" <<EOF
 # Generated by tests/cluster/up.sh; source it to use the local cluster.
 export AUTOCANARY_RUN=$(printf %q "$RUN")
 export KUBECONFIG=$(printf %q "$RUN/kubeconfig")
 export PATH=$(printf %q "$BIN"):\$PATH
+export KUBECACHEDIR=$(printf %q "$KUBECACHEDIR")
 export AUTOCANARY_APISERVER_URL=$SERVER
 export AUTOCANARY_APISERVER_PORT=$APISERVER_PORT
 export AUTOCANARY_ETCD_CLIENT_PORT=$ETCD_CLIENT_PORT

@@ -181,7 +181,9 @@ Decision decide_update(const json& old_deployment, const json& new_deployment,
     decision.outcome = Outcome::kRolloutRestart;
     decision.message = "rollout restart rolled as usual, as the policy asks";
   } else {
-    const std::string revision = template_revision(new_template);
+    // One canonical text serves as both the hash input and the stored record.
+    std::string canonical = new_template.dump();
+    const std::string revision = revision_of_canonical(canonical);
     if (revision == held_revision) {
       decision.outcome = Outcome::kHeldFailed;
       decision.message = "revision " + revision + " failed its canary and is held";
@@ -195,7 +197,7 @@ Decision decide_update(const json& old_deployment, const json& new_deployment,
       decision.message = "revision " + revision + " is already pending";
     } else {
       wanted[std::string(names::kPendingRevisionAnnotation)] = revision;
-      wanted[std::string(names::kPendingTemplateAnnotation)] = new_template.dump();
+      wanted[std::string(names::kPendingTemplateAnnotation)] = std::move(canonical);
       const std::size_t bytes = annotation_bytes_after(new_deployment, wanted);
       if (bytes > kAnnotationBudgetBytes) {
         Decision denied = finish(Outcome::kDenied, "");
@@ -209,8 +211,8 @@ Decision decide_update(const json& old_deployment, const json& new_deployment,
       }
       decision.outcome = Outcome::kPendingRecorded;
       decision.message = "revision " + revision + " recorded as pending";
-      std::string note = "autocanary: revision " + revision + " will be rolled out as a canary; " +
-                         "the live pods keep revision " + template_revision(old_template) +
+      std::string note = "autocanary: revision " + revision +
+                         " will be rolled out as a canary; the live pods keep the current template"
                          " until it is promoted";
       if (pending && pending != held_revision) note += " (supersedes pending revision " + *pending + ")";
       decision.warnings.push_back(std::move(note));

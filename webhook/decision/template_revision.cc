@@ -8,7 +8,10 @@ namespace autocanary::decision {
 
 std::string template_revision(const nlohmann::json& pod_template) {
   // nlohmann::json keeps object keys sorted, so dump() is canonical.
-  const std::string canonical = pod_template.dump();
+  return revision_of_canonical(pod_template.dump());
+}
+
+std::string revision_of_canonical(std::string_view canonical) {
   std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
   SHA256(reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(),
          digest.data());

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -12,5 +13,8 @@ namespace autocanary::decision {
 // sorted, no whitespace). Kubernetes has already defaulted the template by the
 // time admission sees it, so semantically equal manifests hash equally.
 [[nodiscard]] std::string template_revision(const nlohmann::json& pod_template);
+
+// The same, from the canonical text (`pod_template.dump()`) when the caller has it.
+[[nodiscard]] std::string revision_of_canonical(std::string_view canonical_template);
 
 }  // namespace autocanary::decision

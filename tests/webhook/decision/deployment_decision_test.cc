@@ -173,7 +173,11 @@ TEST_F(DeploymentDecisionTest, LargeDeploymentGetsAMinimalPatch) {
 TEST_F(DeploymentDecisionTest, TemplateTooLargeToHoldIsDeniedWithAWayOut) {
   json review = load_json("admission/update-web-image.json");
   json& env = object_of(review)["spec"]["template"]["spec"]["containers"][0]["env"];
-  for (int i = 0; i < 3000; ++i) env.push_back({{"name", "K" + std::to_string(i)}, {"value", std::string(90, 'v')}});
+  for (int i = 0; i < 3000; ++i) {
+    std::string name = "K";
+    name += std::to_string(i);
+    env.push_back({{"name", name}, {"value", std::string(90, 'v')}});
+  }
   const Decision decision = decide_review(review);
 
   EXPECT_FALSE(decision.allowed);
