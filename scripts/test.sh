@@ -1,0 +1,20 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine: installs what is missing, builds, runs the
+# GoogleTest unit tests, builds (or reuses) the local control plane and runs the
+# end-to-end tests through it.
+#
+#   scripts/test.sh            everything
+#   scripts/test.sh --unit     unit tests only (no control plane)
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+"$root/scripts/bootstrap.sh"
+"$root/scripts/build.sh"
+ctest --test-dir "$root/build" --output-on-failure -j"$(nproc)"
+
+[[ "${1:-}" == "--unit" ]] && exit 0
+
+"$root/tests/cluster/build.sh"
+python3 -c 'import pytest' 2>/dev/null || python3 -m pip install --quiet pytest
+cd "$root/tests/e2e"
+python3 -m pytest -v -p no:cacheprovider "$root/tests/e2e"

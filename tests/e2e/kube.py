@@ -1,0 +1,140 @@
+"""Thin helpers over kubectl and the webhook's endpoints for the end-to-end tests."""
+
+import json
+import os
+import re
+import ssl
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Kubectl:
+    def __init__(self, kubeconfig, binary):
+        self.kubeconfig = kubeconfig
+        self.binary = binary
+
+    def run(self, *args, stdin=None, check=True, timeout=60):
+        result = subprocess.run(
+            [self.binary, "--kubeconfig", self.kubeconfig, *args],
+            input=stdin, capture_output=True, text=True, timeout=timeout)
+        if check and result.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed ({result.returncode}):\n"
+                                 f"{result.stdout}\n{result.stderr}")
+        return result
+
+    def apply(self, manifest, *flags, check=True):
+        return self.run("apply", "-f", "-", *flags, stdin=manifest, check=check)
+
+    def get(self, kind, name=None, namespace=None, selector=None):
+        args = ["get", kind]
+        if name:
+            args.append(name)
+        if namespace:
+            args += ["-n", namespace]
+        if selector:
+            args += ["-l", selector]
+        return json.loads(self.run(*args, "-o", "json").stdout)
+
+    def create_namespace(self, name, labels=None):
+        label_lines = "".join(f"\n    {k}: \"{v}\"" for k, v in (labels or {}).items())
+        self.apply(f"apiVersion: v1\nkind: Namespace\nmetadata:\n  name: {name}\n"
+                   f"  labels:{label_lines or ' {}'}\n")
+        # The default ServiceAccount must exist before pods can be created.
+        wait_for(lambda: self.run("get", "serviceaccount", "default", "-n", name, check=False).returncode == 0,
+                 f"default ServiceAccount in {name}")
+
+
+class Webhook:
+    """The webhook process started by scripts/local-webhook.sh."""
+
+    def __init__(self, run_dir):
+        self.state = Path(run_dir) / "webhook"
+
+    @property
+    def port(self):
+        return int((self.state / "port").read_text().strip())
+
+    def _get(self, path):
+        context = ssl.create_default_context(cafile=str(self.state / "ca.crt"))
+        with urllib.request.urlopen(f"https://127.0.0.1:{self.port}{path}", context=context, timeout=5) as r:
+            return r.read().decode()
+
+    def metrics(self):
+        """Counters as {'name{labels}': value}."""
+        values = {}
+        for line in self._get("/metrics").splitlines():
+            if line and not line.startswith("#"):
+                key, _, value = line.rpartition(" ")
+                values[key] = float(value)
+        return values
+
+    def requests(self):
+        return sum(v for k, v in self.metrics().items() if k.startswith("autocanary_webhook_requests_total"))
+
+    def decisions(self, kind):
+        return self.metrics().get(f'autocanary_webhook_decisions_total{{decision="{kind}"}}', 0)
+
+    def log_lines(self):
+        lines = []
+        for line in (self.state / "webhook.log").read_text().splitlines():
+            try:
+                lines.append(json.loads(line))
+            except json.JSONDecodeError:
+                pass
+        return lines
+
+
+def wait_for(predicate, what, timeout=60, interval=0.2):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    raise AssertionError(f"timed out after {timeout}s waiting for {what}")
+
+
+def deployment(name, namespace, image, replicas=2, extra_env=None):
+    env = "".join(f"\n            - name: {k}\n              value: \"{v}\"" for k, v in (extra_env or {}).items())
+    return f"""apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: {name}
+  namespace: {namespace}
+  labels:
+    app: {name}
+spec:
+  replicas: {replicas}
+  selector:
+    matchLabels:
+      app: {name}
+  template:
+    metadata:
+      labels:
+        app: {name}
+    spec:
+      containers:
+        - name: app
+          image: {image}
+          ports:
+            - containerPort: 8080
+          env:
+            - name: GREETING
+              value: hello{env}
+"""
+
+
+def image_of(deployment_json):
+    return deployment_json["spec"]["template"]["spec"]["containers"][0]["image"]
+
+
+def unique(prefix):
+    return f"{prefix}-{os.getpid() % 10000}-{int(time.time() * 1000) % 100000}"
+
+
+def sanitize(text):
+    return re.sub(r"\s+", " ", text)
