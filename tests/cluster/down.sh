@@ -27,36 +27,9 @@ ours() {
   [[ ${exe% (deleted)} == "$2" ]]
 }
 
-# stop PID BINARY NAME: SIGTERM, wait up to STOP_TIMEOUT, then SIGKILL.
-stop() {
-  local pid=$1 exe=$2 name=$3 deadline
-  ours "$pid" "$exe" || return 0
-  kill -TERM "$pid" 2>/dev/null || true
-  deadline=$((SECONDS + STOP_TIMEOUT))
-  while ours "$pid" "$exe" && ((SECONDS < deadline)); do sleep 0.1; done
-  if ours "$pid" "$exe"; then
-    log "$name ($pid) ignored SIGTERM for ${STOP_TIMEOUT}s; sending SIGKILL"
-    kill -KILL "$pid" 2>/dev/null || true
-    while ours "$pid" "$exe"; do sleep 0.1; done
-  fi
-  log "stopped $name ($pid)"
-}
-
-# Reverse start order: clients first, etcd last, so nothing logs connection
-# errors against an already stopped dependency.
-if [[ -d $RUN/pids ]]; then
-  mapfile -t pidfiles < <(find "$RUN/pids" -name '*.pid' | sort -r)
-  for f in "${pidfiles[@]}"; do
-    read -r pid exe <"$f" || continue
-    name=$(basename "$f" .pid)
-    stop "$pid" "$exe" "${name#*-}"
-    rm -f "$f"
-  done
-fi
-
-# Verify: no process of ours may still reference this run dir (e.g. a pid file
-# was lost). Match on the command line, then confirm by executable so that a
-# shell merely mentioning the path is never touched.
+# leftovers: "pid binary" of every process of ours that still mentions the run
+# dir on its command line. The pgrep match alone could hit a shell that merely
+# mentions the path, so the executable must be one of the cached binaries too.
 leftovers() {
   local pid exe
   while read -r pid; do
@@ -65,9 +38,56 @@ leftovers() {
     [[ $exe == "$BIN"/* ]] && printf '%s %s\n' "$pid" "$exe"
   done < <(pgrep -f -- "$RUN/" || true)
 }
-while read -r pid exe; do
-  stop "$pid" "$exe" "$(basename "$exe") (no pid file)"
-done < <(leftovers)
+
+# Everything to stop: the pid files, plus whatever the scan finds (a pid file
+# may be missing if up.sh was killed at the wrong moment).
+declare -A procs=()
+for f in "$RUN"/pids/*.pid; do
+  [[ -f $f ]] || continue
+  read -r pid exe <"$f" || continue
+  ours "$pid" "$exe" && procs[$pid]=$exe
+done
+while read -r pid exe; do procs[$pid]=$exe; done < <(leftovers)
+
+# stop_group NAME...: SIGTERM every listed binary at once, wait up to
+# STOP_TIMEOUT for all of them, then SIGKILL the stragglers.
+stop_group() {
+  local name pid pids=() deadline alive
+  for name in "$@"; do
+    for pid in "${!procs[@]}"; do
+      [[ ${procs[$pid]##*/} == "$name" ]] && pids+=("$pid")
+    done
+  done
+  ((${#pids[@]})) || return 0
+  for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+  deadline=$((SECONDS + STOP_TIMEOUT))
+  while :; do
+    alive=()
+    for pid in "${pids[@]}"; do ours "$pid" "${procs[$pid]}" && alive+=("$pid"); done
+    ((${#alive[@]} && SECONDS < deadline)) || break
+    sleep 0.1
+  done
+  for pid in "${alive[@]}"; do
+    log "${procs[$pid]##*/} ($pid) ignored SIGTERM for ${STOP_TIMEOUT}s; sending SIGKILL"
+    kill -KILL "$pid" 2>/dev/null || true
+  done
+  for pid in "${pids[@]}"; do
+    while ours "$pid" "${procs[$pid]}"; do sleep 0.1; done
+    log "stopped ${procs[$pid]##*/} ($pid)"
+    unset "procs[$pid]"
+  done
+}
+
+# Clients first, etcd last, so nothing waits on or logs errors about an
+# already stopped dependency; the apiserver drains faster with no watchers.
+stop_group kwok kube-scheduler kube-controller-manager
+stop_group kube-apiserver
+stop_group etcd
+# Anything else built into the cache dir and pointed at this run dir.
+mapfile -t others < <(for pid in "${!procs[@]}"; do echo "${procs[$pid]##*/}"; done | sort -u)
+((${#others[@]} == 0)) || stop_group "${others[@]}"
+rm -f "$RUN"/pids/*.pid
+
 if [[ -n $(leftovers) ]]; then
   echo "down.sh: processes still running for $RUN:" >&2
   leftovers >&2

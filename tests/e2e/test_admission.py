@@ -39,13 +39,18 @@ def test_labelled_namespace_keeps_live_template_and_records_pending_revision(kub
     assert re.fullmatch(r"[0-9a-f]{10}", annotations["autocanary.io/pending-revision"])
     pending = json.loads(annotations["autocanary.io/pending-template"])
     assert pending["spec"]["containers"][0]["image"] == V2
-    assert stored["metadata"]["generation"] == created["metadata"]["generation"]
     # Nothing rolled: one ReplicaSet, the same pods.
     assert len(replicasets(kube, ns)) == 1
     assert {p["metadata"]["uid"] for p in kube.get("pods", namespace=ns)["items"]} == pods_before
 
-    # Client-side re-apply: kubectl finds nothing to send.
-    assert "unchanged" in kube.apply(deployment("web", ns, V2)).stdout
+    # Client-side re-apply of v2: kubectl sends the image again (the live one
+    # differs), the webhook recognises the pending revision, nothing is stored.
+    rollout(kube, ns)
+    settled = kube.get("deployment", "web", ns)
+    before = webhook.decisions("pending_unchanged")
+    kube.apply(deployment("web", ns, V2))
+    assert webhook.decisions("pending_unchanged") == before + 1
+    assert kube.get("deployment", "web", ns)["metadata"]["resourceVersion"] == settled["metadata"]["resourceVersion"]
 
 
 def test_server_side_reapply_of_pending_revision_is_idempotent(kube, webhook):
@@ -53,7 +58,9 @@ def test_server_side_reapply_of_pending_revision_is_idempotent(kube, webhook):
     kube.create_namespace(ns, ENABLED)
     ssa = ("--server-side", "--field-manager=gitops")
     kube.apply(deployment("web", ns, V1), *ssa)
+    rollout(kube, ns)
     kube.apply(deployment("web", ns, V2), *ssa)
+    rollout(kube, ns)  # the annotation change bumps generation; let status settle
     stored = kube.get("deployment", "web", ns)
     assert image_of(stored) == V1
     revision = stored["metadata"]["annotations"]["autocanary.io/pending-revision"]
@@ -92,6 +99,7 @@ def test_server_dry_run_shows_the_outcome_and_stores_nothing(kube, webhook):
     ns = unique("dryrun")
     kube.create_namespace(ns, ENABLED)
     kube.apply(deployment("web", ns, V1))
+    rollout(kube, ns)  # no status writes from here on
     stored = kube.get("deployment", "web", ns)
 
     result = kube.apply(deployment("web", ns, V2), "--dry-run=server", "-o", "json")
