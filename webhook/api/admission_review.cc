@@ -136,19 +136,26 @@ decision::AdmissionInput to_decision_input(const AdmissionRequest& request) {
 }
 
 std::string admission_response(const std::string& uid, const decision::Decision& decision) {
-  json response = {{"uid", uid}, {"allowed", decision.allowed}};
+  // Written by hand rather than through a json document: the base64 patch can
+  // be a hundred KiB and needs no escaping at all.
+  const auto text = [](const json& value) { return value.dump(-1, ' ', false, json::error_handler_t::replace); };
+  std::string out = R"({"apiVersion":"admission.k8s.io/v1","kind":"AdmissionReview","response":{"uid":)";
+  out += text(uid);
+  out += decision.allowed ? R"(,"allowed":true)" : R"(,"allowed":false)";
   if (decision.allowed && !decision.patch.empty()) {
-    response["patchType"] = "JSONPatch";
-    response["patch"] = base64_encode(decision.patch.operations().dump());
+    out += R"(,"patchType":"JSONPatch","patch":")";
+    out += base64_encode(decision.patch.serialize());
+    out += '"';
   }
-  if (!decision.warnings.empty()) response["warnings"] = decision.warnings;
+  if (!decision.warnings.empty()) out += R"(,"warnings":)" + text(decision.warnings);
   if (!decision.allowed) {
-    response["status"] = {{"code", 403}, {"reason", "Forbidden"}, {"message", decision.message}};
+    out += R"(,"status":)" +
+           text({{"code", 403}, {"reason", "Forbidden"}, {"message", decision.message}});
   } else if (decision.outcome == decision::Outcome::kInvalidObject) {
-    response["status"] = {{"code", 200}, {"message", decision.message}};
+    out += R"(,"status":)" + text({{"code", 200}, {"message", decision.message}});
   }
-  const json review = {{"apiVersion", kApiVersion}, {"kind", "AdmissionReview"}, {"response", response}};
-  return review.dump(-1, ' ', false, json::error_handler_t::replace);
+  out += "}}";
+  return out;
 }
 
 std::string base64_encode(std::string_view bytes) {

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include "webhook/support/json_text.h"
+
 namespace autocanary::decision {
 
 using nlohmann::json;
@@ -35,6 +37,28 @@ void JsonPatch::remove(std::string path) {
 
 void JsonPatch::transform(const std::string& path, const json& from, const json& to) {
   for (auto& op : json::diff(from, to, path)) ops_.push_back(std::move(op));
+}
+
+std::string JsonPatch::serialize() const {
+  std::string out = "[";
+  for (const auto& op : ops_) {
+    if (out.size() > 1) out += ',';
+    out += "{\"op\":";
+    support::append_json_string(out, op["op"].get_ref<const std::string&>());
+    out += ",\"path\":";
+    support::append_json_string(out, op["path"].get_ref<const std::string&>());
+    if (const auto value = op.find("value"); value != op.end()) {
+      out += ",\"value\":";
+      if (value->is_string()) {
+        support::append_json_string(out, value->get_ref<const std::string&>());
+      } else {
+        out += value->dump();
+      }
+    }
+    out += '}';
+  }
+  out += ']';
+  return out;
 }
 
 void JsonPatch::set_map_entries(const json& object, std::string_view map_path,

@@ -32,6 +32,10 @@ class JsonPatch {
   [[nodiscard]] bool empty() const noexcept { return ops_.empty(); }
   [[nodiscard]] const nlohmann::json& operations() const noexcept { return ops_; }
 
+  // The patch as JSON text. Same document as operations().dump(), but large
+  // string values (a pending template is tens of KiB) are escaped in runs.
+  [[nodiscard]] std::string serialize() const;
+
  private:
   nlohmann::json ops_ = nlohmann::json::array();
 };

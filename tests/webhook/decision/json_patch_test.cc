@@ -54,3 +54,19 @@ TEST(JsonPatchTest, TransformTurnsOneValueIntoAnother) {
 
 }  // namespace
 }  // namespace autocanary::decision
+
+namespace autocanary::decision {
+namespace {
+
+TEST(JsonPatchTest, SerializeIsTheSameDocumentAsOperations) {
+  JsonPatch patch;
+  patch.add("/metadata/annotations/a~1b", "quote \" backslash \\ newline \n tab \t bell \x07 unicode é 日本");
+  patch.replace("/spec/replicas", 3);
+  patch.add("/spec/template", json{{"spec", {{"containers", json::array({{{"name", "x"}}})}}}});
+  patch.remove("/metadata/labels/x");
+  EXPECT_EQ(json::parse(patch.serialize()), patch.operations());
+  EXPECT_EQ(JsonPatch().serialize(), "[]");
+}
+
+}  // namespace
+}  // namespace autocanary::decision

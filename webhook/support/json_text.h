@@ -1,0 +1,14 @@
+// Writing JSON text fast where it is large: a string already known to be valid
+// UTF-8 (every string nlohmann::json parsed or produced is) only needs quotes,
+// backslashes and control characters escaped, which can be copied in runs.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace autocanary::support {
+
+// Appends `text` as a quoted JSON string. `text` must be valid UTF-8.
+void append_json_string(std::string& out, std::string_view text);
+
+}  // namespace autocanary::support
