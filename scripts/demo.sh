@@ -66,9 +66,10 @@ printf 'pending image:    %s\n' "$(kubectl get deploy web -n shop -o jsonpath='{
   python3 -c 'import json,sys; print(json.load(sys.stdin)["spec"]["containers"][0]["image"])')"
 show kubectl get replicasets,pods -n shop
 
-step "Applying v2 again (a GitOps re-sync) changes nothing"
+step "Applying v2 again (a GitOps re-sync) stores nothing new"
+kubectl rollout status deploy/web -n shop --timeout=90s >/dev/null
 rv=$(kubectl get deploy web -n shop -o jsonpath='{.metadata.resourceVersion}')
-manifest shop 2.0.0 | show kubectl apply --server-side --field-manager=gitops --force-conflicts -f -
+manifest shop 2.0.0 | show kubectl apply -f -
 printf 'resourceVersion before %s, after %s\n' "$rv" "$(kubectl get deploy web -n shop -o jsonpath='{.metadata.resourceVersion}')"
 
 step "A namespace that did not opt in rolls as plain Kubernetes does"
