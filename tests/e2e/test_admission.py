@@ -73,13 +73,14 @@ def test_server_side_reapply_of_pending_revision_is_idempotent(kube, webhook):
     assert again["metadata"]["annotations"]["autocanary.io/pending-revision"] == revision
 
 
-def test_unlabelled_namespace_and_kube_system_roll_as_plain_kubernetes(kube, webhook):
+def test_unlabelled_kube_system_and_install_namespaces_roll_as_plain_kubernetes(kube, webhook):
     plain = unique("plain")
     kube.create_namespace(plain)
-    # kube-system is excluded even when someone labels it.
+    # kube-system and autocanary's own namespace are excluded even when labelled.
+    kube.create_namespace("autocanary-system", ENABLED)
     kube.run("label", "namespace", "kube-system", "autocanary.io/enabled=true", "--overwrite")
     try:
-        for ns in (plain, "kube-system"):
+        for ns in (plain, "kube-system", "autocanary-system"):
             before = webhook.requests()
             kube.apply(deployment("web", ns, V1))
             rollout(kube, ns)
