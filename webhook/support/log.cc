@@ -1,8 +1,9 @@
 #include "webhook/support/log.h"
 
 #include <chrono>
-#include <ctime>
 #include <string>
+
+#include "webhook/support/rfc3339.h"
 
 namespace autocanary::support {
 
@@ -16,22 +17,6 @@ std::string_view level_name(LogLevel level) noexcept {
     case LogLevel::kError: return "error";
   }
   return "info";
-}
-
-// RFC 3339 in UTC with milliseconds, e.g. 2026-01-02T03:04:05.678Z.
-std::string timestamp_now() {
-  const auto now = std::chrono::system_clock::now();
-  const std::time_t seconds = std::chrono::system_clock::to_time_t(now);
-  const auto millis =
-      std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count() % 1000;
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buffer[32];
-  const std::size_t length = std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%S", &utc);
-  std::string text(buffer, length);
-  char fraction[8];
-  std::snprintf(fraction, sizeof fraction, ".%03dZ", static_cast<int>(millis));
-  return text + fraction;
 }
 
 }  // namespace
@@ -49,7 +34,7 @@ bool parse_log_level(std::string_view text, LogLevel& level) noexcept {
 void Logger::log(LogLevel level, std::string_view message, const nlohmann::json& fields) {
   if (!enabled(level)) return;
   // Ordered so every line starts with ts, level, msg.
-  nlohmann::ordered_json line = {{"ts", timestamp_now()},
+  nlohmann::ordered_json line = {{"ts", format_rfc3339_millis(std::chrono::system_clock::now())},
                                  {"level", level_name(level)},
                                  {"msg", message}};
   if (fields.is_object())

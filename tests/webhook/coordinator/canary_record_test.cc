@@ -1,0 +1,47 @@
+#include "webhook/coordinator/canary_record.h"
+
+#include <gtest/gtest.h>
+
+namespace autocanary::coordinator {
+namespace {
+
+using nlohmann::json;
+
+TEST(CanaryRecordTest, StatusRoundTripsThroughJson) {
+  CanaryStatus status;
+  status.revision = "bbbbbbbbbb";
+  status.stable_revision = "aaaaaaaaaa";
+  status.phase = Phase::kWaitingForApproval;
+  status.current_step = 2;
+  status.step_description = "pause until approved";
+  status.canary_weight = 25;
+  status.actual_weight = 20;
+  status.steps = {{0, "setWeight 25", "2026-11-22T10:00:00Z", "2026-11-22T10:00:04Z", "Succeeded", "actual weight 20%"}};
+  status.history = {{"cccccccccc", "Failed", "2026-11-21T10:00:00Z", "2026-11-21T10:05:00Z", "error-rate: 5%"}};
+  status.handled = {"p1", "", "r1"};
+  EXPECT_EQ(status_from_json(to_json(status)), status);
+  EXPECT_EQ(to_json(status)["phase"], "WaitingForApproval");
+}
+
+TEST(CanaryRecordTest, HandEditedStatusIsReadLeniently) {
+  const CanaryStatus status = status_from_json(json::parse(
+      R"({"phase":"Nonsense","currentStep":"three","steps":[42,{"index":1}],"history":"gone","handled":[]})"));
+  EXPECT_EQ(status.phase, Phase::kProgressing);
+  EXPECT_EQ(status.current_step, 0);
+  ASSERT_EQ(status.steps.size(), 1U);
+  EXPECT_EQ(status.steps[0].index, 1);
+  EXPECT_TRUE(status.history.empty());
+  EXPECT_EQ(status_from_json(nullptr), CanaryStatus{});
+}
+
+TEST(CanaryRecordTest, RequestsFromSpec) {
+  const CanaryRequests requests =
+      requests_from_json(json::parse(R"({"paused":true,"promote":"p","abort":"a","retry":7})"));
+  EXPECT_TRUE(requests.paused);
+  EXPECT_EQ(requests.promote, "p");
+  EXPECT_EQ(requests.abort, "a");
+  EXPECT_EQ(requests.retry, "");
+}
+
+}  // namespace
+}  // namespace autocanary::coordinator

@@ -1,0 +1,393 @@
+#include "webhook/coordinator/rollout_planner.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "webhook/traffic/pod_ratio.h"
+
+namespace autocanary::coordinator {
+namespace {
+
+using namespace std::chrono_literals;
+using policy::AnalysisStep;
+using policy::PauseStep;
+using policy::SetWeightStep;
+using policy::TestStep;
+
+// A tiny cluster that carries out plans the way the reconciler and the pod-ratio
+// router would, so whole rollouts can be walked (and crashed) without I/O.
+class World {
+ public:
+  World() {
+    o.deployment = "web";
+    o.stable_replicas = 4;
+    o.live_revision = "aaaaaaaaaa";
+    o.stable_rolled_out = true;
+    policy.steps = {SetWeightStep{25}, PauseStep{30s}, SetWeightStep{50}, AnalysisStep{{"pod-health"}},
+                    SetWeightStep{100}};
+    policy.abort_scale_down_delay = 60s;
+  }
+
+  void apply_new_revision(const std::string& revision) { o.pending_revision = revision; }
+
+  // One reconcile pass. `crash_after` executes only that many actions.
+  Plan pass(std::size_t crash_after = SIZE_MAX) {
+    Plan plan = plan_rollout(o, policy, now);
+    for (std::size_t i = 0; i < plan.actions.size() && i < crash_after; ++i) execute(plan.actions[i]);
+    if (settle_automatically) settle();
+    return plan;
+  }
+
+  // Passes until nothing is left to do right now.
+  void run_until_quiet() {
+    for (int i = 0; i < 100; ++i) {
+      if (pass().actions.empty()) return;
+    }
+    FAIL() << "the planner never settled";
+  }
+
+  void settle() {
+    o.canary.ready_replicas = o.canary.replicas;
+    o.traffic.settled = true;
+    o.traffic.actual_weight = traffic::actual_weight(o.canary.exists ? o.canary.replicas : 0, o.stable_replicas);
+    o.stable_rolled_out = true;
+  }
+
+  std::vector<std::string> step_results() const {
+    std::vector<std::string> results;
+    for (const auto& step : o.status.steps)
+      results.push_back(std::to_string(step.index) + ":" + step.description + ":" + step.result);
+    return results;
+  }
+
+  bool saw_event(const std::string& reason) const {
+    return std::find(events.begin(), events.end(), reason) != events.end();
+  }
+
+  Observed o;
+  policy::CanaryPolicy policy;
+  support::SystemTime now = *support::parse_rfc3339("2026-11-22T10:00:00Z");
+  bool settle_automatically = true;
+  std::vector<int> weights;
+  std::vector<std::string> events;
+  int promotions = 0;
+
+ private:
+  void execute(const Action& action) {
+    if (const auto* set = std::get_if<SetWeight>(&action)) {
+      weights.push_back(set->weight);
+      o.traffic.applied_weight = set->weight;
+      o.traffic.settled = false;
+      if (o.canary.exists) o.canary.replicas = traffic::split_for_weight(set->weight, o.stable_replicas).canary_replicas;
+    } else if (const auto* ensure = std::get_if<EnsureCanaryWorkload>(&action)) {
+      o.canary.exists = true;
+      o.canary.revision = ensure->revision;
+      o.canary.replicas = traffic::split_for_weight(ensure->weight, o.stable_replicas).canary_replicas;
+      o.canary.ready_replicas = 0;
+    } else if (std::holds_alternative<DeleteCanaryWorkload>(action)) {
+      o.canary = CanaryWorkload{};
+    } else if (const auto* promote = std::get_if<PromoteDeployment>(&action)) {
+      ++promotions;
+      o.live_revision = promote->revision;
+      o.pending_revision.reset();
+      o.stable_rolled_out = false;
+    } else if (const auto* mark = std::get_if<MarkFailed>(&action)) {
+      o.failed_revision = mark->revision;
+    } else if (std::holds_alternative<ClearFailedMark>(action)) {
+      o.failed_revision.reset();
+    } else if (std::holds_alternative<AcknowledgeRetry>(action)) {
+      o.retry_annotation = false;
+    } else if (const auto* write = std::get_if<WriteStatus>(&action)) {
+      o.record_exists = true;
+      o.status = write->status;
+    } else if (const auto* event = std::get_if<RecordEvent>(&action)) {
+      events.push_back(event->reason);
+    }
+  }
+};
+
+const std::vector<std::string> kDefaultWalk = {
+    "0:setWeight 25:Succeeded", "1:pause 30s:Succeeded", "2:setWeight 50:Succeeded",
+    "3:analysis pod-health:Succeeded", "4:setWeight 100:Succeeded"};
+
+TEST(RolloutPlannerTest, NothingPendingNeedsNoRecord) {
+  World world;
+  const Plan plan = world.pass();
+  EXPECT_TRUE(plan.actions.empty());
+  EXPECT_FALSE(plan.requeue_after);
+}
+
+TEST(RolloutPlannerTest, WalksEveryStepThenPromotes) {
+  World world;
+  world.apply_new_revision("bbbbbbbbbb");
+  world.run_until_quiet();
+  EXPECT_EQ(world.o.status.phase, Phase::kProgressing);
+  EXPECT_EQ(world.o.status.step_description, "pause 30s");
+  EXPECT_EQ(world.o.status.actual_weight, 20);  // 1 canary pod beside 4 stable ones
+
+  world.now += 30s;
+  world.run_until_quiet();
+  EXPECT_EQ(world.o.status.phase, Phase::kSucceeded);
+  EXPECT_EQ(world.step_results(), kDefaultWalk);
+  EXPECT_EQ(world.weights, (std::vector<int>{25, 50, 100, 0}));
+  EXPECT_EQ(world.o.live_revision, "bbbbbbbbbb");
+  EXPECT_FALSE(world.o.canary.exists);
+  EXPECT_EQ(world.promotions, 1);
+  ASSERT_EQ(world.o.status.history.size(), 1U);
+  EXPECT_EQ(world.o.status.history[0].outcome, "Succeeded");
+  EXPECT_TRUE(world.saw_event("CanaryStarted"));
+  EXPECT_TRUE(world.saw_event("Promoted"));
+}
+
+TEST(RolloutPlannerTest, TimedPauseAsksToBeWokenWhenItEnds) {
+  World world;
+  world.apply_new_revision("bbbbbbbbbb");
+  world.run_until_quiet();
+  world.now += 10s;
+  const Plan plan = world.pass();
+  EXPECT_TRUE(plan.actions.empty());
+  ASSERT_TRUE(plan.requeue_after);
+  EXPECT_EQ(*plan.requeue_after, 20s);
+}
+
+TEST(RolloutPlannerTest, PromotionWaitsForTheStableRolloutBeforeRemovingTheCanary) {
+  World world;
+  world.policy.steps = {SetWeightStep{50}, SetWeightStep{100}};
+  world.apply_new_revision("bbbbbbbbbb");
+  world.settle_automatically = false;
+  for (int i = 0; i < 20 && world.promotions == 0; ++i) {
+    world.pass();
+    world.o.canary.ready_replicas = world.o.canary.replicas;
+    world.o.traffic.settled = true;
+  }
+  ASSERT_EQ(world.promotions, 1);
+  const Plan waiting = world.pass();
+  EXPECT_EQ(world.o.status.phase, Phase::kPromoting);
+  EXPECT_TRUE(world.o.canary.exists) << "the canary keeps serving during the rollout";
+  EXPECT_TRUE(waiting.requeue_after);
+  world.o.stable_rolled_out = true;
+  world.pass();
+  EXPECT_EQ(world.o.status.phase, Phase::kSucceeded);
+  EXPECT_FALSE(world.o.canary.exists);
+}
+
+TEST(RolloutPlannerTest, PauseUntilApprovedWaitsForAPromoteRequest) {
+  World world;
+  world.policy.steps = {SetWeightStep{20}, PauseStep{}, SetWeightStep{60}, PauseStep{}, SetWeightStep{100}};
+  world.apply_new_revision("bbbbbbbbbb");
+  world.run_until_quiet();
+  EXPECT_EQ(world.o.status.phase, Phase::kWaitingForApproval);
+  world.now += 24h;
+  EXPECT_TRUE(world.pass().actions.empty()) << "time alone approves nothing";
+
+  world.o.requests.promote = "approve-1";
+  world.run_until_quiet();
+  EXPECT_EQ(world.o.status.phase, Phase::kWaitingForApproval);
+  EXPECT_EQ(world.o.status.current_step, 3) << "the second pause needs its own approval";
+  EXPECT_EQ(world.o.status.handled.promote, "approve-1");
+
+  world.o.requests.promote = "approve-2";
+  world.run_until_quiet();
+  EXPECT_EQ(world.o.status.phase, Phase::kSucceeded);
+}
+
+TEST(RolloutPlannerTest, PromoteRequestSkipsTheRemainingSteps) {
+  World world;
+  world.policy.steps = {SetWeightStep{10}, AnalysisStep{{"error-rate"}}, SetWeightStep{50}, SetWeightStep{100}};
+  world.apply_new_revision("bbbbbbbbbb");
+  world.run_until_quiet();
+  EXPECT_EQ(world.o.status.step_description, "analysis error-rate");
+  world.o.requests.promote = "now";
+  world.run_until_quiet();
+  EXPECT_EQ(world.o.status.phase, Phase::kSucceeded);
+  EXPECT_EQ(world.weights, (std::vector<int>{10, 0}));
+}
+
+TEST(RolloutPlannerTest, FailingAnalysisRoutesZeroFirstThenMarksTheRevisionFailed) {
+  World world;
+  world.policy.steps = {SetWeightStep{25}, AnalysisStep{{"error-rate"}}, SetWeightStep{100}};
+  world.apply_new_revision("bbbbbbbbbb");
+  world.run_until_quiet();
+  world.o.checks["error-rate"] = {Verdict::kFailed, "5xx ratio 5% > 1%"};
+  const Plan plan = world.pass();
+
+  ASSERT_GE(plan.actions.size(), 2U);
+  EXPECT_EQ(std::get<SetWeight>(plan.actions[0]).weight, 0) << "traffic goes to 0 before anything else";
+  EXPECT_EQ(std::get<MarkFailed>(plan.actions[1]).revision, "bbbbbbbbbb");
+  EXPECT_EQ(world.o.status.phase, Phase::kAborting);
+  EXPECT_EQ(world.o.status.steps.back().result, "Failed");
+  EXPECT_EQ(world.o.status.steps.back().message, "error-rate: 5xx ratio 5% > 1%");
+  EXPECT_EQ(world.o.live_revision, "aaaaaaaaaa") << "the stable workload is untouched";
+  EXPECT_EQ(world.promotions, 0);
+  EXPECT_TRUE(world.saw_event("CanaryAborted"));
+  ASSERT_TRUE(plan.requeue_after);
+  EXPECT_EQ(*plan.requeue_after, 60s);
+
+  // The canary stays (at weight 0) for the abort delay, then goes.
+  EXPECT_TRUE(world.pass().requeue_after);
+  EXPECT_TRUE(world.o.canary.exists);
+  world.now += 60s;
+  world.run_until_quiet();
+  EXPECT_FALSE(world.o.canary.exists);
+  EXPECT_EQ(world.o.status.phase, Phase::kFailed);
+}
+
+TEST(RolloutPlannerTest, CrashLoopingCanaryAbortsAtAnyStep) {
+  World world;
+  world.apply_new_revision("bbbbbbbbbb");
+  world.run_until_quiet();  // in the 30 s pause, no analysis running
+  world.o.canary.crash_looping = true;
+  const Plan plan = world.pass();
+  EXPECT_EQ(std::get<SetWeight>(plan.actions[0]).weight, 0);
+  EXPECT_EQ(world.o.failed_revision, "bbbbbbbbbb");
+  EXPECT_NE(world.o.status.message.find("crash-looping"), std::string::npos);
+}
+
+TEST(RolloutPlannerTest, PodHealthFailsOnRestarts) {
+  World world;
+  world.policy.steps = {SetWeightStep{25}, AnalysisStep{{"pod-health"}}, SetWeightStep{100}};
+  world.apply_new_revision("bbbbbbbbbb");
+  world.settle_automatically = false;
+  world.pass();
+  world.settle();
+  world.o.canary.restarts = 2;
+  world.pass();
+  world.pass();
+  EXPECT_EQ(world.o.status.phase, Phase::kAborting);
+  EXPECT_EQ(world.o.status.steps.back().message, "pod-health: canary containers restarted 2 times");
+}
+
+class FailedRevisionTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    world.apply_new_revision("bbbbbbbbbb");
+    world.run_until_quiet();
+    world.o.requests.abort = "stop";
+    world.pass();
+    world.now += 60s;
+    world.run_until_quiet();
+    ASSERT_EQ(world.o.status.phase, Phase::kFailed);
+  }
+  World world;
+};
+
+TEST_F(FailedRevisionTest, FailedRevisionIsHeld) {
+  EXPECT_EQ(world.o.failed_revision, "bbbbbbbbbb");
+  EXPECT_EQ(world.o.status.handled.abort, "stop");
+  world.now += 1h;
+  EXPECT_TRUE(world.pass().actions.empty());
+  EXPECT_FALSE(world.o.canary.exists);
+}
+
+TEST_F(FailedRevisionTest, RetryRequestRestartsFromTheFirstStep) {
+  world.o.requests.retry = "again";
+  world.pass();
+  EXPECT_FALSE(world.o.failed_revision);
+  world.run_until_quiet();
+  EXPECT_EQ(world.o.status.phase, Phase::kProgressing);
+  EXPECT_EQ(world.o.status.current_step, 1);
+  EXPECT_EQ(world.o.status.steps.front().index, 0);
+  EXPECT_EQ(world.o.status.handled.retry, "again");
+  world.now += 30s;
+  world.run_until_quiet();
+  EXPECT_EQ(world.o.status.phase, Phase::kSucceeded);
+  ASSERT_EQ(world.o.status.history.size(), 2U);
+  EXPECT_EQ(world.o.status.history[0].outcome, "Failed");
+  EXPECT_EQ(world.o.status.history[1].outcome, "Succeeded");
+}
+
+TEST_F(FailedRevisionTest, RetryThroughTheDeploymentAnnotationIsAcknowledged) {
+  // The webhook removed the failed mark and left the request for us.
+  world.o.failed_revision.reset();
+  world.o.retry_annotation = true;
+  const Plan plan = world.pass();
+  EXPECT_TRUE(std::any_of(plan.actions.begin(), plan.actions.end(),
+                          [](const Action& a) { return std::holds_alternative<AcknowledgeRetry>(a); }));
+  EXPECT_FALSE(world.o.retry_annotation);
+  EXPECT_EQ(world.o.status.phase, Phase::kProgressing);
+  EXPECT_EQ(world.o.status.revision, "bbbbbbbbbb");
+}
+
+TEST(RolloutPlannerTest, NewRevisionSupersedesTheRunningCanary) {
+  World world;
+  world.apply_new_revision("bbbbbbbbbb");
+  world.run_until_quiet();
+  world.now += 30s;
+  world.pass();  // past the pause, at 50%
+  world.apply_new_revision("cccccccccc");
+  const Plan plan = world.pass();
+  EXPECT_EQ(std::get<SetWeight>(plan.actions[0]).weight, 0);
+  EXPECT_EQ(world.o.status.revision, "cccccccccc");
+  EXPECT_EQ(world.o.canary.revision, "cccccccccc");
+  ASSERT_FALSE(world.o.status.history.empty());
+  EXPECT_EQ(world.o.status.history.back().revision, "bbbbbbbbbb");
+  EXPECT_EQ(world.o.status.history.back().outcome, "Superseded");
+  world.run_until_quiet();
+  world.now += 30s;
+  world.run_until_quiet();
+  EXPECT_EQ(world.o.live_revision, "cccccccccc");
+  EXPECT_EQ(world.step_results(), kDefaultWalk);
+}
+
+TEST(RolloutPlannerTest, PausedCanaryHoldsItsStep) {
+  World world;
+  world.apply_new_revision("bbbbbbbbbb");
+  world.run_until_quiet();
+  world.o.requests.paused = true;
+  world.pass();
+  EXPECT_EQ(world.o.status.phase, Phase::kPaused);
+  world.now += 1h;
+  world.run_until_quiet();
+  EXPECT_EQ(world.o.status.current_step, 1);
+  world.o.requests.paused = false;
+  world.run_until_quiet();
+  EXPECT_EQ(world.o.status.phase, Phase::kSucceeded);
+  EXPECT_TRUE(world.saw_event("Paused"));
+  EXPECT_TRUE(world.saw_event("Resumed"));
+}
+
+TEST(RolloutPlannerTest, WithdrawnPendingRevisionRemovesTheCanary) {
+  World world;
+  world.apply_new_revision("bbbbbbbbbb");
+  world.run_until_quiet();
+  world.o.pending_revision.reset();
+  world.run_until_quiet();
+  EXPECT_FALSE(world.o.canary.exists);
+  EXPECT_EQ(world.o.status.phase, Phase::kFailed);
+  EXPECT_EQ(world.o.status.history.back().outcome, "Withdrawn");
+}
+
+// The coordinator may die between any two actions of any pass: planning again
+// from what the cluster holds must finish the rollout with every step recorded
+// once, in order, and exactly one promotion.
+TEST(RolloutPlannerTest, CrashBetweenAnyTwoActionsSkipsAndRepeatsNoStep) {
+  for (std::size_t crash_pass = 0; crash_pass < 12; ++crash_pass) {
+    for (std::size_t crash_after = 0; crash_after < 6; ++crash_after) {
+      SCOPED_TRACE("crash in pass " + std::to_string(crash_pass) + " after " + std::to_string(crash_after) +
+                   " actions");
+      World world;
+      world.apply_new_revision("bbbbbbbbbb");
+      for (std::size_t pass = 0; pass < 40; ++pass) {
+        const Plan plan = world.pass(pass == crash_pass ? crash_after : SIZE_MAX);
+        if (plan.actions.empty()) world.now += 30s;
+        if (world.o.status.phase == Phase::kSucceeded) break;
+      }
+      EXPECT_EQ(world.o.status.phase, Phase::kSucceeded);
+      EXPECT_EQ(world.step_results(), kDefaultWalk);
+      EXPECT_EQ(world.o.live_revision, "bbbbbbbbbb");
+      EXPECT_FALSE(world.o.canary.exists);
+    }
+  }
+}
+
+TEST(RolloutPlannerTest, DescribesSteps) {
+  EXPECT_EQ(describe(SetWeightStep{25}), "setWeight 25");
+  EXPECT_EQ(describe(PauseStep{90s}), "pause 1m30s");
+  EXPECT_EQ(describe(PauseStep{}), "pause until approved");
+  EXPECT_EQ(describe(AnalysisStep{{"pod-health", "error-rate"}}), "analysis pod-health, error-rate");
+  EXPECT_EQ(describe(TestStep{"smoke"}), "test smoke");
+}
+
+}  // namespace
+}  // namespace autocanary::coordinator

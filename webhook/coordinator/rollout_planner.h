@@ -1,0 +1,105 @@
+// The coordinator's decisions, apart from all I/O: given what was observed of
+// one Deployment (its annotations, its canary workload, its Canary record, the
+// router's view and the analyses' verdicts), the policy and the time, which
+// actions bring the cluster one step closer to the desired state. Level-based:
+// it trusts nothing but the observation, so any crash between two actions is
+// repaired by planning again.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "webhook/coordinator/canary_record.h"
+#include "webhook/policy/canary_policy.h"
+#include "webhook/support/rfc3339.h"
+
+namespace autocanary::coordinator {
+
+struct CanaryWorkload {
+  bool exists = false;
+  std::string revision;  // the template revision it runs
+  int replicas = 0;      // spec
+  int ready_replicas = 0;
+  int restarts = 0;      // container restarts across its pods
+  bool crash_looping = false;
+};
+
+// What the traffic router reports.
+struct TrafficView {
+  int applied_weight = 0;  // the last weight it was asked for and has applied
+  int actual_weight = 0;   // what it really routes (pod ratio is coarse)
+  bool settled = false;    // the applied weight is in effect (e.g. canary pods Ready)
+};
+
+enum class Verdict { kPending, kPassed, kFailed };
+
+struct CheckResult {
+  Verdict verdict = Verdict::kPending;
+  std::string message;
+};
+
+struct Observed {
+  std::string deployment;
+  int stable_replicas = 1;
+  std::string live_revision;      // revision of the Deployment's live template
+  bool stable_rolled_out = false; // every replica runs the live template and is available
+  std::optional<std::string> pending_revision;
+  std::optional<std::string> failed_revision;
+  bool retry_annotation = false;  // autocanary.io/retry present on the Deployment
+
+  CanaryWorkload canary;
+  TrafficView traffic;
+
+  bool record_exists = false;
+  CanaryRequests requests;
+  CanaryStatus status;
+
+  // Verdicts of the current step's analyses and tests, by name. The reconciler
+  // asks the providers before planning; a check without a verdict yet is pending.
+  std::map<std::string, CheckResult> checks;
+};
+
+// ---- actions, executed in order; the first failure ends the pass ----------------
+
+struct SetWeight { int weight = 0; };
+// Create or update the canary workload from the pending template, sized for `weight`.
+struct EnsureCanaryWorkload {
+  std::string revision;
+  int weight = 0;
+};
+struct DeleteCanaryWorkload {};
+struct PromoteDeployment { std::string revision; };  // template := pending, pending marks removed
+struct MarkFailed { std::string revision; };
+struct ClearFailedMark {};
+struct AcknowledgeRetry {};  // remove autocanary.io/retry from the Deployment
+struct WriteStatus { CanaryStatus status; };
+struct RecordEvent {
+  bool warning = false;
+  std::string reason;
+  std::string message;
+};
+
+using Action = std::variant<SetWeight, EnsureCanaryWorkload, DeleteCanaryWorkload, PromoteDeployment,
+                            MarkFailed, ClearFailedMark, AcknowledgeRetry, WriteStatus, RecordEvent>;
+
+struct Plan {
+  std::vector<Action> actions;
+  // Plan again after this long even if nothing changes (a pause ending, an
+  // abort delay running out); events from watches plan again sooner.
+  std::optional<std::chrono::milliseconds> requeue_after;
+};
+
+[[nodiscard]] Plan plan_rollout(const Observed& observed, const policy::CanaryPolicy& policy,
+                                support::SystemTime now);
+
+// "setWeight 25", "pause 30s", "pause until approved", "analysis pod-health", …
+[[nodiscard]] std::string describe(const policy::Step& step);
+
+// Name of the analysis built into the coordinator: canary pods Ready, no restarts.
+inline constexpr const char* kPodHealthAnalysis = "pod-health";
+
+}  // namespace autocanary::coordinator
