@@ -10,7 +10,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 "$root/scripts/bootstrap.sh"
 "$root/scripts/build.sh"
-ctest --test-dir "$root/build" --output-on-failure -j"$(nproc)"
+ctest --test-dir "$root/build" --output-on-failure -j"$(nproc)" -L unit
 
 [[ "${1:-}" == "--unit" ]] && exit 0
 

@@ -23,6 +23,8 @@ int main(int argc, char** argv) {
   }
   auto options = std::get<server::WebhookOptions>(std::move(parsed));
 
+  // A client closing a TLS connection must be an error value, not the end of the process.
+  std::signal(SIGPIPE, SIG_IGN);
   // Signals are taken by one thread with sigwait; block them before any other
   // thread starts so they all inherit the mask.
   sigset_t signals;

@@ -1,0 +1,20 @@
+#include "webhook/kube/json_fields.h"
+
+namespace autocanary::kube {
+
+const nlohmann::json* child(const nlohmann::json* object, std::string_view key) {
+  if (object == nullptr || !object->is_object()) return nullptr;
+  const auto found = object->find(key);
+  return found == object->end() ? nullptr : &*found;
+}
+
+std::string string_field(const nlohmann::json* object, std::string_view key) {
+  const nlohmann::json* value = child(object, key);
+  return value != nullptr && value->is_string() ? value->get<std::string>() : std::string();
+}
+
+std::string metadata_string(const nlohmann::json& object, std::string_view key) {
+  return string_field(child(&object, "metadata"), key);
+}
+
+}  // namespace autocanary::kube
