@@ -138,3 +138,55 @@ def unique(prefix):
 
 def sanitize(text):
     return re.sub(r"\s+", " ", text)
+
+
+class Coordinators:
+    """Coordinator replicas started by scripts/local-coordinator.sh."""
+
+    def __init__(self, run_dir, policy_file):
+        self.run_dir = Path(run_dir)
+        self.policy_file = policy_file
+
+    def _script(self, *args):
+        subprocess.run([str(ROOT / "scripts/local-coordinator.sh"), *args], check=True,
+                       env={**os.environ, "AUTOCANARY_RUN": str(self.run_dir), "POLICY_FILE": str(self.policy_file)})
+
+    def start(self, name, *flags):
+        self._script("start", name, "--lease-duration", "4s", "--renew-deadline", "3s", "--retry-period", "500ms",
+                     *flags)
+
+    def stop(self, name, signal="TERM"):
+        self._script("stop", name, signal)
+
+    def metrics(self, name):
+        port = (self.run_dir / "coordinator" / f"{name}.port").read_text().strip()
+        values = {}
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+            for line in r.read().decode().splitlines():
+                if line and not line.startswith("#"):
+                    key, _, value = line.rpartition(" ")
+                    values[key] = float(value)
+        return values
+
+    def reconciles(self, name):
+        return sum(v for k, v in self.metrics(name).items() if k.startswith("autocanary_coordinator_reconciles_total"))
+
+
+def canary(kube, namespace, name):
+    result = kube.run("get", "canaries.autocanary.io", name, "-n", namespace, "-o", "json", check=False)
+    return json.loads(result.stdout) if result.returncode == 0 else None
+
+
+def canary_status(kube, namespace, name):
+    record = canary(kube, namespace, name)
+    return (record or {}).get("status", {})
+
+
+def wait_phase(kube, namespace, name, phases, timeout=90):
+    phases = {phases} if isinstance(phases, str) else set(phases)
+    return wait_for(lambda: (s := canary_status(kube, namespace, name)).get("phase") in phases and s,
+                    f"canary {namespace}/{name} in phase {phases}", timeout=timeout)
+
+
+def pod_uids(kube, namespace, selector):
+    return {p["metadata"]["uid"] for p in kube.get("pods", namespace=namespace, selector=selector)["items"]}

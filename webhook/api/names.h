@@ -33,8 +33,13 @@ inline constexpr std::string_view kStateAnnotations[] = {
     kFailedRevisionAnnotation,
 };
 
-// Pod label of canary pods.
+// Labels of the canary workload and its pods.
 inline constexpr std::string_view kTrackLabel = "autocanary.io/track";
+inline constexpr std::string_view kCanaryOfLabel = "autocanary.io/canary-of";
+
+// On the canary Deployment: the revision it runs and the weight last applied.
+inline constexpr std::string_view kCanaryRevisionAnnotation = "autocanary.io/revision";
+inline constexpr std::string_view kCanaryWeightAnnotation = "autocanary.io/weight";
 
 // Set by `kubectl rollout restart` on the pod template.
 inline constexpr std::string_view kRestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";

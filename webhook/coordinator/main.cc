@@ -1,0 +1,218 @@
+// autocanary-coordinator: walks pending revisions of managed Deployments through
+// their canary steps. Several replicas may run; a Lease elects the one that acts.
+#include <pthread.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <httplib.h>
+
+#include "webhook/coordinator/coordinator.h"
+#include "webhook/coordinator/leader_election.h"
+#include "webhook/kube/http_kube_client.h"
+#include "webhook/kube/kube_config.h"
+#include "webhook/policy/policy_parser.h"
+#include "webhook/support/duration.h"
+#include "webhook/support/yaml_json.h"
+#include "webhook/traffic/pod_ratio_router.h"
+
+using namespace autocanary;
+
+namespace {
+
+struct Options {
+  std::string kubeconfig;
+  std::string lease_namespace = "autocanary-system";
+  std::string lease_name = "autocanary-coordinator";
+  std::string identity;
+  std::string policy_file;
+  std::string metrics_address = "0.0.0.0";
+  int metrics_port = 8080;
+  int workers = 2;
+  coordinator::LeaseTimings timings;
+  support::LogLevel log_level = support::LogLevel::kInfo;
+};
+
+const char* kUsage = R"(usage: autocanary-coordinator [flags]
+
+  --kubeconfig FILE        API access (default: $KUBECONFIG, else the pod's service account)
+  --namespace NAME         namespace of the leader-election Lease (default: $POD_NAMESPACE
+                           or autocanary-system)
+  --lease-name NAME        the Lease (default autocanary-coordinator)
+  --identity ID            this replica in the Lease (default: hostname_pid)
+  --policy-file FILE       canary policy (YAML) used until policies come from the cluster
+  --metrics-address ADDR   address of /metrics, /healthz, /readyz (default 0.0.0.0)
+  --metrics-port N         their port, 0 to disable (default 8080)
+  --workers N              Deployments reconciled at once (default 2)
+  --lease-duration D       (default 15s)
+  --renew-deadline D       (default 10s)
+  --retry-period D         (default 2s)
+  --log-level LEVEL        debug, info, warn or error (default info)
+)";
+
+[[noreturn]] void fail(const std::string& message, int code = 2) {
+  std::fprintf(stderr, "autocanary-coordinator: %s\n", message.c_str());
+  std::exit(code);
+}
+
+std::chrono::milliseconds duration_flag(const std::string& flag, const std::string& value) {
+  const auto parsed = support::parse_duration(value);
+  if (!parsed || parsed->count() <= 0) fail("invalid value for " + flag + ": '" + value + "'");
+  return std::chrono::duration_cast<std::chrono::milliseconds>(*parsed);
+}
+
+Options parse(int argc, char** argv) {
+  Options options;
+  if (const char* ns = std::getenv("POD_NAMESPACE")) options.lease_namespace = ns;
+  char host[256] = "coordinator";
+  gethostname(host, sizeof host - 1);
+  options.identity = std::string(host) + "_" + std::to_string(getpid());
+  for (int i = 1; i < argc; ++i) {
+    std::string flag = argv[i];
+    if (flag == "-h" || flag == "--help") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    }
+    std::string value;
+    if (const auto equals = flag.find('='); equals != std::string::npos) {
+      value = flag.substr(equals + 1);
+      flag.resize(equals);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      fail(flag + " needs a value");
+    }
+    if (flag == "--kubeconfig") options.kubeconfig = value;
+    else if (flag == "--namespace") options.lease_namespace = value;
+    else if (flag == "--lease-name") options.lease_name = value;
+    else if (flag == "--identity") options.identity = value;
+    else if (flag == "--policy-file") options.policy_file = value;
+    else if (flag == "--metrics-address") options.metrics_address = value;
+    else if (flag == "--metrics-port") options.metrics_port = std::atoi(value.c_str());
+    else if (flag == "--workers") options.workers = std::max(1, std::atoi(value.c_str()));
+    else if (flag == "--lease-duration") options.timings.lease_duration = duration_flag(flag, value);
+    else if (flag == "--renew-deadline") options.timings.renew_deadline = duration_flag(flag, value);
+    else if (flag == "--retry-period") options.timings.retry_period = duration_flag(flag, value);
+    else if (flag == "--log-level") {
+      if (!support::parse_log_level(value, options.log_level)) fail("invalid value for --log-level");
+    } else {
+      fail("unknown flag " + flag + "\n" + kUsage);
+    }
+  }
+  return options;
+}
+
+policy::CanaryPolicy load_policy(const std::string& path) {
+  if (path.empty()) return policy::builtin_default_policy();
+  std::ifstream file(path);
+  if (!file) fail("cannot read " + path, 1);
+  std::ostringstream text;
+  text << file.rdbuf();
+  auto document = support::yaml_to_json(text.str());
+  if (auto* error = std::get_if<std::string>(&document)) fail(path + ": " + *error, 1);
+  auto parsed = policy::parse_policy(std::get<nlohmann::json>(document));
+  if (auto* problems = std::get_if<std::vector<std::string>>(&parsed)) {
+    std::string message = path + " is not a valid policy:";
+    for (const auto& problem : *problems) message += "\n  " + problem;
+    fail(message, 1);
+  }
+  return std::get<policy::CanaryPolicy>(std::move(parsed));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const Options options = parse(argc, argv);
+  // A peer closing a TLS connection must be an error value, not the end of the process.
+  std::signal(SIGPIPE, SIG_IGN);
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  support::Logger logger(options.log_level);
+  const policy::CanaryPolicy policy = load_policy(options.policy_file);
+
+  const auto env = [](const char* name) {
+    const char* value = std::getenv(name);
+    return std::string(value != nullptr ? value : "");
+  };
+  kube::InClusterEnvironment in_cluster;
+  in_cluster.service_host = env("KUBERNETES_SERVICE_HOST");
+  in_cluster.service_port = env("KUBERNETES_SERVICE_PORT");
+  auto config = options.kubeconfig.empty() ? kube::load_default_config(std::getenv("KUBECONFIG"), in_cluster)
+                                           : kube::load_kubeconfig_file(options.kubeconfig);
+  if (auto* error = std::get_if<std::string>(&config)) fail("cannot load API access: " + *error, 1);
+  auto made = kube::HttpKubeClient::from_config(std::get<kube::KubeConfig>(std::move(config)),
+                                                kube::HttpKubeClientOptions{}, logger);
+  if (auto* error = std::get_if<std::string>(&made)) fail(*error, 1);
+  auto& client = *std::get<std::unique_ptr<kube::HttpKubeClient>>(made);
+
+  support::MetricsRegistry metrics;
+  metrics.add<support::GaugeFunc>("process_resident_memory_bytes", "Resident memory size in bytes.",
+                                  &support::process_resident_bytes);
+  coordinator::CoordinatorMetrics coordinator_metrics(metrics);
+  traffic::PodRatioRouter router(client);
+
+  std::unique_ptr<coordinator::LeaderElector> elector;
+  coordinator::Reconciler reconciler(
+      client, router, [&policy](const nlohmann::json&) { return policy; },
+      [] { return std::chrono::system_clock::now(); }, logger, coordinator_metrics,
+      [&elector] { return elector && elector->is_leader(); });
+  coordinator::Coordinator runtime(client, reconciler, [&elector] { return elector && elector->is_leader(); },
+                                   coordinator::CoordinatorOptions{options.workers, std::chrono::seconds(300)},
+                                   logger);
+
+  auto leader = coordinator::LeaderElector::make(
+      client,
+      coordinator::LeaderElectionConfig{options.lease_namespace, options.lease_name, options.identity,
+                                        options.timings, true},
+      coordinator::system_clock_reading,
+      coordinator::LeaderCallbacks{[&] {
+                                     logger.info("leading", {{"identity", options.identity}});
+                                     runtime.enqueue_all();
+                                   },
+                                   [&] { logger.info("stopped leading", {{"identity", options.identity}}); }},
+      logger);
+  if (auto* error = std::get_if<std::string>(&leader)) fail(*error);
+  elector = std::move(std::get<std::unique_ptr<coordinator::LeaderElector>>(leader));
+
+  httplib::Server http;
+  http.Get("/metrics", [&](const httplib::Request&, httplib::Response& response) {
+    response.set_content(metrics.render(), "text/plain; version=0.0.4");
+  });
+  http.Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
+    response.set_content("ok\n", "text/plain");
+  });
+  std::thread http_thread;
+  if (options.metrics_port > 0) {
+    if (!http.bind_to_port(options.metrics_address, options.metrics_port))
+      fail("cannot listen on " + options.metrics_address + ":" + std::to_string(options.metrics_port), 1);
+    http_thread = std::thread([&] { http.listen_after_bind(); });
+  }
+
+  std::stop_source stop;
+  std::jthread signal_waiter([&] {
+    int signal_number = 0;
+    sigwait(&signals, &signal_number);
+    logger.info("stopping", {{"signal", signal_number}});
+    stop.request_stop();
+  });
+  std::jthread election([&] { elector->run(stop.get_token()); });
+  logger.info("coordinator started", {{"identity", options.identity},
+                                      {"lease", options.lease_namespace + "/" + options.lease_name},
+                                      {"steps", policy.steps.size()}});
+  runtime.run(stop.get_token());
+  election.join();
+  http.stop();
+  if (http_thread.joinable()) http_thread.join();
+  signal_waiter.detach();
+  logger.info("stopped");
+  return 0;
+}

@@ -1,0 +1,320 @@
+#include "webhook/coordinator/reconciler.h"
+
+#include <algorithm>
+
+#include "webhook/api/names.h"
+#include "webhook/coordinator/canary_workload.h"
+#include "webhook/decision/json_patch.h"
+
+namespace autocanary::coordinator {
+
+namespace {
+
+using nlohmann::json;
+
+kube::ResourceRef deployments(const std::string& ns, const std::string& name = {}) {
+  return {"apps", "v1", "deployments", ns, name, ""};
+}
+kube::ResourceRef canaries(const std::string& ns, const std::string& name = {}) {
+  return {"autocanary.io", "v1alpha1", "canaries", ns, name, ""};
+}
+kube::ResourceRef pods(const std::string& ns) { return {"", "v1", "pods", ns, "", ""}; }
+kube::ResourceRef events(const std::string& ns) { return {"", "v1", "events", ns, "", ""}; }
+
+// An object, or null when it does not exist; other errors are returned.
+kube::Result<json> get_optional(kube::KubeClient& client, const kube::ResourceRef& ref) {
+  auto object = client.get(ref);
+  if (!object && object.error().is_not_found()) return json();
+  return object;
+}
+
+json owner_reference(const json& deployment) {
+  return {{"apiVersion", "apps/v1"},
+          {"kind", "Deployment"},
+          {"name", deployment["metadata"]["name"]},
+          {"uid", deployment["metadata"]["uid"]}};
+}
+
+std::string annotation_path(std::string_view key) {
+  return "/metadata/annotations/" + decision::escape_pointer_token(key);
+}
+
+// The Deployment condition `kubectl wait --for=condition=Canary` waits on.
+json canary_condition(const CanaryStatus& status, const std::string& now) {
+  const bool succeeded = status.phase == Phase::kSucceeded;
+  return {{"type", "Canary"},
+          {"status", succeeded ? "True" : "False"},
+          {"reason", std::string(to_string(status.phase))},
+          {"message", status.message},
+          {"lastUpdateTime", now},
+          {"lastTransitionTime", now}};
+}
+
+}  // namespace
+
+struct Reconciler::Pass {
+  std::string ns;
+  std::string name;
+  json deployment;
+  json canary;  // null when absent
+  json record;  // null when absent
+  CanaryStatus stored_status;
+  bool aborting = false;
+  std::chrono::steady_clock::time_point started;
+
+  traffic::RolloutTarget target() const {
+    return {ns, name, &deployment, canary.is_null() ? nullptr : &canary};
+  }
+  std::string key() const { return ns + "/" + name; }
+};
+
+Reconciler::Reconciler(kube::KubeClient& client, traffic::TrafficRouter& router, PolicyFor policy_for,
+                       Clock clock, support::Logger& logger, CoordinatorMetrics& metrics,
+                       std::function<bool()> may_act)
+    : client_(client),
+      router_(router),
+      policy_for_(std::move(policy_for)),
+      clock_(std::move(clock)),
+      logger_(logger),
+      metrics_(metrics),
+      may_act_(std::move(may_act)) {}
+
+ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const std::string& name) {
+  Pass pass{namespace_name, name, {}, {}, {}, {}, false, std::chrono::steady_clock::now()};
+  auto finish = [&](bool ok, std::optional<std::chrono::milliseconds> requeue, const std::string& error) {
+    metrics_.reconciles.inc(ok ? "success" : "error");
+    metrics_.reconcile_seconds.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - pass.started).count());
+    if (!ok) logger_.warn("reconcile failed", {{"deployment", pass.key()}, {"error", error}});
+    return ReconcileResult{ok, requeue};
+  };
+
+  auto deployment = get_optional(client_, deployments(namespace_name, name));
+  if (!deployment) return finish(false, std::nullopt, deployment.error().describe());
+  // Gone: the garbage collector removes what we owned with it.
+  if (deployment->is_null()) return finish(true, std::nullopt, "");
+  pass.deployment = std::move(*deployment);
+
+  auto canary = get_optional(client_, deployments(namespace_name, canary_name(name)));
+  if (!canary) return finish(false, std::nullopt, canary.error().describe());
+  pass.canary = std::move(*canary);
+  auto record = get_optional(client_, canaries(namespace_name, name));
+  if (!record) return finish(false, std::nullopt, record.error().describe());
+  pass.record = std::move(*record);
+
+  std::vector<json> canary_pods;
+  if (!pass.canary.is_null()) {
+    kube::ListOptions options;
+    options.label_selector = canary_pod_selector(name);
+    auto listed = client_.list(pods(namespace_name), options);
+    if (!listed) return finish(false, std::nullopt, listed.error().describe());
+    canary_pods = std::move(listed->items);
+  }
+
+  Observed observed = observe(pass.deployment, pass.canary, canary_pods, pass.record);
+  pass.stored_status = observed.status;
+  auto traffic = router_.observe(pass.target());
+  if (!traffic) return finish(false, std::nullopt, traffic.error().describe());
+  observed.traffic = *traffic;
+
+  const policy::CanaryPolicy policy = policy_for_(pass.deployment);
+  // Analyses and tests beyond the built-in pod health need providers; a step
+  // naming one that does not exist fails rather than waiting forever.
+  if (observed.pending_revision && observed.status.current_step >= 0 &&
+      static_cast<std::size_t>(observed.status.current_step) < policy.steps.size()) {
+    const policy::Step& step = policy.steps[static_cast<std::size_t>(observed.status.current_step)];
+    std::vector<std::string> names;
+    if (const auto* analysis = std::get_if<policy::AnalysisStep>(&step)) names = analysis->analyses;
+    if (const auto* test = std::get_if<policy::TestStep>(&step)) names = {test->name};
+    for (const auto& check : names)
+      if (check != kPodHealthAnalysis)
+        observed.checks[check] = {Verdict::kFailed, "no analysis provider defines \"" + check + "\""};
+  }
+
+  const Plan plan = plan_rollout(observed, policy, clock_());
+  pass.aborting = std::any_of(plan.actions.begin(), plan.actions.end(),
+                              [](const Action& a) { return std::holds_alternative<MarkFailed>(a); });
+  for (const Action& action : plan.actions) {
+    if (!may_act_()) return finish(true, std::nullopt, "");  // no longer the leader
+    auto done = execute(pass, action);
+    if (!done) return finish(false, std::nullopt, done.error().describe());
+  }
+  return finish(true, plan.requeue_after, "");
+}
+
+kube::Result<void> Reconciler::execute(Pass& pass, const Action& action) {
+  if (const auto* set = std::get_if<SetWeight>(&action)) {
+    auto routed = router_.set_weight(pass.target(), set->weight);
+    if (routed && set->weight == 0 && pass.aborting) {
+      metrics_.abort_to_zero_seconds.observe(
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - pass.started).count());
+    }
+    if (routed) logger_.info("canary weight set", {{"deployment", pass.key()}, {"weight", set->weight}});
+    return routed;
+  }
+  if (const auto* ensure = std::get_if<EnsureCanaryWorkload>(&action)) return ensure_canary(pass, *ensure);
+  if (std::holds_alternative<DeleteCanaryWorkload>(action)) {
+    auto removed = client_.remove(deployments(pass.ns, canary_name(pass.name)), kube::DeleteOptions{});
+    if (!removed && !removed.error().is_not_found()) return std::move(removed).error();
+    pass.canary = json();
+    logger_.info("canary workload deleted", {{"deployment", pass.key()}});
+    return {};
+  }
+  if (const auto* promote_action = std::get_if<PromoteDeployment>(&action))
+    return promote(pass, promote_action->revision);
+  if (const auto* mark = std::get_if<MarkFailed>(&action))
+    return annotate(pass, std::string(names::kFailedRevisionAnnotation), mark->revision);
+  if (std::holds_alternative<ClearFailedMark>(action))
+    return annotate(pass, std::string(names::kFailedRevisionAnnotation), nullptr);
+  if (std::holds_alternative<AcknowledgeRetry>(action))
+    return annotate(pass, std::string(names::kRetryAnnotation), nullptr);
+  if (const auto* write = std::get_if<WriteStatus>(&action)) return write_status(pass, write->status);
+  return record_event(pass, std::get<RecordEvent>(action));
+}
+
+kube::Result<void> Reconciler::ensure_canary(Pass& pass, const EnsureCanaryWorkload& ensure) {
+  const json& annotations = pass.deployment["metadata"]["annotations"];
+  const auto pending = annotations.find(std::string(names::kPendingTemplateAnnotation));
+  json pod_template = pending != annotations.end() && pending->is_string()
+                          ? json::parse(pending->get<std::string>(), nullptr, false)
+                          : json();
+  if (!pod_template.is_object())
+    return kube::KubeError{0, kube::kReasonInvalidRequest, "the pending template is not a JSON object", false};
+  const int replicas = router_.canary_replicas(pass.target(), ensure.weight);
+  const json desired = build_canary_deployment(pass.deployment, pod_template, ensure.revision, replicas,
+                                               ensure.weight);
+  const kube::ResourceRef ref = deployments(pass.ns, canary_name(pass.name));
+  if (pass.canary.is_null()) {
+    auto created = client_.create(deployments(pass.ns), desired);
+    if (created) {
+      pass.canary = std::move(*created);
+      logger_.info("canary workload created",
+                   {{"deployment", pass.key()}, {"revision", ensure.revision}, {"replicas", replicas}});
+      return {};
+    }
+    if (!created.error().is_already_exists()) return std::move(created).error();
+  }
+  auto updated = kube::update_with_conflict_retry(client_, ref, [&](json& object) {
+    const json before = object;
+    for (const auto& [key, value] : desired["metadata"]["labels"].items()) object["metadata"]["labels"][key] = value;
+    for (const auto& [key, value] : desired["metadata"]["annotations"].items())
+      object["metadata"]["annotations"][key] = value;
+    object["metadata"]["ownerReferences"] = desired["metadata"]["ownerReferences"];
+    object["spec"]["template"] = desired["spec"]["template"];
+    object["spec"]["replicas"] = desired["spec"]["replicas"];
+    return object != before;
+  });
+  if (!updated) return std::move(updated).error();
+  pass.canary = std::move(*updated);
+  logger_.info("canary workload updated", {{"deployment", pass.key()}, {"revision", ensure.revision}});
+  return {};
+}
+
+kube::Result<void> Reconciler::promote(Pass& pass, const std::string& revision) {
+  const json& annotations = pass.deployment["metadata"]["annotations"];
+  const auto pending = annotations.find(std::string(names::kPendingTemplateAnnotation));
+  if (pending == annotations.end() || !pending->is_string())
+    return kube::KubeError{0, kube::kReasonInvalidRequest, "no pending template to promote", false};
+  json pod_template = json::parse(pending->get<std::string>(), nullptr, false);
+  if (!pod_template.is_object())
+    return kube::KubeError{0, kube::kReasonInvalidRequest, "the pending template is not a JSON object", false};
+  // The test makes the patch fail if another revision became pending meanwhile.
+  const json patch = json::array({
+      {{"op", "test"}, {"path", annotation_path(names::kPendingRevisionAnnotation)}, {"value", revision}},
+      {{"op", "replace"}, {"path", "/spec/template"}, {"value", std::move(pod_template)}},
+      {{"op", "remove"}, {"path", annotation_path(names::kPendingRevisionAnnotation)}},
+      {{"op", "remove"}, {"path", annotation_path(names::kPendingTemplateAnnotation)}},
+  });
+  auto patched = client_.patch(deployments(pass.ns, pass.name), patch, kube::PatchOptions{kube::PatchType::kJson, "", false});
+  if (!patched) return std::move(patched).error();
+  pass.deployment = std::move(*patched);
+  logger_.info("deployment promoted", {{"deployment", pass.key()}, {"revision", revision}});
+  return {};
+}
+
+kube::Result<void> Reconciler::annotate(Pass& pass, const std::string& key, const json& value) {
+  const json patch = {{"metadata", {{"annotations", {{key, value}}}}}};
+  auto patched = client_.patch(deployments(pass.ns, pass.name), patch, kube::PatchOptions{});
+  if (!patched) return std::move(patched).error();
+  pass.deployment = std::move(*patched);
+  return {};
+}
+
+kube::Result<void> Reconciler::write_status(Pass& pass, const CanaryStatus& status) {
+  if (pass.record.is_null()) {
+    const json record = {
+        {"apiVersion", "autocanary.io/v1alpha1"},
+        {"kind", "Canary"},
+        {"metadata",
+         {{"name", pass.name},
+          {"namespace", pass.ns},
+          {"labels", {{std::string(names::kCanaryOfLabel), pass.name}}},
+          {"ownerReferences", json::array({owner_reference(pass.deployment)})}}},
+        {"spec", json::object()}};
+    auto created = client_.create(canaries(pass.ns), record);
+    if (!created && !created.error().is_already_exists()) return std::move(created).error();
+    if (created) pass.record = std::move(*created);
+  }
+  auto updated = kube::update_with_conflict_retry(client_, canaries(pass.ns, pass.name).sub("status"),
+                                                  [&](json& object) {
+                                                    json wanted = to_json(status);
+                                                    if (object.value("status", json()) == wanted) return false;
+                                                    object["status"] = std::move(wanted);
+                                                    return true;
+                                                  });
+  if (!updated) return std::move(updated).error();
+  pass.record = std::move(*updated);
+
+  // Metrics for what this write finishes.
+  const std::string now = support::format_rfc3339(clock_());
+  if (is_terminal(status.phase) && status.phase != pass.stored_status.phase)
+    metrics_.rollouts.inc(status.phase == Phase::kSucceeded ? "succeeded" : "failed");
+  for (const auto& step : status.steps) {
+    const bool newly_finished =
+        !step.finished_at.empty() &&
+        std::none_of(pass.stored_status.steps.begin(), pass.stored_status.steps.end(), [&](const StepRecord& old) {
+          return old.index == step.index && old.started_at == step.started_at && !old.finished_at.empty();
+        });
+    const auto started = support::parse_rfc3339(step.started_at);
+    const auto finished = support::parse_rfc3339(step.finished_at);
+    if (newly_finished && started && finished)
+      metrics_.step_seconds.observe(std::chrono::duration<double>(*finished - *started).count());
+  }
+  pass.stored_status = status;
+
+  // Strategic merge keys conditions by type: Available and Progressing stay.
+  const json condition_patch = {{"status", {{"conditions", json::array({canary_condition(status, now)})}}}};
+  auto conditioned = client_.patch(deployments(pass.ns, pass.name).sub("status"), condition_patch,
+                                   kube::PatchOptions{kube::PatchType::kStrategicMerge, "", false});
+  if (!conditioned && !conditioned.error().is_not_found()) return std::move(conditioned).error();
+  return {};
+}
+
+kube::Result<void> Reconciler::record_event(Pass& pass, const RecordEvent& event) {
+  const std::string now = support::format_rfc3339(clock_());
+  const json object = {
+      {"apiVersion", "v1"},
+      {"kind", "Event"},
+      {"metadata", {{"generateName", pass.name + "."}, {"namespace", pass.ns}}},
+      {"involvedObject",
+       {{"apiVersion", "apps/v1"},
+        {"kind", "Deployment"},
+        {"name", pass.name},
+        {"namespace", pass.ns},
+        {"uid", pass.deployment["metadata"]["uid"]}}},
+      {"reason", event.reason},
+      {"message", event.message},
+      {"type", event.warning ? "Warning" : "Normal"},
+      {"source", {{"component", "autocanary"}}},
+      {"reportingComponent", "autocanary"},
+      {"firstTimestamp", now},
+      {"lastTimestamp", now},
+      {"count", 1}};
+  logger_.info("event", {{"deployment", pass.key()}, {"reason", event.reason}, {"message", event.message}});
+  // Events are for people; losing one must not stop a rollout.
+  if (auto created = client_.create(events(pass.ns), object); !created)
+    logger_.warn("cannot record event", {{"deployment", pass.key()}, {"error", created.error().describe()}});
+  return {};
+}
+
+}  // namespace autocanary::coordinator

@@ -1,0 +1,58 @@
+// One level-based pass over one Deployment: read everything that matters from
+// the cluster, plan (rollout_planner), carry the plan out in order. It never
+// trusts the event that woke it, so running it twice, or after a crash, is safe.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "webhook/coordinator/coordinator_metrics.h"
+#include "webhook/coordinator/rollout_planner.h"
+#include "webhook/kube/kube_client.h"
+#include "webhook/policy/canary_policy.h"
+#include "webhook/support/log.h"
+#include "webhook/support/rfc3339.h"
+#include "webhook/traffic/traffic_router.h"
+
+namespace autocanary::coordinator {
+
+struct ReconcileResult {
+  bool ok = true;  // false: an action failed; retry with backoff
+  std::optional<std::chrono::milliseconds> requeue_after;
+};
+
+class Reconciler {
+ public:
+  using Clock = std::function<support::SystemTime()>;
+  using PolicyFor = std::function<policy::CanaryPolicy(const nlohmann::json& deployment)>;
+
+  // `may_act` is asked before every action: a replica that lost its Lease stops
+  // mid-pass instead of finishing it.
+  Reconciler(kube::KubeClient& client, traffic::TrafficRouter& router, PolicyFor policy_for, Clock clock,
+             support::Logger& logger, CoordinatorMetrics& metrics,
+             std::function<bool()> may_act = [] { return true; });
+
+  [[nodiscard]] ReconcileResult reconcile(const std::string& namespace_name, const std::string& name);
+
+ private:
+  struct Pass;
+
+  [[nodiscard]] kube::Result<void> execute(Pass& pass, const Action& action);
+  [[nodiscard]] kube::Result<void> ensure_canary(Pass& pass, const EnsureCanaryWorkload& ensure);
+  [[nodiscard]] kube::Result<void> promote(Pass& pass, const std::string& revision);
+  [[nodiscard]] kube::Result<void> annotate(Pass& pass, const std::string& key, const nlohmann::json& value);
+  [[nodiscard]] kube::Result<void> write_status(Pass& pass, const CanaryStatus& status);
+  [[nodiscard]] kube::Result<void> record_event(Pass& pass, const RecordEvent& event);
+
+  kube::KubeClient& client_;
+  traffic::TrafficRouter& router_;
+  PolicyFor policy_for_;
+  Clock clock_;
+  support::Logger& logger_;
+  CoordinatorMetrics& metrics_;
+  std::function<bool()> may_act_;
+};
+
+}  // namespace autocanary::coordinator

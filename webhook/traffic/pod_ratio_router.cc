@@ -1,0 +1,64 @@
+#include "webhook/traffic/pod_ratio_router.h"
+
+#include <cstdlib>
+
+#include "webhook/api/names.h"
+#include "webhook/coordinator/canary_workload.h"
+#include "webhook/traffic/pod_ratio.h"
+
+namespace autocanary::traffic {
+
+namespace {
+
+using nlohmann::json;
+
+int int_at(const json* object, const char* pointer, int fallback = 0) {
+  if (object == nullptr) return fallback;
+  const json::json_pointer path{pointer};
+  if (!object->contains(path)) return fallback;
+  const json& value = object->at(path);
+  return value.is_number_integer() ? value.get<int>() : fallback;
+}
+
+const kube::ResourceRef kDeployments{"apps", "v1", "deployments", "", "", ""};
+
+}  // namespace
+
+int PodRatioRouter::canary_replicas(const RolloutTarget& target, int weight) const {
+  return split_for_weight(weight, int_at(target.stable, "/spec/replicas", 1)).canary_replicas;
+}
+
+kube::Result<void> PodRatioRouter::set_weight(const RolloutTarget& target, int weight) {
+  if (target.canary == nullptr) return {};  // no canary pods: nothing is routed to it
+  kube::ResourceRef ref = kDeployments;
+  ref.namespace_name = target.namespace_name;
+  ref.name = coordinator::canary_name(target.deployment);
+  const json patch = {{"metadata", {{"annotations", {{std::string(names::kCanaryWeightAnnotation),
+                                                      std::to_string(weight)}}}}},
+                      {"spec", {{"replicas", canary_replicas(target, weight)}}}};
+  auto patched = client_.patch(ref, patch, kube::PatchOptions{kube::PatchType::kMerge, "", false});
+  if (!patched && patched.error().is_not_found()) return {};  // already gone: weight 0
+  if (!patched) return std::move(patched).error();
+  return {};
+}
+
+kube::Result<coordinator::TrafficView> PodRatioRouter::observe(const RolloutTarget& target) {
+  coordinator::TrafficView view;
+  const int stable = int_at(target.stable, "/status/readyReplicas");
+  if (target.canary == nullptr) {
+    view.settled = true;
+    return view;
+  }
+  const json& canary = *target.canary;
+  const json::json_pointer weight_path{"/metadata/annotations/" + std::string("autocanary.io~1weight")};
+  if (canary.contains(weight_path) && canary.at(weight_path).is_string())
+    view.applied_weight = std::atoi(canary.at(weight_path).get_ref<const std::string&>().c_str());
+  const int wanted = int_at(&canary, "/spec/replicas", 1);
+  const int ready = int_at(&canary, "/status/readyReplicas");
+  view.actual_weight = actual_weight(ready, stable);
+  view.settled = int_at(&canary, "/status/observedGeneration") >= int_at(&canary, "/metadata/generation") &&
+                 ready == wanted && int_at(&canary, "/status/replicas") == wanted;
+  return view;
+}
+
+}  // namespace autocanary::traffic

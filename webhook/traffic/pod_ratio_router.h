@@ -1,0 +1,24 @@
+// Routing by pod count, for clusters without a mesh: the user's Service selects
+// the canary's pods too, so the weight is set by scaling the canary workload
+// beside the untouched stable one (see pod_ratio.h for the arithmetic).
+#pragma once
+
+#include "webhook/kube/kube_client.h"
+#include "webhook/traffic/traffic_router.h"
+
+namespace autocanary::traffic {
+
+class PodRatioRouter final : public TrafficRouter {
+ public:
+  explicit PodRatioRouter(kube::KubeClient& client) : client_(client) {}
+
+  [[nodiscard]] std::string_view name() const noexcept override { return "podRatio"; }
+  [[nodiscard]] int canary_replicas(const RolloutTarget& target, int weight) const override;
+  [[nodiscard]] kube::Result<void> set_weight(const RolloutTarget& target, int weight) override;
+  [[nodiscard]] kube::Result<coordinator::TrafficView> observe(const RolloutTarget& target) override;
+
+ private:
+  kube::KubeClient& client_;
+};
+
+}  // namespace autocanary::traffic
