@@ -166,6 +166,54 @@ def test_coordinator_killed_at_every_step_skips_and_repeats_nothing(kube, coordi
     assert image_of(kube.get("deployment", "web", ns)) == V2
 
 
+def test_new_revision_supersedes_the_running_canary(kube, coordinators):
+    ns, first, _ = start_rollout(kube, "supersede")
+    wait_phase(kube, ns, "web", "WaitingForApproval")
+    v3 = "registry.example.com/shop/web:3.0.0"
+    kube.apply(deployment("web", ns, v3, replicas=4))
+    second = kube.get("deployment", "web", ns)["metadata"]["annotations"]["autocanary.io/pending-revision"]
+    assert second != first
+
+    status = wait_for(lambda: (s := canary_status(kube, ns, "web")).get("revision") == second and s,
+                      "the canary to move to the new revision")
+    assert status["history"][-1] == {**status["history"][-1], "revision": first, "outcome": "Superseded"}
+    wait_phase(kube, ns, "web", "WaitingForApproval")
+    assert image_of(kube.get("deployment", "web-canary", ns)) == v3
+    approve(kube, ns, "approve-v3")
+    wait_phase(kube, ns, "web", "Succeeded")
+    assert image_of(kube.get("deployment", "web", ns)) == v3
+
+
+def test_pause_resume_and_abort_through_the_canary_resource(kube, coordinators):
+    ns, revision, stable = start_rollout(kube, "manual")
+    wait_for(lambda: canary_status(kube, ns, "web").get("currentStep", 0) >= 1, "the first step")
+    patch = lambda spec: kube.run("patch", "canaries.autocanary.io", "web", "-n", ns, "--type=merge", "-p",
+                                  json.dumps({"spec": spec}))
+    patch({"paused": True})
+    paused = wait_phase(kube, ns, "web", "Paused", timeout=30)
+    time.sleep(3)  # longer than the 2 s pause step
+    assert canary_status(kube, ns, "web")["currentStep"] == paused["currentStep"], "no step while paused"
+
+    patch({"paused": False})
+    wait_phase(kube, ns, "web", "WaitingForApproval")
+    patch({"abort": "stop-it"})
+    aborted = wait_phase(kube, ns, "web", ["Aborting", "Failed"], timeout=30)
+    assert aborted["message"].endswith("aborted on request")
+    assert kube.get("deployment", "web-canary", ns)["spec"]["replicas"] == 0
+    assert kube.get("deployment", "web", ns)["metadata"]["annotations"]["autocanary.io/failed-revision"] == revision
+    assert pod_uids(kube, ns, "app=web,!autocanary.io/track") == stable
+
+
+def test_deleting_the_deployment_mid_canary_leaves_nothing_behind(kube, coordinators):
+    ns, _, _ = start_rollout(kube, "delete")
+    wait_phase(kube, ns, "web", "WaitingForApproval")
+    kube.run("delete", "deployment", "web", "-n", ns, "--wait=true", timeout=90)
+    leftovers = lambda: (kube.get("deployments", namespace=ns)["items"] +
+                         kube.get("canaries.autocanary.io", namespace=ns)["items"] +
+                         kube.get("pods", namespace=ns)["items"])
+    wait_for(lambda: not leftovers(), "every object of the rollout to be garbage collected", timeout=60)
+
+
 def test_only_the_leader_acts_and_a_follower_takes_over_within_20s(kube, coordinators):
     coordinators.start("b")
     lease = lambda: kube.get("lease", "autocanary-coordinator", "autocanary-system")["spec"].get("holderIdentity")
