@@ -23,8 +23,23 @@ fi
 # shellcheck disable=SC1091
 . "$AUTOCANARY_RUN/env"
 
-step "Running the webhook on the host and registering it"
+step "Running the webhook and the coordinator on the host"
 "$root/scripts/local-webhook.sh" start
+policy=$AUTOCANARY_RUN/demo-policy.yaml
+cat >"$policy" <<'YAML'
+steps:
+  - setWeight: 25
+  - pause: {duration: 5s}
+  - setWeight: 50
+  - analysis: {names: [pod-health]}
+  - pause: {}          # until a person approves
+  - setWeight: 100
+abortScaleDownDelay: 10s
+YAML
+POLICY_FILE=$policy "$root/scripts/local-coordinator.sh" start demo
+canary_line() {
+  kubectl get canary web -n shop --no-headers 2>/dev/null || echo "(no Canary yet)"
+}
 
 manifest() {
   cat <<YAML
@@ -77,6 +92,23 @@ show kubectl create namespace plain
 manifest plain 1.0.0 | kubectl apply -f - >/dev/null
 manifest plain 2.0.0 | show kubectl apply -f -
 printf 'live image: '; images plain
+
+step "The coordinator walks the canary: 25% (1 of 5 pods), pause, 50%, pod health, then waits for approval"
+for _ in $(seq 120); do
+  line=$(canary_line)
+  [[ $line != "${last:-}" ]] && echo "$line" && last=$line
+  [[ $line == *WaitingForApproval* ]] && break
+  sleep 0.5
+done
+show kubectl get deploy,pods -n shop -L autocanary.io/track
+
+step "A person approves: the Deployment rolls to v2 while the canary serves, then the canary goes"
+show kubectl patch canary web -n shop --type merge -p '{"spec":{"promote":"approved-by-demo"}}'
+show kubectl wait --for=condition=Canary deploy/web -n shop --timeout=120s
+printf 'live image: '; images shop
+show kubectl get canary web -n shop
+kubectl get canary web -n shop -o jsonpath='{range .status.steps[*]}  step {.index}: {.description} -> {.result} {.message}{"\n"}{end}'
+show kubectl get events -n shop --field-selector involvedObject.name=web --sort-by=.lastTimestamp
 
 step "What the webhook counted"
 curl -s --cacert "$AUTOCANARY_RUN/webhook/ca.crt" "https://127.0.0.1:$(cat "$AUTOCANARY_RUN/webhook/port")/metrics" |
