@@ -1,7 +1,4 @@
 // autocanary-webhook: the mutating admission webhook. See webhook_usage().
-#include <pthread.h>
-
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <thread>
@@ -12,6 +9,7 @@
 #include "webhook/server/admission_server.h"
 #include "webhook/server/certificate_reloader.h"
 #include "webhook/server/webhook_options.h"
+#include "webhook/support/shutdown_signals.h"
 
 using namespace autocanary;
 
@@ -23,15 +21,7 @@ int main(int argc, char** argv) {
   }
   auto options = std::get<server::WebhookOptions>(std::move(parsed));
 
-  // A client closing a TLS connection must be an error value, not the end of the process.
-  std::signal(SIGPIPE, SIG_IGN);
-  // Signals are taken by one thread with sigwait; block them before any other
-  // thread starts so they all inherit the mask.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const support::ShutdownSignals shutdown;  // before any thread starts
 
   support::Logger logger(options.log_level);
   support::MetricsRegistry metrics;
@@ -47,8 +37,7 @@ int main(int argc, char** argv) {
   const int port = std::get<int>(bound);
 
   std::thread signal_waiter([&] {
-    int signal_number = 0;
-    sigwait(&signals, &signal_number);
+    const int signal_number = shutdown.wait();
     logger.info("draining before shutdown",
                 {{"signal", signal_number}, {"drainSeconds", std::chrono::duration<double>(options.drain_delay).count()}});
     server.start_draining();

@@ -1,9 +1,7 @@
 // autocanary-coordinator: walks pending revisions of managed Deployments through
 // their canary steps. Several replicas may run; a Lease elects the one that acts.
-#include <pthread.h>
 #include <unistd.h>
 
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -18,6 +16,7 @@
 #include "webhook/kube/kube_config.h"
 #include "webhook/policy/policy_parser.h"
 #include "webhook/support/duration.h"
+#include "webhook/support/shutdown_signals.h"
 #include "webhook/support/yaml_json.h"
 #include "webhook/traffic/pod_ratio_router.h"
 
@@ -128,13 +127,7 @@ policy::CanaryPolicy load_policy(const std::string& path) {
 
 int main(int argc, char** argv) {
   const Options options = parse(argc, argv);
-  // A peer closing a TLS connection must be an error value, not the end of the process.
-  std::signal(SIGPIPE, SIG_IGN);
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  const support::ShutdownSignals shutdown;  // before any thread starts
 
   support::Logger logger(options.log_level);
   const policy::CanaryPolicy policy = load_policy(options.policy_file);
@@ -199,9 +192,7 @@ int main(int argc, char** argv) {
 
   std::stop_source stop;
   std::jthread signal_waiter([&] {
-    int signal_number = 0;
-    sigwait(&signals, &signal_number);
-    logger.info("stopping", {{"signal", signal_number}});
+    logger.info("stopping", {{"signal", shutdown.wait()}});
     stop.request_stop();
   });
   std::jthread election([&] { elector->run(stop.get_token()); });
