@@ -4,6 +4,7 @@
 
 #include "webhook/api/names.h"
 #include "webhook/coordinator/canary_workload.h"
+#include "webhook/decision/json_patch.h"
 #include "webhook/traffic/pod_ratio.h"
 
 namespace autocanary::traffic {
@@ -50,7 +51,8 @@ kube::Result<coordinator::TrafficView> PodRatioRouter::observe(const RolloutTarg
     return view;
   }
   const json& canary = *target.canary;
-  const json::json_pointer weight_path{"/metadata/annotations/" + std::string("autocanary.io~1weight")};
+  const json::json_pointer weight_path{"/metadata/annotations/" +
+                                       decision::escape_pointer_token(names::kCanaryWeightAnnotation)};
   if (canary.contains(weight_path) && canary.at(weight_path).is_string())
     view.applied_weight = std::atoi(canary.at(weight_path).get_ref<const std::string&>().c_str());
   const int wanted = int_at(&canary, "/spec/replicas", 1);
