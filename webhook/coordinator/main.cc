@@ -154,8 +154,11 @@ int main(int argc, char** argv) {
   traffic::PodRatioRouter router(client);
 
   std::unique_ptr<coordinator::LeaderElector> elector;
+  // Metric queries, test Jobs and HTTP gates plug in here; until then only the
+  // built-in pod-health analysis is available.
+  const analysis::AnalysisProviders providers;
   coordinator::Reconciler reconciler(
-      client, router, [&policy](const nlohmann::json&) { return policy; },
+      client, router, providers, [&policy](const nlohmann::json&) { return policy; },
       [] { return std::chrono::system_clock::now(); }, logger, coordinator_metrics,
       [&elector] { return elector && elector->is_leader(); });
   coordinator::Coordinator runtime(client, reconciler, [&elector] { return elector && elector->is_leader(); },

@@ -68,11 +68,12 @@ struct Reconciler::Pass {
   std::string key() const { return ns + "/" + name; }
 };
 
-Reconciler::Reconciler(kube::KubeClient& client, traffic::TrafficRouter& router, PolicyFor policy_for,
-                       Clock clock, support::Logger& logger, CoordinatorMetrics& metrics,
-                       std::function<bool()> may_act)
+Reconciler::Reconciler(kube::KubeClient& client, traffic::TrafficRouter& router,
+                       analysis::AnalysisProviders providers, PolicyFor policy_for, Clock clock,
+                       support::Logger& logger, CoordinatorMetrics& metrics, std::function<bool()> may_act)
     : client_(client),
       router_(router),
+      providers_(std::move(providers)),
       policy_for_(std::move(policy_for)),
       clock_(std::move(clock)),
       logger_(logger),
@@ -118,17 +119,26 @@ ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const s
   observed.traffic = *traffic;
 
   const policy::CanaryPolicy policy = policy_for_(pass.deployment);
-  // Analyses and tests beyond the built-in pod health need providers; a step
-  // naming one that does not exist fails rather than waiting forever.
-  if (observed.pending_revision && observed.status.current_step >= 0 &&
+  // Verdicts of the current step's analyses and tests. A name no provider
+  // answers to fails the step rather than waiting forever.
+  if (observed.pending_revision && observed.status.revision == *observed.pending_revision &&
+      observed.status.current_step >= 0 &&
       static_cast<std::size_t>(observed.status.current_step) < policy.steps.size()) {
     const policy::Step& step = policy.steps[static_cast<std::size_t>(observed.status.current_step)];
     std::vector<std::string> names;
     if (const auto* analysis = std::get_if<policy::AnalysisStep>(&step)) names = analysis->analyses;
     if (const auto* test = std::get_if<policy::TestStep>(&step)) names = {test->name};
-    for (const auto& check : names)
-      if (check != kPodHealthAnalysis)
-        observed.checks[check] = {Verdict::kFailed, "no analysis provider defines \"" + check + "\""};
+    const analysis::AnalysisContext context{namespace_name,          name,
+                                            canary_name(name),       observed.status.revision,
+                                            observed.status.stable_revision, observed.status.current_step,
+                                            observed.status.step_started_at};
+    for (const auto& check : names) {
+      if (check == kPodHealthAnalysis) continue;
+      const auto provider = providers_.find(check);
+      observed.checks[check] = provider != providers_.end()
+                                   ? provider->second->check(context)
+                                   : CheckResult{Verdict::kFailed, "no analysis provider defines \"" + check + "\""};
+    }
   }
 
   const Plan plan = plan_rollout(observed, policy, clock_());

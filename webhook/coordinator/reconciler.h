@@ -8,6 +8,7 @@
 #include <optional>
 #include <string>
 
+#include "webhook/analysis/analysis_provider.h"
 #include "webhook/coordinator/coordinator_metrics.h"
 #include "webhook/coordinator/rollout_planner.h"
 #include "webhook/kube/kube_client.h"
@@ -30,8 +31,8 @@ class Reconciler {
 
   // `may_act` is asked before every action: a replica that lost its Lease stops
   // mid-pass instead of finishing it.
-  Reconciler(kube::KubeClient& client, traffic::TrafficRouter& router, PolicyFor policy_for, Clock clock,
-             support::Logger& logger, CoordinatorMetrics& metrics,
+  Reconciler(kube::KubeClient& client, traffic::TrafficRouter& router, analysis::AnalysisProviders providers,
+             PolicyFor policy_for, Clock clock, support::Logger& logger, CoordinatorMetrics& metrics,
              std::function<bool()> may_act = [] { return true; });
 
   [[nodiscard]] ReconcileResult reconcile(const std::string& namespace_name, const std::string& name);
@@ -48,6 +49,7 @@ class Reconciler {
 
   kube::KubeClient& client_;
   traffic::TrafficRouter& router_;
+  analysis::AnalysisProviders providers_;
   PolicyFor policy_for_;
   Clock clock_;
   support::Logger& logger_;

@@ -1,0 +1,180 @@
+// The reconciler against an in-memory stand-in for the API: what it reads,
+// what it writes and in which order. The real apiserver is in tests/e2e.
+#include "webhook/coordinator/reconciler.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <map>
+
+#include "tests/support/fixtures.h"
+#include "webhook/decision/template_revision.h"
+#include "webhook/traffic/pod_ratio_router.h"
+
+namespace autocanary::coordinator {
+namespace {
+
+using nlohmann::json;
+using namespace std::chrono_literals;
+
+// Objects by "resource/namespace/name"; records every write as "verb resource/name".
+class MemoryKubeClient final : public kube::KubeClient {
+ public:
+  std::map<std::string, json> objects;
+  std::vector<std::string> writes;
+
+  static std::string key(const kube::ResourceRef& ref, const std::string& name) {
+    return ref.resource + "/" + ref.namespace_name + "/" + name;
+  }
+  kube::Result<json> get(const kube::ResourceRef& ref) override {
+    const auto found = objects.find(key(ref, ref.name));
+    if (found == objects.end()) return kube::KubeError{404, "NotFound", ref.name, false};
+    return found->second;
+  }
+  kube::Result<kube::ObjectList> list(const kube::ResourceRef&, const kube::ListOptions&) override {
+    return kube::ObjectList{};
+  }
+  kube::Result<json> create(const kube::ResourceRef& ref, const json& object) override {
+    std::string name = object["metadata"].value("name", "");
+    if (name.empty()) name = object["metadata"].value("generateName", "") + std::to_string(writes.size());
+    writes.push_back("create " + ref.resource + "/" + name);
+    json stored = object;
+    stored["metadata"]["name"] = name;
+    stored["metadata"]["uid"] = "uid-" + name;
+    return objects[key(ref, name)] = stored;
+  }
+  kube::Result<json> update(const kube::ResourceRef& ref, const json& object) override {
+    writes.push_back("update " + ref.resource + "/" + ref.name + (ref.subresource.empty() ? "" : "/" + ref.subresource));
+    return objects[key(ref, ref.name)] = object;
+  }
+  kube::Result<json> patch(const kube::ResourceRef& ref, const json& patch,
+                           const kube::PatchOptions& options) override {
+    writes.push_back("patch " + ref.resource + "/" + ref.name + (ref.subresource.empty() ? "" : "/" + ref.subresource));
+    json& object = objects[key(ref, ref.name)];
+    if (options.type == kube::PatchType::kJson) {
+      object = object.patch(patch);
+    } else {
+      object.merge_patch(patch);
+    }
+    return object;
+  }
+  kube::Result<json> remove(const kube::ResourceRef& ref, const kube::DeleteOptions&) override {
+    writes.push_back("delete " + ref.resource + "/" + ref.name);
+    objects.erase(key(ref, ref.name));
+    return json::object();
+  }
+  kube::Result<void> watch(const kube::ResourceRef&, const kube::WatchOptions&, const kube::WatchHandler&,
+                           std::stop_token) override {
+    return {};
+  }
+};
+
+class FixedProvider final : public analysis::AnalysisProvider {
+ public:
+  CheckResult verdict{Verdict::kPending, ""};
+  analysis::AnalysisContext seen;
+  CheckResult check(const analysis::AnalysisContext& context) override {
+    seen = context;
+    return verdict;
+  }
+};
+
+class ReconcilerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    json deployment = testing::load_json("admission/update-web-image.json")["request"]["oldObject"];
+    json pending = deployment["spec"]["template"];
+    pending["spec"]["containers"][0]["image"] = "registry.example.com/shop/web:2.0.0";
+    revision = decision::template_revision(pending);
+    deployment["metadata"]["annotations"]["autocanary.io/pending-revision"] = revision;
+    deployment["metadata"]["annotations"]["autocanary.io/pending-template"] = pending.dump();
+    client.objects["deployments/shop/web"] = deployment;
+    policy.steps = {policy::SetWeightStep{25}, policy::AnalysisStep{{"error-rate"}}, policy::SetWeightStep{100}};
+  }
+
+  ReconcileResult pass(analysis::AnalysisProviders providers) {
+    Reconciler reconciler(client, router, std::move(providers), [this](const json&) { return policy; },
+                          [this] { return now; }, logger, metrics);
+    return reconciler.reconcile("shop", "web");
+  }
+
+  // The canary's pods become Ready, as the cluster would make them.
+  void canary_ready() {
+    json& canary = client.objects.at("deployments/shop/web-canary");
+    canary["status"] = {{"readyReplicas", canary["spec"]["replicas"]},
+                        {"replicas", canary["spec"]["replicas"]},
+                        {"observedGeneration", 0}};
+  }
+
+  MemoryKubeClient client;
+  traffic::PodRatioRouter router{client};
+  policy::CanaryPolicy policy;
+  std::FILE* log_file = std::tmpfile();
+  support::Logger logger{support::LogLevel::kError, log_file};
+  support::MetricsRegistry registry;
+  CoordinatorMetrics metrics{registry};
+  support::SystemTime now = *support::parse_rfc3339("2026-11-22T10:00:00Z");
+  std::string revision;
+};
+
+TEST_F(ReconcilerTest, StartsTheCanaryAndRecordsIt) {
+  ASSERT_TRUE(pass({}).ok);
+  const json& canary = client.objects.at("deployments/shop/web-canary");
+  EXPECT_EQ(canary["metadata"]["annotations"]["autocanary.io/revision"], revision);
+  EXPECT_EQ(canary["spec"]["template"]["spec"]["containers"][0]["image"], "registry.example.com/shop/web:2.0.0");
+  const json& record = client.objects.at("canaries/shop/web");
+  EXPECT_EQ(record["status"]["revision"], revision);
+  EXPECT_EQ(record["status"]["canaryWeight"], 25);
+  EXPECT_EQ(client.objects.at("deployments/shop/web")["status"]["conditions"][0]["type"], "Canary");
+}
+
+TEST_F(ReconcilerTest, ProviderVerdictsDecideAnalysisSteps) {
+  FixedProvider provider;
+  ASSERT_TRUE(pass({{"error-rate", &provider}}).ok);
+  canary_ready();
+  ASSERT_TRUE(pass({{"error-rate", &provider}}).ok);
+  EXPECT_EQ(client.objects.at("canaries/shop/web")["status"]["currentStep"], 1);
+
+  // Pending: the step waits.
+  ASSERT_TRUE(pass({{"error-rate", &provider}}).ok);
+  EXPECT_EQ(client.objects.at("canaries/shop/web")["status"]["phase"], "Progressing");
+  EXPECT_EQ(client.objects.at("canaries/shop/web")["status"]["currentStep"], 1);
+  EXPECT_EQ(provider.seen.revision, revision);
+  EXPECT_EQ(provider.seen.canary_deployment, "web-canary");
+  EXPECT_EQ(provider.seen.step_index, 1);
+
+  // Failed: weight 0 first, then the failed mark, then the record.
+  provider.verdict = {Verdict::kFailed, "5xx ratio 5% > 1%"};
+  client.writes.clear();
+  ASSERT_TRUE(pass({{"error-rate", &provider}}).ok);
+  ASSERT_GE(client.writes.size(), 3U);
+  EXPECT_EQ(client.writes[0], "patch deployments/web-canary");
+  EXPECT_EQ(client.writes[1], "patch deployments/web");
+  EXPECT_NE(std::find(client.writes.begin() + 2, client.writes.end(), "update canaries/web/status"),
+            client.writes.end());
+  EXPECT_EQ(client.objects.at("deployments/shop/web-canary")["spec"]["replicas"], 0);
+  EXPECT_EQ(client.objects.at("deployments/shop/web")["metadata"]["annotations"]["autocanary.io/failed-revision"],
+            revision);
+  EXPECT_EQ(client.objects.at("canaries/shop/web")["status"]["message"],
+            "revision " + revision + " aborted: error-rate: 5xx ratio 5% > 1%");
+  EXPECT_EQ(metrics.abort_to_zero_seconds.count(), 1U);
+}
+
+TEST_F(ReconcilerTest, AnAnalysisNoProviderDefinesFailsTheStep) {
+  ASSERT_TRUE(pass({}).ok);
+  canary_ready();
+  ASSERT_TRUE(pass({}).ok);
+  ASSERT_TRUE(pass({}).ok);
+  EXPECT_EQ(client.objects.at("canaries/shop/web")["status"]["message"],
+            "revision " + revision + " aborted: error-rate: no analysis provider defines \"error-rate\"");
+}
+
+TEST_F(ReconcilerTest, DeletedDeploymentNeedsNothing) {
+  client.objects.clear();
+  const ReconcileResult result = pass({});
+  EXPECT_TRUE(result.ok);
+  EXPECT_TRUE(client.writes.empty());
+}
+
+}  // namespace
+}  // namespace autocanary::coordinator
