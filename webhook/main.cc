@@ -1,10 +1,14 @@
 // autocanary-webhook: the mutating admission webhook. See webhook_usage().
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <thread>
 #include <variant>
 
+#include "webhook/kube/http_kube_client.h"
+#include "webhook/kube/kube_config.h"
 #include "webhook/policy/canary_policy.h"
+#include "webhook/policy/policy_store.h"
 #include "webhook/server/admission_handler.h"
 #include "webhook/server/admission_server.h"
 #include "webhook/server/certificate_reloader.h"
@@ -26,7 +30,32 @@ int main(int argc, char** argv) {
   support::Logger logger(options.log_level);
   support::MetricsRegistry metrics;
   server::CertificateReloader certificates(options.cert_file, options.key_file, logger, metrics);
-  server::AdmissionHandler handler(options.scope, policy::builtin_default_policy(), logger, metrics);
+  // Policies come from the cluster when the webhook can read it; until the first
+  // list arrives, and without API access, the built-in policy applies.
+  std::unique_ptr<kube::HttpKubeClient> client;
+  std::unique_ptr<policy::PolicyStore> policies;
+  kube::InClusterEnvironment in_cluster;
+  if (const char* host = std::getenv("KUBERNETES_SERVICE_HOST")) in_cluster.service_host = host;
+  if (const char* port = std::getenv("KUBERNETES_SERVICE_PORT")) in_cluster.service_port = port;
+  auto config = options.kubeconfig.empty() ? kube::load_default_config(std::getenv("KUBECONFIG"), in_cluster)
+                                           : kube::load_kubeconfig_file(options.kubeconfig);
+  if (auto* loaded = std::get_if<kube::KubeConfig>(&config)) {
+    auto made = kube::HttpKubeClient::from_config(std::move(*loaded), kube::HttpKubeClientOptions{}, logger);
+    if (auto* error = std::get_if<std::string>(&made)) {
+      logger.warn("no API access; the built-in canary policy applies", {{"error", *error}});
+    } else {
+      client = std::move(std::get<std::unique_ptr<kube::HttpKubeClient>>(made));
+      policies = std::make_unique<policy::PolicyStore>(*client, logger);
+    }
+  } else {
+    logger.warn("no API access; the built-in canary policy applies", {{"error", std::get<std::string>(config)}});
+  }
+  server::AdmissionHandler handler(
+      options.scope,
+      policies ? server::AdmissionHandler::PolicyFor(
+                     [&policies](const nlohmann::json& deployment) { return policies->resolve(deployment); })
+               : server::fixed_policy(policy::builtin_default_policy()),
+      logger, metrics);
   server::AdmissionServer server(options.server, handler, certificates, metrics, logger);
 
   const auto bound = server.bind();
@@ -45,12 +74,18 @@ int main(int argc, char** argv) {
     server.stop();
   });
 
+  std::stop_source stop_watching;
+  std::jthread policy_watch([&] {
+    if (policies) policies->run(stop_watching.get_token());
+  });
   logger.info("serving", {{"address", options.server.bind_address},
                           {"port", port},
                           {"namespace", options.scope.own_namespace},
                           {"threads", options.server.threads}});
   server.serve();
   signal_waiter.join();
+  stop_watching.request_stop();
+  policy_watch.join();
   logger.info("stopped");
   return 0;
 }

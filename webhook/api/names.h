@@ -16,7 +16,13 @@ inline constexpr std::string_view kManagedLabel = "autocanary.io/managed";
 
 // User-owned Deployment annotations.
 inline constexpr std::string_view kSkipAnnotation = "autocanary.io/skip";
+// Which ClusterCanaryPolicy applies: on a Deployment (annotation) or its
+// namespace (label or annotation); otherwise the one named "default".
 inline constexpr std::string_view kPolicyAnnotation = "autocanary.io/policy";
+inline constexpr std::string_view kDefaultPolicyName = "default";
+// Per-Deployment overrides of single policy fields.
+inline constexpr std::string_view kStepsAnnotation = "autocanary.io/steps";
+inline constexpr std::string_view kTrafficBackendAnnotation = "autocanary.io/traffic-backend";
 // Set to the failed revision (or "true") to retry it; the coordinator removes it
 // once the canary has restarted.
 inline constexpr std::string_view kRetryAnnotation = "autocanary.io/retry";

@@ -91,6 +91,8 @@ CanaryStatus status_from_json(const json& status) {
     parsed.history.push_back({text(entry, "revision"), text(entry, "outcome"), text(entry, "startedAt"),
                               text(entry, "finishedAt"), text(entry, "message")});
   }
+  if (const auto policy = status.find("policy"); policy != status.end() && policy->is_object())
+    parsed.policy = *policy;
   if (const auto handled = status.find("handled"); handled != status.end() && handled->is_object()) {
     parsed.handled = {text(*handled, "promote"), text(*handled, "abort"), text(*handled, "retry")};
   }
@@ -133,6 +135,7 @@ json to_json(const CanaryStatus& status) {
   put_if(handled, "abort", status.handled.abort);
   put_if(handled, "retry", status.handled.retry);
   out["handled"] = std::move(handled);
+  if (status.policy.is_object()) out["policy"] = status.policy;
   return out;
 }
 

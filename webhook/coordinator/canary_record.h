@@ -66,6 +66,9 @@ struct CanaryStatus {
   std::vector<StepRecord> steps;
   std::vector<HistoryEntry> history;  // newest last, bounded
   HandledRequests handled;
+  // The policy this rollout follows, fixed when it starts (a changed policy
+  // applies to the next rollout): {name, spec, sources}.
+  nlohmann::json policy;
   bool operator==(const CanaryStatus&) const = default;
 };
 

@@ -15,6 +15,7 @@
 #include "webhook/kube/http_kube_client.h"
 #include "webhook/kube/kube_config.h"
 #include "webhook/policy/policy_parser.h"
+#include "webhook/policy/policy_store.h"
 #include "webhook/support/duration.h"
 #include "webhook/support/shutdown_signals.h"
 #include "webhook/support/yaml_json.h"
@@ -44,7 +45,8 @@ const char* kUsage = R"(usage: autocanary-coordinator [flags]
                            or autocanary-system)
   --lease-name NAME        the Lease (default autocanary-coordinator)
   --identity ID            this replica in the Lease (default: hostname_pid)
-  --policy-file FILE       canary policy (YAML) used until policies come from the cluster
+  --policy-file FILE       use this canary policy (YAML) for every Deployment instead of the
+                           cluster's ClusterCanaryPolicies
   --metrics-address ADDR   address of /metrics, /healthz, /readyz (default 0.0.0.0)
   --metrics-port N         their port, 0 to disable (default 8080)
   --workers N              Deployments reconciled at once (default 2)
@@ -157,8 +159,15 @@ int main(int argc, char** argv) {
   // Metric queries, test Jobs and HTTP gates plug in here; until then only the
   // built-in pod-health analysis is available.
   const analysis::AnalysisProviders providers;
+  // With --policy-file the file is the policy; otherwise ClusterCanaryPolicies
+  // from the cluster, watched.
+  policy::PolicyStore policies(client, logger);
+  const auto policy_for = [&](const nlohmann::json& deployment) {
+    if (!options.policy_file.empty()) return policy::ResolvedPolicy{policy, options.policy_file, {}, {}};
+    return policies.resolve(deployment);
+  };
   coordinator::Reconciler reconciler(
-      client, router, providers, [&policy](const nlohmann::json&) { return policy; },
+      client, router, providers, policy_for,
       [] { return std::chrono::system_clock::now(); }, logger, coordinator_metrics,
       [&elector] { return elector && elector->is_leader(); });
   coordinator::Coordinator runtime(client, reconciler, [&elector] { return elector && elector->is_leader(); },
@@ -199,11 +208,13 @@ int main(int argc, char** argv) {
     stop.request_stop();
   });
   std::jthread election([&] { elector->run(stop.get_token()); });
+  std::jthread policy_watch([&] { policies.run(stop.get_token()); });
   logger.info("coordinator started", {{"identity", options.identity},
                                       {"lease", options.lease_namespace + "/" + options.lease_name},
                                       {"steps", policy.steps.size()}});
   runtime.run(stop.get_token());
   election.join();
+  policy_watch.join();
   http.stop();
   if (http_thread.joinable()) http_thread.join();
   signal_waiter.detach();

@@ -5,6 +5,7 @@
 #include "webhook/api/names.h"
 #include "webhook/coordinator/canary_workload.h"
 #include "webhook/decision/json_patch.h"
+#include "webhook/policy/policy_parser.h"
 
 namespace autocanary::coordinator {
 
@@ -118,7 +119,24 @@ ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const s
   if (!traffic) return finish(false, std::nullopt, traffic.error().describe());
   observed.traffic = *traffic;
 
-  const policy::CanaryPolicy policy = policy_for_(pass.deployment);
+  // A running rollout keeps the policy it started with; a new one takes today's.
+  policy::ResolvedPolicy resolved = policy_for_(pass.deployment);
+  observed.policy_record = {{"name", resolved.policy_name},
+                            {"spec", policy::policy_to_json(resolved.policy)},
+                            {"sources", resolved.sources}};
+  observed.policy_warnings = resolved.warnings;
+  policy::CanaryPolicy policy = std::move(resolved.policy);
+  const CanaryStatus& running = observed.status;
+  if (observed.record_exists && observed.pending_revision == running.revision && !is_terminal(running.phase) &&
+      running.phase != Phase::kAborting && running.policy.contains("spec")) {
+    auto recorded = policy::parse_policy(running.policy["spec"]);
+    if (auto* kept = std::get_if<policy::CanaryPolicy>(&recorded)) {
+      policy = std::move(*kept);
+    } else {
+      logger_.warn("the policy recorded in the Canary is unusable; following the current one",
+                   {{"deployment", pass.key()}});
+    }
+  }
   // Verdicts of the current step's analyses and tests. A name no provider
   // answers to fails the step rather than waiting forever.
   if (observed.pending_revision && observed.status.revision == *observed.pending_revision &&

@@ -13,6 +13,7 @@
 #include "webhook/coordinator/rollout_planner.h"
 #include "webhook/kube/kube_client.h"
 #include "webhook/policy/canary_policy.h"
+#include "webhook/policy/policy_resolution.h"
 #include "webhook/support/log.h"
 #include "webhook/support/rfc3339.h"
 #include "webhook/traffic/traffic_router.h"
@@ -27,7 +28,7 @@ struct ReconcileResult {
 class Reconciler {
  public:
   using Clock = std::function<support::SystemTime()>;
-  using PolicyFor = std::function<policy::CanaryPolicy(const nlohmann::json& deployment)>;
+  using PolicyFor = std::function<policy::ResolvedPolicy(const nlohmann::json& deployment)>;
 
   // `may_act` is asked before every action: a replica that lost its Lease stops
   // mid-pass instead of finishing it.

@@ -157,8 +157,10 @@ class Planner {
     next.phase = Phase::kProgressing;
     next.started_at = now_text_;
     next.step_started_at = now_text_;
+    next.policy = o_.policy_record;
     st_ = std::move(next);
     if (o_.retry_annotation) emit(AcknowledgeRetry{});
+    for (const auto& warning : o_.policy_warnings) event(true, "PolicyWarning", warning);
     event(false, "CanaryStarted",
           "canary of revision " + revision + " started (" + std::to_string(policy_.steps.size()) +
               " steps; stable revision " + o_.live_revision + ")");

@@ -8,6 +8,8 @@
 
 #include <chrono>
 #include <map>
+
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <variant>
@@ -57,6 +59,11 @@ struct Observed {
   bool record_exists = false;
   CanaryRequests requests;
   CanaryStatus status;
+
+  // The policy resolved now, as recorded when a rollout starts, and what the
+  // resolution had to skip (a missing policy, a malformed override).
+  nlohmann::json policy_record;
+  std::vector<std::string> policy_warnings;
 
   // Verdicts of the current step's analyses and tests, by name. The reconciler
   // asks the providers before planning; a check without a verdict yet is pending.

@@ -1,5 +1,6 @@
 #include "webhook/policy/canary_policy.h"
 
+#include <algorithm>
 #include <string>
 
 namespace autocanary::policy {
@@ -31,14 +32,44 @@ std::vector<std::string> validate(const CanaryPolicy& policy) {
     } else if (const auto* analysis = std::get_if<AnalysisStep>(&policy.steps[i])) {
       if (analysis->analyses.empty())
         problems.push_back(where + ".analysis: names no analysis to run");
+      for (const auto& name : analysis->analyses) {
+        const bool defined = name == "pod-health" ||
+                             std::any_of(policy.analyses.begin(), policy.analyses.end(),
+                                         [&](const AnalysisDefinition& a) { return a.name == name; });
+        if (!defined) problems.push_back(where + ".analysis: \"" + name + "\" is not defined in analyses");
+      }
     } else if (const auto* test = std::get_if<TestStep>(&policy.steps[i])) {
-      if (test->name.empty()) problems.push_back(where + ".test: needs a name");
+      if (test->name.empty()) {
+        problems.push_back(where + ".test: needs a name");
+      } else if (std::none_of(policy.tests.begin(), policy.tests.end(),
+                              [&](const TestDefinition& t) { return t.name == test->name; })) {
+        problems.push_back(where + ".test: \"" + test->name + "\" is not defined in tests");
+      }
     }
   }
   if (!policy.steps.empty() && last_weight != 100)
     problems.emplace_back("steps: the last setWeight must be 100 so the canary can be promoted");
   if (policy.abort_scale_down_delay.count() < 0)
     problems.emplace_back("abortScaleDownDelay: must not be negative");
+  for (std::size_t i = 0; i < policy.analyses.size(); ++i) {
+    const auto& analysis = policy.analyses[i];
+    const std::string where = "analyses[" + std::to_string(i) + "]";
+    if (analysis.name.empty() || analysis.name == "pod-health")
+      problems.push_back(where + ".name: must be set and not the built-in pod-health");
+    if (analysis.provider == AnalysisDefinition::Provider::kPrometheus) {
+      if (analysis.query.empty()) problems.push_back(where + ".prometheus.query: an analysis needs a query");
+      if (!analysis.max && !analysis.min)
+        problems.push_back(where + ".successCondition: needs max or min");
+    }
+    if (analysis.provider == AnalysisDefinition::Provider::kHttp && analysis.url.empty())
+      problems.push_back(where + ".http.url: an HTTP gate needs a URL");
+    if (analysis.max && analysis.min && *analysis.min > *analysis.max)
+      problems.push_back(where + ".successCondition: min is above max");
+    if (analysis.count < 1) problems.push_back(where + ".count: must be at least 1");
+    if (analysis.failure_limit < 0 || analysis.minimum_sample < 0 || analysis.inconclusive_limit < 0)
+      problems.push_back(where + ": limits must not be negative");
+    if (analysis.interval.count() <= 0) problems.push_back(where + ".interval: must be positive");
+  }
   return problems;
 }
 

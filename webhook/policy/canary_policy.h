@@ -8,6 +8,8 @@
 #include <variant>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
 namespace autocanary::policy {
 
 // Route this percentage of traffic (0–100) to the canary.
@@ -34,6 +36,40 @@ using Step = std::variant<SetWeightStep, PauseStep, AnalysisStep, TestStep>;
 
 enum class TrafficBackend { kAuto, kPodRatio, kSmi, kGatewayApi, kIstio };
 
+// A measurement of the canary that analysis steps name (pod-health is built in).
+struct AnalysisDefinition {
+  enum class Provider { kPrometheus, kHttp };
+  enum class NoData { kInconclusive, kFail };
+
+  std::string name;
+  Provider provider = Provider::kPrometheus;
+  std::string address;  // prometheus: server URL; empty = the coordinator's default
+  std::string query;    // prometheus: instant query with {{namespace}}-style variables
+  std::string url;      // http: the gate
+  std::chrono::milliseconds timeout{std::chrono::seconds(10)};
+  std::optional<double> max;  // success when the value is at most this …
+  std::optional<double> min;  // … and at least this
+  std::chrono::milliseconds interval{std::chrono::seconds(30)};
+  int count = 1;          // measurements the step takes
+  int failure_limit = 0;  // failed measurements tolerated
+  int minimum_sample = 0;
+  NoData no_data = NoData::kInconclusive;
+  int inconclusive_limit = 3;
+  bool operator==(const AnalysisDefinition&) const = default;
+};
+
+// A test step's Job.
+struct TestDefinition {
+  std::string name;
+  nlohmann::json job_template;  // batch/v1 JobTemplateSpec
+  std::chrono::milliseconds timeout{std::chrono::minutes(10)};
+  bool operator==(const TestDefinition&) const = default;
+};
+
+// How many pods the canary runs: following the weight (pod ratio), or as many
+// as the stable workload (a mesh splits the traffic).
+enum class CanaryReplicas { kWeight, kMatchStable };
+
 enum class ShimInjection { kAlways, kNever, kWhenNoProbe };
 
 // What `kubectl rollout restart` (a template change of only the restartedAt
@@ -42,6 +78,9 @@ enum class RestartHandling { kCanary, kRollout };
 
 struct CanaryPolicy {
   std::vector<Step> steps;
+  std::vector<AnalysisDefinition> analyses;
+  std::vector<TestDefinition> tests;
+  CanaryReplicas canary_replicas = CanaryReplicas::kWeight;
   TrafficBackend traffic_backend = TrafficBackend::kAuto;
   RestartHandling restart_handling = RestartHandling::kCanary;
   ShimInjection shim_injection = ShimInjection::kWhenNoProbe;

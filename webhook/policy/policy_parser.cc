@@ -12,6 +12,15 @@ using nlohmann::json;
 
 class Parser {
  public:
+  std::variant<std::vector<Step>, std::vector<std::string>> run_steps(const json& value, const CanaryPolicy& base) {
+    CanaryPolicy policy = base;
+    policy.steps = steps(value);
+    if (problems_.empty())
+      for (auto& problem : validate(policy)) problems_.push_back(std::move(problem));
+    if (!problems_.empty()) return problems_;
+    return std::move(policy.steps);
+  }
+
   std::variant<CanaryPolicy, std::vector<std::string>> run(const json& spec) {
     CanaryPolicy policy = builtin_default_policy();
     if (!spec.is_object()) return std::vector<std::string>{"policy: must be an object"};
@@ -28,6 +37,15 @@ class Parser {
       } else if (key == "shimInjection") {
         choose(value, key, {{"always", ShimInjection::kAlways}, {"never", ShimInjection::kNever},
                             {"whenNoProbe", ShimInjection::kWhenNoProbe}}, policy.shim_injection);
+      } else if (key == "analyses") {
+        policy.analyses = analyses(value);
+      } else if (key == "tests") {
+        policy.tests = tests(value);
+      } else if (key == "canaryReplicas") {
+        const json mode = value.is_object() ? value.value("mode", json("weight")) : json();
+        choose(mode, "canaryReplicas.mode",
+               {{"weight", CanaryReplicas::kWeight}, {"matchStable", CanaryReplicas::kMatchStable}},
+               policy.canary_replicas);
       } else if (key == "abortScaleDownDelay") {
         if (auto delay = duration(value, key)) policy.abort_scale_down_delay = *delay;
       } else {
@@ -93,6 +111,103 @@ class Parser {
     return parsed;
   }
 
+  std::vector<AnalysisDefinition> analyses(const json& value) {
+    std::vector<AnalysisDefinition> parsed;
+    if (!value.is_array()) {
+      problems_.emplace_back("analyses: must be a list");
+      return parsed;
+    }
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      const std::string where = "analyses[" + std::to_string(i) + "]";
+      const json& item = value[i];
+      if (!item.is_object()) {
+        problems_.push_back(where + ": must be an object");
+        continue;
+      }
+      AnalysisDefinition analysis;
+      analysis.name = text(item, "name", where);
+      choose(item.value("provider", json("prometheus")), where + ".provider",
+             {{"prometheus", AnalysisDefinition::Provider::kPrometheus},
+              {"http", AnalysisDefinition::Provider::kHttp}},
+             analysis.provider);
+      if (const json prometheus = item.value("prometheus", json()); prometheus.is_object()) {
+        analysis.address = text(prometheus, "address", where + ".prometheus");
+        analysis.query = text(prometheus, "query", where + ".prometheus");
+      }
+      if (const json http = item.value("http", json()); http.is_object()) {
+        analysis.url = text(http, "url", where + ".http");
+        if (http.contains("timeout"))
+          if (auto d = duration(http["timeout"], where + ".http.timeout")) analysis.timeout = *d;
+      }
+      if (const json condition = item.value("successCondition", json()); condition.is_object()) {
+        if (condition.contains("max")) analysis.max = number(condition["max"], where + ".successCondition.max");
+        if (condition.contains("min")) analysis.min = number(condition["min"], where + ".successCondition.min");
+      }
+      if (item.contains("interval"))
+        if (auto d = duration(item["interval"], where + ".interval")) analysis.interval = *d;
+      analysis.count = integer(item, "count", analysis.count, where);
+      analysis.failure_limit = integer(item, "failureLimit", analysis.failure_limit, where);
+      analysis.minimum_sample = integer(item, "minimumSample", analysis.minimum_sample, where);
+      analysis.inconclusive_limit = integer(item, "inconclusiveLimit", analysis.inconclusive_limit, where);
+      choose(item.value("noData", json("inconclusive")), where + ".noData",
+             {{"inconclusive", AnalysisDefinition::NoData::kInconclusive},
+              {"fail", AnalysisDefinition::NoData::kFail}},
+             analysis.no_data);
+      parsed.push_back(std::move(analysis));
+    }
+    return parsed;
+  }
+
+  std::vector<TestDefinition> tests(const json& value) {
+    std::vector<TestDefinition> parsed;
+    if (!value.is_array()) {
+      problems_.emplace_back("tests: must be a list");
+      return parsed;
+    }
+    for (std::size_t i = 0; i < value.size(); ++i) {
+      const std::string where = "tests[" + std::to_string(i) + "]";
+      const json& item = value[i];
+      if (!item.is_object()) {
+        problems_.push_back(where + ": must be an object");
+        continue;
+      }
+      TestDefinition test;
+      test.name = text(item, "name", where);
+      test.job_template = item.value("jobTemplate", json());
+      if (!test.job_template.is_object()) problems_.push_back(where + ".jobTemplate: a Job template is required");
+      if (item.contains("timeout"))
+        if (auto d = duration(item["timeout"], where + ".timeout")) test.timeout = *d;
+      parsed.push_back(std::move(test));
+    }
+    return parsed;
+  }
+
+  std::string text(const json& object, const char* key, const std::string& where) {
+    const auto found = object.find(key);
+    if (found == object.end()) return {};
+    if (!found->is_string()) {
+      problems_.push_back(where + "." + key + ": must be a string");
+      return {};
+    }
+    return found->get<std::string>();
+  }
+
+  int integer(const json& object, const char* key, int fallback, const std::string& where) {
+    const auto found = object.find(key);
+    if (found == object.end()) return fallback;
+    if (!found->is_number_integer()) {
+      problems_.push_back(where + "." + key + ": must be an integer");
+      return fallback;
+    }
+    return found->get<int>();
+  }
+
+  std::optional<double> number(const json& value, const std::string& where) {
+    if (value.is_number()) return value.get<double>();
+    problems_.push_back(where + ": must be a number");
+    return std::nullopt;
+  }
+
   std::optional<std::chrono::milliseconds> duration(const json& value, const std::string& where) {
     const auto parsed = value.is_string() ? support::parse_duration(value.get<std::string>()) : std::nullopt;
     if (!parsed) {
@@ -121,5 +236,61 @@ class Parser {
 }  // namespace
 
 std::variant<CanaryPolicy, std::vector<std::string>> parse_policy(const json& spec) { return Parser().run(spec); }
+
+std::variant<std::vector<Step>, std::vector<std::string>> parse_steps(const json& steps, const CanaryPolicy& base) {
+  return Parser().run_steps(steps, base);
+}
+
+json policy_to_json(const CanaryPolicy& policy) {
+  const auto text = [](std::chrono::milliseconds d) { return support::format_duration(d); };
+  json steps = json::array();
+  for (const auto& step : policy.steps) {
+    if (const auto* set_weight = std::get_if<SetWeightStep>(&step)) {
+      steps.push_back({{"setWeight", set_weight->weight}});
+    } else if (const auto* pause = std::get_if<PauseStep>(&step)) {
+      steps.push_back({{"pause", pause->duration ? json{{"duration", text(*pause->duration)}} : json::object()}});
+    } else if (const auto* analysis = std::get_if<AnalysisStep>(&step)) {
+      steps.push_back({{"analysis", {{"names", analysis->analyses}}}});
+    } else {
+      steps.push_back({{"test", {{"name", std::get<TestStep>(step).name}}}});
+    }
+  }
+  json analyses = json::array();
+  for (const auto& a : policy.analyses) {
+    json item = {{"name", a.name},
+                 {"interval", text(a.interval)},
+                 {"count", a.count},
+                 {"failureLimit", a.failure_limit},
+                 {"minimumSample", a.minimum_sample},
+                 {"noData", a.no_data == AnalysisDefinition::NoData::kFail ? "fail" : "inconclusive"},
+                 {"inconclusiveLimit", a.inconclusive_limit}};
+    if (a.provider == AnalysisDefinition::Provider::kPrometheus) {
+      item["provider"] = "prometheus";
+      item["prometheus"] = {{"query", a.query}};
+      if (!a.address.empty()) item["prometheus"]["address"] = a.address;
+    } else {
+      item["provider"] = "http";
+      item["http"] = {{"url", a.url}, {"timeout", text(a.timeout)}};
+    }
+    if (a.max || a.min) item["successCondition"] = json::object();
+    if (a.max) item["successCondition"]["max"] = *a.max;
+    if (a.min) item["successCondition"]["min"] = *a.min;
+    analyses.push_back(std::move(item));
+  }
+  json tests = json::array();
+  for (const auto& t : policy.tests)
+    tests.push_back({{"name", t.name}, {"jobTemplate", t.job_template}, {"timeout", text(t.timeout)}});
+
+  static constexpr const char* kBackends[] = {"auto", "podRatio", "smi", "gatewayAPI", "istio"};
+  static constexpr const char* kInjection[] = {"always", "never", "whenNoProbe"};
+  return {{"steps", steps},
+          {"analyses", analyses},
+          {"tests", tests},
+          {"trafficBackend", kBackends[static_cast<int>(policy.traffic_backend)]},
+          {"canaryReplicas", {{"mode", policy.canary_replicas == CanaryReplicas::kWeight ? "weight" : "matchStable"}}},
+          {"abortScaleDownDelay", text(policy.abort_scale_down_delay)},
+          {"rolloutRestart", policy.restart_handling == RestartHandling::kCanary ? "canary" : "rollout"},
+          {"shimInjection", kInjection[static_cast<int>(policy.shim_injection)]}};
+}
 
 }  // namespace autocanary::policy

@@ -6,10 +6,16 @@
 
 namespace autocanary::server {
 
-AdmissionHandler::AdmissionHandler(decision::WebhookScope scope, policy::CanaryPolicy policy,
+AdmissionHandler::PolicyFor fixed_policy(policy::CanaryPolicy policy) {
+  return [policy = std::move(policy)](const nlohmann::json&) {
+    return policy::ResolvedPolicy{policy, "", {}, {}};
+  };
+}
+
+AdmissionHandler::AdmissionHandler(decision::WebhookScope scope, PolicyFor policy_for,
                                    support::Logger& logger, support::MetricsRegistry& metrics)
     : scope_(std::move(scope)),
-      policy_(std::move(policy)),
+      policy_for_(std::move(policy_for)),
       logger_(logger),
       requests_(metrics.add<support::CounterVec>("autocanary_webhook_requests_total",
                                                  "Admission requests by HTTP status.", "code")),
@@ -54,7 +60,16 @@ HttpReply AdmissionHandler::review(std::string_view body, Clock::time_point dead
   HttpReply reply;
   decision::Decision decision;
   try {
-    decision = decision::decide(api::to_decision_input(request), policy_, scope_);
+    const auto input = api::to_decision_input(request);
+    // Only a Deployment that may become a canary needs its policy resolved.
+    policy::ResolvedPolicy resolved = input.new_object != nullptr && input.is_deployment
+                                          ? policy_for_(*input.new_object)
+                                          : policy::ResolvedPolicy{policy::builtin_default_policy(), "", {}, {}};
+    decision = decision::decide(input, resolved.policy, scope_);
+    // What the policy resolution skipped (a malformed override, a missing
+    // policy) is said where the user acts: on the change that starts a canary.
+    if (decision.outcome == decision::Outcome::kPendingRecorded || decision.outcome == decision::Outcome::kMarked)
+      for (auto& warning : resolved.warnings) decision.warnings.push_back("autocanary: " + std::move(warning));
     reply.body = api::admission_response(request.uid, decision);
   } catch (const std::exception& error) {
     // A bug, not bad input: answer with the reason; the apiserver applies failurePolicy.

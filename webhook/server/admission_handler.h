@@ -3,11 +3,13 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <string>
 #include <string_view>
 
 #include "webhook/decision/deployment_decision.h"
 #include "webhook/policy/canary_policy.h"
+#include "webhook/policy/policy_resolution.h"
 #include "webhook/support/log.h"
 #include "webhook/support/metrics.h"
 
@@ -22,9 +24,11 @@ struct HttpReply {
 class AdmissionHandler {
  public:
   using Clock = std::chrono::steady_clock;
+  // The policy for a Deployment (as sent), with what resolving it had to skip.
+  using PolicyFor = std::function<policy::ResolvedPolicy(const nlohmann::json& deployment)>;
 
-  AdmissionHandler(decision::WebhookScope scope, policy::CanaryPolicy policy,
-                   support::Logger& logger, support::MetricsRegistry& metrics);
+  AdmissionHandler(decision::WebhookScope scope, PolicyFor policy_for, support::Logger& logger,
+                   support::MetricsRegistry& metrics);
 
   // `deadline` is when the apiserver stops waiting (from its ?timeout=); work
   // that cannot finish before it is not started.
@@ -37,13 +41,16 @@ class AdmissionHandler {
   HttpReply error_reply(int status, std::string_view reason, const std::string& message);
 
   decision::WebhookScope scope_;
-  policy::CanaryPolicy policy_;
+  PolicyFor policy_for_;
   support::Logger& logger_;
   support::CounterVec& requests_;
   support::CounterVec& decisions_;
   support::CounterVec& errors_;
   support::Histogram& latency_;
 };
+
+// Always the same policy, e.g. the built-in one when the webhook has no API access.
+[[nodiscard]] AdmissionHandler::PolicyFor fixed_policy(policy::CanaryPolicy policy);
 
 // A JSON error body the apiserver logs verbatim: {"error": "..."}.
 [[nodiscard]] std::string error_body(const std::string& message);

@@ -32,6 +32,8 @@ std::string webhook_usage() {
   --port N                   HTTPS port, 0 for any free port (default 8443)
   --tls-cert-file FILE       serving certificate (PEM, leaf first); reloaded when it changes
   --tls-key-file FILE        its private key (PEM)
+  --kubeconfig FILE          API access to read canary policies (default: $KUBECONFIG, else the
+                             pod's service account; without any, the built-in policy applies)
   --namespace NAME           the namespace autocanary runs in, never mutated
                              (default: $POD_NAMESPACE)
   --coordinator-username U   requests of this user pass through untouched (repeatable)
@@ -62,6 +64,7 @@ std::variant<WebhookOptions, std::string> parse_webhook_options(
       {"--tls-cert-file", [&](const std::string& v) { options.cert_file = v; return !v.empty(); }},
       {"--tls-key-file", [&](const std::string& v) { options.key_file = v; return !v.empty(); }},
       {"--namespace", [&](const std::string& v) { options.scope.own_namespace = v; return !v.empty(); }},
+      {"--kubeconfig", [&](const std::string& v) { options.kubeconfig = v; return !v.empty(); }},
       {"--coordinator-username", [&](const std::string& v) {
          options.scope.coordinator_usernames.push_back(v);
          return !v.empty();

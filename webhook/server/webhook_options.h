@@ -16,6 +16,9 @@ struct WebhookOptions {
   ServerOptions server;
   std::string cert_file;
   std::string key_file;
+  // API access for policies (ClusterCanaryPolicy, Namespace); empty: $KUBECONFIG,
+  // else the pod's service account, else none (the built-in policy applies).
+  std::string kubeconfig;
   decision::WebhookScope scope;
   support::LogLevel log_level = support::LogLevel::kInfo;
   // After SIGTERM: how long /readyz fails while requests are still served.

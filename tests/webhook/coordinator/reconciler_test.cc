@@ -90,10 +90,16 @@ class ReconcilerTest : public ::testing::Test {
     deployment["metadata"]["annotations"]["autocanary.io/pending-template"] = pending.dump();
     client.objects["deployments/shop/web"] = deployment;
     policy.steps = {policy::SetWeightStep{25}, policy::AnalysisStep{{"error-rate"}}, policy::SetWeightStep{100}};
+    policy::AnalysisDefinition errors;
+    errors.name = "error-rate";
+    errors.query = "sum(rate(errors[1m]))";
+    errors.max = 0.01;
+    policy.analyses = {errors};
   }
 
   ReconcileResult pass(analysis::AnalysisProviders providers) {
-    Reconciler reconciler(client, router, std::move(providers), [this](const json&) { return policy; },
+    Reconciler reconciler(client, router, std::move(providers),
+                          [this](const json&) { return policy::ResolvedPolicy{policy, "default", {}, {}}; },
                           [this] { return now; }, logger, metrics);
     return reconciler.reconcile("shop", "web");
   }
@@ -167,6 +173,20 @@ TEST_F(ReconcilerTest, AnAnalysisNoProviderDefinesFailsTheStep) {
   ASSERT_TRUE(pass({}).ok);
   EXPECT_EQ(client.objects.at("canaries/shop/web")["status"]["message"],
             "revision " + revision + " aborted: error-rate: no analysis provider defines \"error-rate\"");
+}
+
+TEST_F(ReconcilerTest, ARunningRolloutKeepsThePolicyItStartedWith) {
+  ASSERT_TRUE(pass({}).ok);
+  const json recorded = client.objects.at("canaries/shop/web")["status"]["policy"];
+  EXPECT_EQ(recorded["name"], "default");
+  EXPECT_EQ(recorded["spec"]["steps"][0], json({{"setWeight", 25}}));
+
+  policy.steps = {policy::SetWeightStep{10}, policy::SetWeightStep{100}};  // the default changes
+  canary_ready();
+  ASSERT_TRUE(pass({}).ok);
+  const json& status = client.objects.at("canaries/shop/web")["status"];
+  EXPECT_EQ(status["policy"], recorded);
+  EXPECT_EQ(status["stepDescription"], "analysis error-rate") << "still the recorded steps";
 }
 
 TEST_F(ReconcilerTest, DeletedDeploymentNeedsNothing) {

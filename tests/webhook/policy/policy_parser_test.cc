@@ -19,7 +19,7 @@ std::vector<std::string> problems(const char* text) {
 }
 
 TEST(PolicyParserTest, ParsesEveryStepKindAndField) {
-  auto parsed = parse_policy(yaml(R"(
+  auto parsed = parse_policy(yaml(R"yaml(
 steps:
   - setWeight: 10
   - pause: {duration: 1m30s}
@@ -27,11 +27,29 @@ steps:
   - analysis: {names: [pod-health, error-rate]}
   - test: {name: smoke}
   - setWeight: 100
+analyses:
+  - name: error-rate
+    provider: prometheus
+    prometheus: {address: "http://prometheus:9090", query: "sum(rate(errors[1m]))"}
+    successCondition: {max: 0.01}
+    interval: 15s
+    count: 4
+    failureLimit: 1
+    minimumSample: 100
+    noData: fail
+  - name: gate
+    provider: http
+    http: {url: "https://gate.example.com/check", timeout: 3s}
+tests:
+  - name: smoke
+    jobTemplate: {spec: {template: {spec: {containers: [{name: t, image: curl}], restartPolicy: Never}}}}
+    timeout: 2m
+canaryReplicas: {mode: matchStable}
 trafficBackend: podRatio
 rolloutRestart: rollout
 abortScaleDownDelay: 5s
 shimInjection: always
-)"));
+)yaml"));
   ASSERT_TRUE(std::holds_alternative<CanaryPolicy>(parsed)) << std::get<std::vector<std::string>>(parsed)[0];
   const auto& policy = std::get<CanaryPolicy>(parsed);
   ASSERT_EQ(policy.steps.size(), 6U);
@@ -44,6 +62,48 @@ shimInjection: always
   EXPECT_EQ(policy.restart_handling, RestartHandling::kRollout);
   EXPECT_EQ(policy.abort_scale_down_delay, 5s);
   EXPECT_EQ(policy.shim_injection, ShimInjection::kAlways);
+  EXPECT_EQ(policy.canary_replicas, CanaryReplicas::kMatchStable);
+  ASSERT_EQ(policy.analyses.size(), 2U);
+  const AnalysisDefinition& errors = policy.analyses[0];
+  EXPECT_EQ(errors.name, "error-rate");
+  EXPECT_EQ(errors.query, "sum(rate(errors[1m]))");
+  EXPECT_EQ(errors.address, "http://prometheus:9090");
+  EXPECT_EQ(errors.max, 0.01);
+  EXPECT_FALSE(errors.min);
+  EXPECT_EQ(errors.interval, 15s);
+  EXPECT_EQ(errors.count, 4);
+  EXPECT_EQ(errors.failure_limit, 1);
+  EXPECT_EQ(errors.minimum_sample, 100);
+  EXPECT_EQ(errors.no_data, AnalysisDefinition::NoData::kFail);
+  EXPECT_EQ(policy.analyses[1].provider, AnalysisDefinition::Provider::kHttp);
+  EXPECT_EQ(policy.analyses[1].timeout, 3s);
+  ASSERT_EQ(policy.tests.size(), 1U);
+  EXPECT_EQ(policy.tests[0].timeout, 2min);
+  EXPECT_TRUE(policy.tests[0].job_template.contains("spec"));
+
+  // The JSON form reads back as the same policy.
+  auto again = parse_policy(policy_to_json(policy));
+  ASSERT_TRUE(std::holds_alternative<CanaryPolicy>(again));
+  EXPECT_EQ(policy_to_json(std::get<CanaryPolicy>(again)), policy_to_json(policy));
+}
+
+TEST(PolicyParserTest, AnalysisDefinitionsAreValidated) {
+  const auto found = problems(R"(
+steps: [{analysis: {names: [errors]}}, {test: {name: missing}}, {setWeight: 100}]
+analyses:
+  - name: errors
+    provider: prometheus
+    prometheus: {query: ""}
+  - name: gate
+    provider: http
+    http: {}
+    successCondition: {min: 5, max: 1}
+)");
+  for (const char* message : {"analyses[0].prometheus.query: an analysis needs a query",
+                              "analyses[0].successCondition: needs max or min", "analyses[1].http.url: an HTTP gate needs a URL",
+                              "analyses[1].successCondition: min is above max",
+                              "steps[1].test: \"missing\" is not defined in tests"})
+    EXPECT_NE(std::find(found.begin(), found.end(), message), found.end()) << message;
 }
 
 TEST(PolicyParserTest, OmittedFieldsKeepTheDefaults) {

@@ -18,7 +18,7 @@ class AdmissionHandlerTest : public ::testing::Test {
   support::Logger logger{support::LogLevel::kDebug, log_file};
   support::MetricsRegistry metrics;
   AdmissionHandler handler{decision::WebhookScope{"autocanary-system", {}, {}},
-                           policy::builtin_default_policy(), logger, metrics};
+                           server::fixed_policy(policy::builtin_default_policy()), logger, metrics};
 
   ~AdmissionHandlerTest() override { std::fclose(log_file); }
 

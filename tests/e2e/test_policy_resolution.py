@@ -1,0 +1,139 @@
+"""Which policy a Deployment follows, through the real apiserver: the default
+ClusterCanaryPolicy, the one its namespace chooses, and per-Deployment
+overrides; a changed policy applies to the next rollout only."""
+
+import json
+
+import pytest
+
+from kube import Coordinators, canary_status, deployment, unique, wait_for, wait_phase
+
+V1 = "registry.example.com/shop/web:1.0.0"
+V2 = "registry.example.com/shop/web:2.0.0"
+
+DEFAULT = """apiVersion: autocanary.io/v1alpha1
+kind: ClusterCanaryPolicy
+metadata: {name: default}
+spec:
+  steps:
+    - setWeight: 40
+    - pause: {duration: 1s}
+    - setWeight: 100
+  trafficBackend: podRatio
+"""
+CAREFUL = """apiVersion: autocanary.io/v1alpha1
+kind: ClusterCanaryPolicy
+metadata: {name: careful}
+spec:
+  steps:
+    - setWeight: 10
+    - pause: {}
+    - setWeight: 100
+  abortScaleDownDelay: 5s
+"""
+
+
+@pytest.fixture(scope="module")
+def cluster_policies(kube, webhook):
+    replicas = Coordinators(webhook.state.parent, "")
+    replicas._script("setup")
+    # The webhook watches policies from now on (the CRD exists).
+    webhook.stop()
+    webhook.start()
+    kube.apply(DEFAULT)
+    kube.apply(CAREFUL)
+    replicas.start("policies")
+    yield kube
+    replicas.stop("policies")
+    kube.run("delete", "clustercanarypolicies.autocanary.io", "default", "careful", "--ignore-not-found")
+
+
+def new_namespace(kube, prefix, policy=None):
+    ns = unique(prefix)
+    labels = {"autocanary.io/enabled": "true"}
+    if policy:
+        labels["autocanary.io/policy"] = policy
+    kube.create_namespace(ns, labels)
+    return ns
+
+
+def roll(kube, ns, annotations=None):
+    manifest = deployment("web", ns, V1, replicas=4)
+    kube.apply(manifest)
+    kube.run("rollout", "status", "deployment/web", "-n", ns, "--timeout=90s", timeout=100)
+    v2 = deployment("web", ns, V2, replicas=4)
+    if annotations:
+        lines = "".join(f"\n    {k}: '{v}'" for k, v in annotations.items())
+        v2 = v2.replace("  labels:\n    app: web\nspec:", f"  annotations:{lines}\n  labels:\n    app: web\nspec:", 1)
+    return kube.apply(v2)
+
+
+def steps_of(status):
+    return [s["description"] for s in status["steps"]]
+
+
+def test_a_deployment_follows_the_default_policy(cluster_policies):
+    kube = cluster_policies
+    ns = new_namespace(kube, "default")
+    roll(kube, ns)
+    status = wait_phase(kube, ns, "web", "Succeeded")
+    assert steps_of(status) == ["setWeight 40", "pause 1s", "setWeight 100"]
+    assert status["policy"]["name"] == "default"
+    assert status["policy"]["sources"]["steps"] == "ClusterCanaryPolicy/default"
+    assert status["policy"]["sources"]["abortScaleDownDelay"] == "built-in"
+
+
+def test_a_namespace_chooses_another_policy(cluster_policies):
+    kube = cluster_policies
+    ns = new_namespace(kube, "careful", policy="careful")
+    roll(kube, ns)
+    status = wait_phase(kube, ns, "web", "WaitingForApproval")
+    assert status["policy"]["name"] == "careful"
+    assert steps_of(status) == ["setWeight 10", "pause until approved"]
+    kube.run("patch", "canaries.autocanary.io", "web", "-n", ns, "--type=merge", "-p",
+             json.dumps({"spec": {"promote": "ok"}}))
+    wait_phase(kube, ns, "web", "Succeeded")
+
+
+def test_an_annotation_overrides_only_the_fields_it_names(cluster_policies):
+    kube = cluster_policies
+    ns = new_namespace(kube, "override", policy="careful")
+    roll(kube, ns, {"autocanary.io/steps": "[{setWeight: 50}, {setWeight: 100}]"})
+    status = wait_phase(kube, ns, "web", "Succeeded")
+    assert steps_of(status) == ["setWeight 50", "setWeight 100"]
+    sources = status["policy"]["sources"]
+    assert sources["steps"] == "annotation autocanary.io/steps"
+    assert sources["abortScaleDownDelay"] == "ClusterCanaryPolicy/careful"
+    assert status["policy"]["spec"]["abortScaleDownDelay"] == "5s"
+
+
+def test_a_malformed_annotation_is_reported_and_the_policy_applies(cluster_policies):
+    kube = cluster_policies
+    ns = new_namespace(kube, "malformed")
+    applied = roll(kube, ns, {"autocanary.io/steps": "[{setWeight: 150}, {setWeight: 100}]"})
+    assert ("autocanary: annotation autocanary.io/steps ignored: steps[0].setWeight: must be between 0 and 100, "
+            "got 150") in applied.stderr, applied.stderr
+    status = wait_phase(kube, ns, "web", "Succeeded")
+    assert steps_of(status) == ["setWeight 40", "pause 1s", "setWeight 100"]
+    reasons = {e["reason"] for e in kube.get("events", namespace=ns)["items"]}
+    assert "PolicyWarning" in reasons
+
+
+def test_a_changed_policy_applies_to_the_next_rollout_not_the_running_one(cluster_policies):
+    kube = cluster_policies
+    ns = new_namespace(kube, "change", policy="careful")
+    roll(kube, ns)
+    wait_phase(kube, ns, "web", "WaitingForApproval")
+    kube.apply(CAREFUL.replace("- setWeight: 10\n    - pause: {}", "- setWeight: 30"))
+    try:
+        kube.run("patch", "canaries.autocanary.io", "web", "-n", ns, "--type=merge", "-p",
+                 json.dumps({"spec": {"promote": "ok"}}))
+        status = wait_phase(kube, ns, "web", "Succeeded")
+        assert steps_of(status) == ["setWeight 10", "pause until approved", "setWeight 100"]
+        # The next rollout takes the changed policy.
+        kube.apply(deployment("web", ns, "registry.example.com/shop/web:3.0.0", replicas=4))
+        following = wait_for(lambda: (s := canary_status(kube, ns, "web")).get("phase") == "Succeeded" and
+                             s.get("revision") != status["revision"] and s, "the next rollout", timeout=90)
+        assert steps_of(following) == ["setWeight 30", "setWeight 100"]
+    finally:
+        kube.apply(CAREFUL)

@@ -1,0 +1,41 @@
+#include "webhook/policy/policy_store.h"
+
+#include <thread>
+
+#include "webhook/api/names.h"
+
+namespace autocanary::policy {
+
+namespace {
+
+kube::InformerOptions opted_in_namespaces() {
+  kube::InformerOptions options;
+  options.list.label_selector = std::string(names::kEnabledLabel) + "=true";
+  return options;
+}
+
+}  // namespace
+
+PolicyStore::PolicyStore(kube::KubeClient& client, support::Logger& logger)
+    : policies_(client, kube::ResourceRef{"autocanary.io", "v1alpha1", "clustercanarypolicies", "", "", ""},
+                kube::InformerOptions{}, kube::InformerHandlers{}, logger),
+      namespaces_(client, kube::ResourceRef{"", "v1", "namespaces", "", "", ""}, opted_in_namespaces(),
+                  kube::InformerHandlers{}, logger) {}
+
+void PolicyStore::run(std::stop_token stop) {
+  std::jthread namespaces([this, stop] { namespaces_.run(stop); });
+  policies_.run(stop);
+}
+
+bool PolicyStore::has_synced() const { return policies_.has_synced() && namespaces_.has_synced(); }
+
+ResolvedPolicy PolicyStore::resolve(const nlohmann::json& deployment) const {
+  const std::string namespace_name = deployment.value("/metadata/namespace"_json_pointer, std::string());
+  const nlohmann::json namespace_object = namespaces_.get(namespace_name).value_or(nlohmann::json());
+  return resolve_policy(deployment, namespace_object, [this](const std::string& name) {
+    const auto policy = policies_.get(name);
+    return policy ? policy->value("spec", nlohmann::json::object()) : nlohmann::json();
+  });
+}
+
+}  // namespace autocanary::policy
