@@ -1,6 +1,7 @@
 """autocanary-webhook as a process: start-up errors, readiness, SIGTERM drain."""
 
 import json
+import os
 import signal
 import socket
 import ssl
@@ -39,10 +40,12 @@ def get(port, path, cafile):
 
 
 def start(certificates, port, *extra):
+    # No API access: the webhook runs on its built-in policy.
+    env = {k: v for k, v in os.environ.items() if k not in ("KUBECONFIG", "KUBERNETES_SERVICE_HOST")}
     return subprocess.Popen(
         [str(BUILD / "webhook/autocanary-webhook"), "--bind-address", "127.0.0.1", "--port", str(port),
          "--tls-cert-file", str(certificates / "tls.crt"), "--tls-key-file", str(certificates / "tls.key"), *extra],
-        stderr=subprocess.PIPE, text=True)
+        stderr=subprocess.PIPE, text=True, env=env)
 
 
 def wait_ready(port, cafile, timeout=5):
@@ -72,7 +75,8 @@ def test_sigterm_drains_then_exits_cleanly(certificates):
     finally:
         process.kill()
     messages = [json.loads(line)["msg"] for line in process.stderr.read().splitlines()]
-    assert messages == ["serving", "draining before shutdown", "stopped"]
+    assert messages == ["no API access; the built-in canary policy applies", "serving", "draining before shutdown",
+                        "stopped"]
 
 
 def test_unusable_certificate_stops_start_up_with_a_clear_error(certificates):
