@@ -23,20 +23,27 @@ fi
 # shellcheck disable=SC1091
 . "$AUTOCANARY_RUN/env"
 
-step "Running the webhook and the coordinator on the host"
+step "Installing the CRDs, running the webhook and the coordinator on the host"
+"$root/scripts/local-coordinator.sh" setup
 "$root/scripts/local-webhook.sh" start
-policy=$AUTOCANARY_RUN/demo-policy.yaml
-cat >"$policy" <<'YAML'
-steps:
-  - setWeight: 25
-  - pause: {duration: 5s}
-  - setWeight: 50
-  - analysis: {names: [pod-health]}
-  - pause: {}          # until a person approves
-  - setWeight: 100
-abortScaleDownDelay: 10s
+
+step "The cluster admin sets the default canary policy"
+cat <<'YAML' | show kubectl apply -f -
+apiVersion: autocanary.io/v1alpha1
+kind: ClusterCanaryPolicy
+metadata:
+  name: default
+spec:
+  steps:
+    - setWeight: 25
+    - pause: {duration: 5s}
+    - setWeight: 50
+    - analysis: {names: [pod-health]}
+    - pause: {}          # until a person approves
+    - setWeight: 100
+  abortScaleDownDelay: 10s
 YAML
-POLICY_FILE=$policy "$root/scripts/local-coordinator.sh" start demo
+"$root/scripts/local-coordinator.sh" start demo
 canary_line() {
   kubectl get canary web -n shop --no-headers 2>/dev/null || echo "(no Canary yet)"
 }
