@@ -32,7 +32,7 @@ int main(int argc, char** argv) {
 
   support::Logger logger(support::LogLevel::kError);
   support::MetricsRegistry metrics;
-  server::AdmissionHandler handler({"autocanary-system", {}, {}}, server::fixed_policy(policy::builtin_default_policy()), logger,
+  server::AdmissionHandler handler({"autocanary-system", {}, {}, {}}, server::fixed_policy(policy::builtin_default_policy()), logger,
                                    metrics);
   for (int i = 0; i < 50; ++i) (void)handler.review(body, Clock::now() + std::chrono::seconds(10));
 

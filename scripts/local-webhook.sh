@@ -9,7 +9,8 @@
 #   scripts/local-webhook.sh unregister   delete the registration
 #
 # Knobs: FAILURE_POLICY (Fail|Ignore, default Fail), AUTOCANARY_RUN (the cluster's
-# run dir), BUILD_DIR (default build/), WEBHOOK_NAMESPACE (default autocanary-system).
+# run dir), BUILD_DIR (default build/), WEBHOOK_NAMESPACE (default autocanary-system),
+# SHIM_IMAGE (the readiness shim's image; kwok's fake nodes never pull it).
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -83,6 +84,7 @@ start() {
   "$build_dir/webhook/autocanary-webhook" --bind-address 127.0.0.1 --port "$port" \
     --tls-cert-file "$state/tls.crt" --tls-key-file "$state/tls.key" \
     --namespace "$webhook_namespace" --coordinator-username "$coordinator_user" \
+    --shim-image "${SHIM_IMAGE:-registry.example.com/autocanary/shim:0.1.0}" \
     --drain-delay 0s >>"$state/webhook.log" 2>&1 </dev/null &
   printf '%s %s\n' "$!" "$(readlink -f "$build_dir/webhook/autocanary-webhook")" >"$pidfile"
   for _ in $(seq 100); do

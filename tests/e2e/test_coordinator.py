@@ -64,7 +64,12 @@ def test_rollout_walks_every_step_waits_for_approval_and_promotes(kube, coordina
     assert [s["description"] for s in status["steps"]] == STEPS[:5]
     assert [s.get("result") for s in status["steps"][:4]] == ["Succeeded"] * 4
     assert status["steps"][0]["message"] == "actual weight 20%", "4 stable pods + 1 canary pod"
-    assert kube.get("deployment", "web-canary", ns)["spec"]["replicas"] == 4  # 50%
+    canary_workload = kube.get("deployment", "web-canary", ns)
+    assert canary_workload["spec"]["replicas"] == 4  # 50%
+    shims = [c for c in canary_workload["spec"]["template"]["spec"].get("initContainers", [])
+             if c["name"] == "autocanary-shim"]
+    assert len(shims) == 1, "the canary runs the readiness shim exactly once"
+    assert shims[0]["restartPolicy"] == "Always" and shims[0]["readinessProbe"]["httpGet"]["path"] == "/ready"
     assert image_of(kube.get("deployment", "web", ns)) == V1
 
     time.sleep(3)
@@ -78,6 +83,8 @@ def test_rollout_walks_every_step_waits_for_approval_and_promotes(kube, coordina
     live = kube.get("deployment", "web", ns)
     assert image_of(live) == V2
     assert "autocanary.io/pending-revision" not in live["metadata"]["annotations"]
+    assert [c["name"] for c in live["spec"]["template"]["spec"]["initContainers"]] == ["autocanary-shim"], \
+        "the stable workload gets the shim with its promotion"
     wait_for(lambda: kube.run("get", "deployment", "web-canary", "-n", ns, check=False).returncode != 0,
              "the canary workload to be deleted", timeout=30)
     kube.run("wait", "--for=condition=Canary", "deployment/web", "-n", ns, "--timeout=30s")

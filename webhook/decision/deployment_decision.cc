@@ -131,8 +131,8 @@ Decision decide_create(const json& deployment) {
 }
 
 Decision decide_update(const json& old_deployment, const json& new_deployment,
-                       const json& old_template, const json& new_template,
-                       const policy::CanaryPolicy& policy) {
+                       const json& old_template, const json& sent_template,
+                       const policy::CanaryPolicy& policy, const ShimSettings& shim) {
   Decision decision;
   // The stored object is the authority on canary state; what the user sent for
   // these annotations (often nothing, after a `kubectl replace`) is not.
@@ -141,11 +141,11 @@ Decision decide_update(const json& old_deployment, const json& new_deployment,
   // its template): that is what our own earlier patch looks like when the
   // apiserver reinvokes us, and keeping it makes reinvocation change nothing.
   const auto sent_revision = annotation(new_deployment, names::kPendingRevisionAnnotation);
-  const auto sent_template = annotation(new_deployment, names::kPendingTemplateAnnotation);
+  const auto sent_record = annotation(new_deployment, names::kPendingTemplateAnnotation);
   if (sent_revision != entry(wanted, names::kPendingRevisionAnnotation) &&
-      is_consistent_pending(sent_revision, sent_template)) {
+      is_consistent_pending(sent_revision, sent_record)) {
     wanted[std::string(names::kPendingRevisionAnnotation)] = sent_revision;
-    wanted[std::string(names::kPendingTemplateAnnotation)] = sent_template;
+    wanted[std::string(names::kPendingTemplateAnnotation)] = sent_record;
   }
 
   const auto failed = entry(wanted, names::kFailedRevisionAnnotation);
@@ -173,17 +173,24 @@ Decision decide_update(const json& old_deployment, const json& new_deployment,
   }
   const auto held_revision = retried ? std::nullopt : failed;
 
-  if (new_template == old_template) {
+  // The template as it would run: with the readiness shim when the policy asks
+  // for it. The live template got it from an earlier promotion, so a manifest
+  // without it is still the same revision.
+  const json new_template = with_shim(sent_template, shim, policy.shim_injection);
+  if (sent_template == old_template || without_shim(sent_template) == without_shim(old_template)) {
     decision.outcome = retried ? Outcome::kRetryRequested : Outcome::kPassThrough;
     decision.message = "pod template unchanged";
+    if (sent_template != old_template) decision.patch.transform("/spec/template", sent_template, old_template);
   } else if (policy.restart_handling == policy::RestartHandling::kRollout &&
              differs_only_by_restart(old_template, new_template)) {
     decision.outcome = Outcome::kRolloutRestart;
     decision.message = "rollout restart rolled as usual, as the policy asks";
   } else {
-    // One canonical text serves as both the hash input and the stored record.
+    // One canonical text serves as both the hash input and the stored record,
+    // unless the shim (which revisions leave out) is part of it.
     std::string canonical = new_template.dump();
-    const std::string revision = revision_of_canonical(canonical);
+    const std::string revision =
+        has_shim(new_template) ? template_revision(new_template) : revision_of_canonical(canonical);
     if (revision == held_revision) {
       decision.outcome = Outcome::kHeldFailed;
       decision.message = "revision " + revision + " failed its canary and is held";
@@ -218,7 +225,7 @@ Decision decide_update(const json& old_deployment, const json& new_deployment,
       decision.warnings.push_back(std::move(note));
     }
     // Keep the live template: the stable workload does not roll.
-    decision.patch.transform("/spec/template", new_template, old_template);
+    decision.patch.transform("/spec/template", sent_template, old_template);
   }
 
   mark_managed(new_deployment, decision.patch);
@@ -287,7 +294,7 @@ Decision decide(const AdmissionInput& input, const policy::CanaryPolicy& policy,
   const json* old_template = old_object ? pod_template_of(*old_object) : nullptr;
   if (old_template == nullptr)
     return finish(Outcome::kInvalidObject, "UPDATE without a usable oldObject; left unchanged");
-  return decide_update(*old_object, *new_object, *old_template, *new_template, policy);
+  return decide_update(*old_object, *new_object, *old_template, *new_template, policy, scope.shim);
 }
 
 }  // namespace autocanary::decision

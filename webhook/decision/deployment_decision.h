@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "webhook/decision/json_patch.h"
+#include "webhook/decision/shim_injection.h"
 #include "webhook/policy/canary_policy.h"
 
 namespace autocanary::decision {
@@ -32,6 +33,8 @@ struct WebhookScope {
   std::string own_namespace;
   std::vector<std::string> coordinator_usernames;
   std::vector<std::string> extra_protected_namespaces;
+  // The readiness shim added to every requested template the policy asks for.
+  ShimSettings shim;
 };
 
 enum class Outcome {

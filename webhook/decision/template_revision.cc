@@ -1,5 +1,7 @@
 #include "webhook/decision/template_revision.h"
 
+#include "webhook/decision/shim_injection.h"
+
 #include <openssl/sha.h>
 
 #include <array>
@@ -8,7 +10,7 @@ namespace autocanary::decision {
 
 std::string template_revision(const nlohmann::json& pod_template) {
   // nlohmann::json keeps object keys sorted, so dump() is canonical.
-  return revision_of_canonical(pod_template.dump());
+  return revision_of_canonical(has_shim(pod_template) ? without_shim(pod_template).dump() : pod_template.dump());
 }
 
 std::string revision_of_canonical(std::string_view canonical) {

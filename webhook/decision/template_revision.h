@@ -11,10 +11,13 @@ namespace autocanary::decision {
 
 // First 10 hex digits of SHA-256 over the template's canonical JSON (object keys
 // sorted, no whitespace). Kubernetes has already defaulted the template by the
-// time admission sees it, so semantically equal manifests hash equally.
+// time admission sees it, so semantically equal manifests hash equally. The
+// readiness shim is left out: a revision names the app, and the shim's defaulted
+// form in a stored Deployment differs from the one injected.
 [[nodiscard]] std::string template_revision(const nlohmann::json& pod_template);
 
-// The same, from the canonical text (`pod_template.dump()`) when the caller has it.
+// The same, from the canonical text (`pod_template.dump()`) of a template
+// without the shim, when the caller has it.
 [[nodiscard]] std::string revision_of_canonical(std::string_view canonical_template);
 
 }  // namespace autocanary::decision

@@ -34,6 +34,9 @@ std::string webhook_usage() {
   --tls-key-file FILE        its private key (PEM)
   --kubeconfig FILE          API access to read canary policies (default: $KUBECONFIG, else the
                              pod's service account; without any, the built-in policy applies)
+  --shim-image IMAGE         image of the readiness shim injected into canaries (without it,
+                             nothing is injected)
+  --shim-port N              the shim's port in the pod, moved up on collision (default 15021)
   --namespace NAME           the namespace autocanary runs in, never mutated
                              (default: $POD_NAMESPACE)
   --coordinator-username U   requests of this user pass through untouched (repeatable)
@@ -65,6 +68,13 @@ std::variant<WebhookOptions, std::string> parse_webhook_options(
       {"--tls-key-file", [&](const std::string& v) { options.key_file = v; return !v.empty(); }},
       {"--namespace", [&](const std::string& v) { options.scope.own_namespace = v; return !v.empty(); }},
       {"--kubeconfig", [&](const std::string& v) { options.kubeconfig = v; return !v.empty(); }},
+      {"--shim-image", [&](const std::string& v) { options.scope.shim.image = v; return !v.empty(); }},
+      {"--shim-port", [&](const std::string& v) {
+         long long port = 0;
+         if (!parse_number(v, port) || port < 1 || port > 65535) return false;
+         options.scope.shim.port = static_cast<int>(port);
+         return true;
+       }},
       {"--coordinator-username", [&](const std::string& v) {
          options.scope.coordinator_usernames.push_back(v);
          return !v.empty();

@@ -22,7 +22,8 @@ class DeploymentDecisionTest : public ::testing::Test {
  protected:
   WebhookScope scope{"autocanary-system",
                      {"system:serviceaccount:autocanary-system:autocanary"},
-                     {"platform-infra"}};
+                     {"platform-infra"},
+                     {}};
   policy::CanaryPolicy policy = policy::builtin_default_policy();
 
   Decision decide_review(const json& review) const { return decide(input_from_review(review), policy, scope); }

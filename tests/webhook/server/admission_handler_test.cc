@@ -17,7 +17,7 @@ class AdmissionHandlerTest : public ::testing::Test {
   std::FILE* log_file = std::tmpfile();
   support::Logger logger{support::LogLevel::kDebug, log_file};
   support::MetricsRegistry metrics;
-  AdmissionHandler handler{decision::WebhookScope{"autocanary-system", {}, {}},
+  AdmissionHandler handler{decision::WebhookScope{"autocanary-system", {}, {}, {}},
                            server::fixed_policy(policy::builtin_default_policy()), logger, metrics};
 
   ~AdmissionHandlerTest() override { std::fclose(log_file); }

@@ -23,7 +23,7 @@ class AdmissionServerTest : public ::testing::Test {
   void SetUp() override {
     files = testing::make_test_certificates("first");
     certificates = std::make_unique<CertificateReloader>(files.cert_file, files.key_file, logger, metrics);
-    handler = std::make_unique<AdmissionHandler>(decision::WebhookScope{"autocanary-system", {}, {}},
+    handler = std::make_unique<AdmissionHandler>(decision::WebhookScope{"autocanary-system", {}, {}, {}},
                                                  fixed_policy(policy::builtin_default_policy()), logger, metrics);
     ServerOptions options;
     options.bind_address = "127.0.0.1";

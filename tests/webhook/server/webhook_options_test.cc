@@ -12,7 +12,7 @@ TEST(WebhookOptionsTest, ParsesEveryFlag) {
       {"--tls-cert-file", "c.pem", "--tls-key-file=k.pem", "--port", "0", "--bind-address", "127.0.0.1",
        "--coordinator-username", "system:serviceaccount:ac:ac", "--protected-namespace", "infra",
        "--threads", "8", "--keep-alive-timeout", "3s", "--max-body-bytes", "2048", "--drain-delay", "0s",
-       "--log-level", "debug"},
+       "--log-level", "debug", "--shim-image", "shim:1", "--shim-port", "16000"},
       "autocanary-system");
   ASSERT_TRUE(std::holds_alternative<WebhookOptions>(parsed)) << std::get<std::string>(parsed);
   const auto& options = std::get<WebhookOptions>(parsed);
@@ -28,6 +28,8 @@ TEST(WebhookOptionsTest, ParsesEveryFlag) {
   EXPECT_EQ(options.server.max_body_bytes, 2048U);
   EXPECT_EQ(options.drain_delay, 0ms);
   EXPECT_EQ(options.log_level, support::LogLevel::kDebug);
+  EXPECT_EQ(options.scope.shim.image, "shim:1");
+  EXPECT_EQ(options.scope.shim.port, 16000);
 }
 
 TEST(WebhookOptionsTest, ReportsWhatIsWrong) {

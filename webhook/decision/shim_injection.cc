@@ -1,0 +1,116 @@
+#include "webhook/decision/shim_injection.h"
+
+#include <algorithm>
+#include <set>
+
+namespace autocanary::decision {
+
+namespace {
+
+using nlohmann::json;
+
+const json& containers_of(const json& pod_spec, const char* key) {
+  static const json kNone = json::array();
+  const auto found = pod_spec.find(key);
+  return found != pod_spec.end() && found->is_array() ? *found : kNone;
+}
+
+std::string text(const json& object, const char* key, const char* fallback) {
+  const auto found = object.find(key);
+  return found != object.end() && found->is_string() ? found->get_ref<const std::string&>() : fallback;
+}
+
+std::set<int> ports_in_use(const json& pod_spec) {
+  std::set<int> used;
+  for (const char* key : {"containers", "initContainers"})
+    for (const json& container : containers_of(pod_spec, key))
+      for (const json& port : container.value("ports", json::array()))
+        if (port.contains("containerPort") && port["containerPort"].is_number_integer())
+          used.insert(port["containerPort"].get<int>());
+  return used;
+}
+
+// What the shim checks: each app container's own readiness probe when it has
+// one, else a TCP connect to each TCP port it declares.
+json probes_for(const json& pod_spec) {
+  json probes = json::array();
+  for (const json& container : containers_of(pod_spec, "containers")) {
+    const json probe = container.value("readinessProbe", json());
+    if (probe.is_object() && (probe.contains("httpGet") || probe.contains("tcpSocket"))) {
+      probes.push_back(probe);
+      continue;
+    }
+    for (const json& port : container.value("ports", json::array())) {
+      if (text(port, "protocol", "TCP") != "TCP" || !port.contains("containerPort")) continue;
+      probes.push_back({{"tcpSocket", {{"port", port["containerPort"]}}}});
+    }
+  }
+  return probes;
+}
+
+bool any_readiness_probe(const json& pod_spec) {
+  for (const json& container : containers_of(pod_spec, "containers"))
+    if (container.contains("readinessProbe")) return true;
+  return false;
+}
+
+}  // namespace
+
+bool has_shim(const json& pod_template) {
+  const json::json_pointer spec_path{"/spec"};
+  if (!pod_template.contains(spec_path)) return false;
+  for (const json& container : containers_of(pod_template.at(spec_path), "initContainers"))
+    if (text(container, "name", "") == kShimContainerName) return true;
+  return false;
+}
+
+json without_shim(const json& pod_template) {
+  if (!has_shim(pod_template)) return pod_template;
+  json stripped = pod_template;
+  json& init = stripped["spec"]["initContainers"];
+  init.erase(std::remove_if(init.begin(), init.end(),
+                            [](const json& c) { return text(c, "name", "") == kShimContainerName; }),
+             init.end());
+  if (init.empty()) stripped["spec"].erase("initContainers");
+  return stripped;
+}
+
+json with_shim(const json& pod_template, const ShimSettings& settings, policy::ShimInjection mode) {
+  if (settings.image.empty() || mode == policy::ShimInjection::kNever || has_shim(pod_template) ||
+      !pod_template.contains("spec") || !pod_template["spec"].is_object())
+    return pod_template;
+  const json& spec = pod_template["spec"];
+  if (mode == policy::ShimInjection::kWhenNoProbe && any_readiness_probe(spec)) return pod_template;
+  const json probes = probes_for(spec);
+  if (probes.empty()) return pod_template;
+
+  const std::set<int> used = ports_in_use(spec);
+  int port = settings.port;
+  while (used.contains(port)) ++port;
+
+  const json http_probe = {{"path", "/ready"}, {"port", port}};
+  json shim = {
+      {"name", kShimContainerName},
+      {"image", settings.image},
+      {"restartPolicy", "Always"},
+      {"args", {"--port", std::to_string(port)}},
+      {"env", {{{"name", "AUTOCANARY_SHIM_PROBES"}, {"value", probes.dump()}}}},
+      {"ports", {{{"name", "autocanary-shim"}, {"containerPort", port}, {"protocol", "TCP"}}}},
+      {"readinessProbe", {{"httpGet", http_probe}, {"periodSeconds", 1}, {"failureThreshold", 1}}},
+      {"livenessProbe",
+       {{"httpGet", {{"path", "/live"}, {"port", port}}}, {"periodSeconds", 10}, {"failureThreshold", 3}}},
+      {"resources",
+       {{"requests", {{"cpu", "5m"}, {"memory", "8Mi"}}}, {"limits", {{"cpu", "50m"}, {"memory", "16Mi"}}}}},
+      {"securityContext",
+       {{"runAsNonRoot", true},
+        {"runAsUser", 65532},
+        {"readOnlyRootFilesystem", true},
+        {"allowPrivilegeEscalation", false},
+        {"capabilities", {{"drop", {"ALL"}}}}}},
+  };
+  json injected = pod_template;
+  injected["spec"]["initContainers"].push_back(std::move(shim));
+  return injected;
+}
+
+}  // namespace autocanary::decision

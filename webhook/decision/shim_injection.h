@@ -1,0 +1,34 @@
+// Adding the readiness shim to a pod template: a native sidecar (an init
+// container with restartPolicy Always) whose readinessProbe is the shim's
+// /ready, so the pod is Ready only when the app really is. Pure and idempotent:
+// a template that already has the shim is returned unchanged.
+#pragma once
+
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "webhook/policy/canary_policy.h"
+
+namespace autocanary::decision {
+
+inline constexpr const char* kShimContainerName = "autocanary-shim";
+
+struct ShimSettings {
+  std::string image;  // empty: never inject
+  int port = 15021;   // moved up when the pod already uses it
+};
+
+// The template with the shim injected when `mode` asks for it, else unchanged.
+// kWhenNoProbe injects only when no app container has a readinessProbe; a pod
+// with nothing to probe (no probe, no TCP port) gets no shim.
+[[nodiscard]] nlohmann::json with_shim(const nlohmann::json& pod_template, const ShimSettings& settings,
+                                       policy::ShimInjection mode);
+
+[[nodiscard]] bool has_shim(const nlohmann::json& pod_template);
+
+// The template as the app's owner wrote it: without the shim (however the
+// apiserver defaulted it). Revisions are computed on this.
+[[nodiscard]] nlohmann::json without_shim(const nlohmann::json& pod_template);
+
+}  // namespace autocanary::decision
