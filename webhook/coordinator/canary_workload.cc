@@ -53,6 +53,8 @@ json build_canary_deployment(const json& stable, const json& pod_template, const
 
   json pod = pod_template;
   for (const auto& [key, value] : canary_labels.items()) pod["metadata"]["labels"][key] = value;
+  // Lets readiness changes of a pod be counted against the revision it runs.
+  pod["metadata"]["labels"][std::string(names::kCanaryRevisionAnnotation)] = revision;
 
   json metadata = {
       {"name", canary_name(name)},

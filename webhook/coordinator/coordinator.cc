@@ -25,7 +25,7 @@ std::string namespace_of(const json& object) {
 }  // namespace
 
 Coordinator::Coordinator(kube::KubeClient& client, Reconciler& reconciler, std::function<bool()> is_leader,
-                         CoordinatorOptions options, support::Logger& logger)
+                         ReadinessFlaps& flaps, CoordinatorOptions options, support::Logger& logger)
     : client_(client),
       reconciler_(reconciler),
       is_leader_(std::move(is_leader)),
@@ -47,8 +47,13 @@ Coordinator::Coordinator(kube::KubeClient& client, Reconciler& reconciler, std::
   canary_objects.list.label_selector = std::string(names::kTrackLabel) + "=canary";
   informers_.push_back(std::make_unique<kube::Informer>(
       client_, kube::ResourceRef{"apps", "v1", "deployments", "", "", ""}, canary_objects, owned, logger_));
+  kube::InformerHandlers canary_pods = owned;
+  canary_pods.on_update = [this, &flaps](const json& before, const json& after) {
+    flaps.observe(before, after);
+    enqueue_owner(after);
+  };
   informers_.push_back(std::make_unique<kube::Informer>(
-      client_, kube::ResourceRef{"", "v1", "pods", "", "", ""}, canary_objects, owned, logger_));
+      client_, kube::ResourceRef{"", "v1", "pods", "", "", ""}, canary_objects, canary_pods, logger_));
   informers_.push_back(std::make_unique<kube::Informer>(
       client_, kube::ResourceRef{"autocanary.io", "v1alpha1", "canaries", "", "", ""}, kube::InformerOptions{}, own,
       logger_));

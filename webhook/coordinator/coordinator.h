@@ -9,6 +9,7 @@
 #include <stop_token>
 #include <vector>
 
+#include "webhook/coordinator/readiness_flaps.h"
 #include "webhook/coordinator/reconciler.h"
 #include "webhook/coordinator/work_queue.h"
 #include "webhook/kube/informer.h"
@@ -26,7 +27,7 @@ struct CoordinatorOptions {
 class Coordinator {
  public:
   Coordinator(kube::KubeClient& client, Reconciler& reconciler, std::function<bool()> is_leader,
-              CoordinatorOptions options, support::Logger& logger);
+              ReadinessFlaps& flaps, CoordinatorOptions options, support::Logger& logger);
 
   // Runs informers and workers until `stop` is requested.
   void run(std::stop_token stop);

@@ -166,11 +166,12 @@ int main(int argc, char** argv) {
     if (!options.policy_file.empty()) return policy::ResolvedPolicy{policy, options.policy_file, {}, {}};
     return policies.resolve(deployment);
   };
+  coordinator::ReadinessFlaps flaps;
   coordinator::Reconciler reconciler(
       client, router, providers, policy_for,
-      [] { return std::chrono::system_clock::now(); }, logger, coordinator_metrics,
+      [] { return std::chrono::system_clock::now(); }, logger, coordinator_metrics, &flaps,
       [&elector] { return elector && elector->is_leader(); });
-  coordinator::Coordinator runtime(client, reconciler, [&elector] { return elector && elector->is_leader(); },
+  coordinator::Coordinator runtime(client, reconciler, [&elector] { return elector && elector->is_leader(); }, flaps,
                                    coordinator::CoordinatorOptions{options.workers, std::chrono::seconds(300)},
                                    logger);
 

@@ -71,7 +71,8 @@ struct Reconciler::Pass {
 
 Reconciler::Reconciler(kube::KubeClient& client, traffic::TrafficRouter& router,
                        analysis::AnalysisProviders providers, PolicyFor policy_for, Clock clock,
-                       support::Logger& logger, CoordinatorMetrics& metrics, std::function<bool()> may_act)
+                       support::Logger& logger, CoordinatorMetrics& metrics, const ReadinessFlaps* flaps,
+                       std::function<bool()> may_act)
     : client_(client),
       router_(router),
       providers_(std::move(providers)),
@@ -79,6 +80,7 @@ Reconciler::Reconciler(kube::KubeClient& client, traffic::TrafficRouter& router,
       clock_(std::move(clock)),
       logger_(logger),
       metrics_(metrics),
+      flaps_(flaps),
       may_act_(std::move(may_act)) {}
 
 ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const std::string& name) {
@@ -114,6 +116,8 @@ ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const s
   }
 
   Observed observed = observe(pass.deployment, pass.canary, canary_pods, pass.record);
+  if (flaps_ != nullptr && observed.canary.exists)
+    observed.canary.readiness_flaps = flaps_->count(namespace_name, name, observed.canary.revision);
   pass.stored_status = observed.status;
   auto traffic = router_.observe(pass.target());
   if (!traffic) return finish(false, std::nullopt, traffic.error().describe());

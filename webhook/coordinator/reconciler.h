@@ -10,6 +10,7 @@
 
 #include "webhook/analysis/analysis_provider.h"
 #include "webhook/coordinator/coordinator_metrics.h"
+#include "webhook/coordinator/readiness_flaps.h"
 #include "webhook/coordinator/rollout_planner.h"
 #include "webhook/kube/kube_client.h"
 #include "webhook/policy/canary_policy.h"
@@ -32,9 +33,10 @@ class Reconciler {
 
   // `may_act` is asked before every action: a replica that lost its Lease stops
   // mid-pass instead of finishing it.
+  // `flaps` (may be null) counts canary pods losing readiness.
   Reconciler(kube::KubeClient& client, traffic::TrafficRouter& router, analysis::AnalysisProviders providers,
              PolicyFor policy_for, Clock clock, support::Logger& logger, CoordinatorMetrics& metrics,
-             std::function<bool()> may_act = [] { return true; });
+             const ReadinessFlaps* flaps, std::function<bool()> may_act = [] { return true; });
 
   [[nodiscard]] ReconcileResult reconcile(const std::string& namespace_name, const std::string& name);
 
@@ -55,6 +57,7 @@ class Reconciler {
   Clock clock_;
   support::Logger& logger_;
   CoordinatorMetrics& metrics_;
+  const ReadinessFlaps* flaps_;
   std::function<bool()> may_act_;
 };
 

@@ -261,6 +261,9 @@ class Planner {
         if (o_.canary.crash_looping) return fail("pod-health: canary pods are crash-looping");
         if (o_.canary.restarts > 0)
           return fail("pod-health: canary containers restarted " + std::to_string(o_.canary.restarts) + " times");
+        if (o_.canary.readiness_flaps > kMaxReadinessFlaps)
+          return fail("pod-health: canary pods lost readiness " + std::to_string(o_.canary.readiness_flaps) +
+                      " times");
         if (!runs_revision(revision) || o_.canary.ready_replicas < o_.canary.replicas || o_.canary.replicas == 0)
           pending = true;
         continue;

@@ -28,6 +28,7 @@ struct CanaryWorkload {
   int ready_replicas = 0;
   int restarts = 0;      // container restarts across its pods
   bool crash_looping = false;
+  int readiness_flaps = 0;  // Ready → not Ready transitions of its pods (the shim's verdict)
 };
 
 // What the traffic router reports.
@@ -106,7 +107,9 @@ struct Plan {
 // "setWeight 25", "pause 30s", "pause until approved", "analysis pod-health", …
 [[nodiscard]] std::string describe(const policy::Step& step);
 
-// Name of the analysis built into the coordinator: canary pods Ready, no restarts.
+// Name of the analysis built into the coordinator: canary pods Ready, no
+// restarts, no crash loop, readiness not lost more than kMaxReadinessFlaps times.
 inline constexpr const char* kPodHealthAnalysis = "pod-health";
+inline constexpr int kMaxReadinessFlaps = 2;
 
 }  // namespace autocanary::coordinator

@@ -100,7 +100,7 @@ class ReconcilerTest : public ::testing::Test {
   ReconcileResult pass(analysis::AnalysisProviders providers) {
     Reconciler reconciler(client, router, std::move(providers),
                           [this](const json&) { return policy::ResolvedPolicy{policy, "default", {}, {}}; },
-                          [this] { return now; }, logger, metrics);
+                          [this] { return now; }, logger, metrics, &flaps);
     return reconciler.reconcile("shop", "web");
   }
 
@@ -119,6 +119,7 @@ class ReconcilerTest : public ::testing::Test {
   support::Logger logger{support::LogLevel::kError, log_file};
   support::MetricsRegistry registry;
   CoordinatorMetrics metrics{registry};
+  ReadinessFlaps flaps;
   support::SystemTime now = *support::parse_rfc3339("2026-11-22T10:00:00Z");
   std::string revision;
 };
@@ -187,6 +188,26 @@ TEST_F(ReconcilerTest, ARunningRolloutKeepsThePolicyItStartedWith) {
   const json& status = client.objects.at("canaries/shop/web")["status"];
   EXPECT_EQ(status["policy"], recorded);
   EXPECT_EQ(status["stepDescription"], "analysis error-rate") << "still the recorded steps";
+}
+
+TEST_F(ReconcilerTest, CanaryPodsLosingReadinessFailPodHealth) {
+  policy.steps = {policy::SetWeightStep{25}, policy::AnalysisStep{{"pod-health"}}, policy::SetWeightStep{100}};
+  ASSERT_TRUE(pass({}).ok);
+  const json labels = client.objects.at("deployments/shop/web-canary")["spec"]["template"]["metadata"]["labels"];
+  EXPECT_EQ(labels["autocanary.io/revision"], revision);
+  const auto pod = [&](const char* ready) {
+    return json{{"metadata", {{"namespace", "shop"}, {"labels", labels}}},
+                {"status", {{"conditions", json::array({{{"type", "Ready"}, {"status", ready}}})}}}};
+  };
+  for (int i = 0; i <= kMaxReadinessFlaps; ++i) flaps.observe(pod("True"), pod("False"));
+  flaps.observe(pod("False"), pod("False"));  // not a transition
+  EXPECT_EQ(flaps.count("shop", "web", revision), kMaxReadinessFlaps + 1);
+  EXPECT_EQ(flaps.count("shop", "web", "another-revision"), 0);
+
+  canary_ready();
+  ASSERT_TRUE(pass({}).ok);
+  EXPECT_EQ(client.objects.at("canaries/shop/web")["status"]["message"],
+            "revision " + revision + " aborted: pod-health: canary pods lost readiness 3 times");
 }
 
 TEST_F(ReconcilerTest, DeletedDeploymentNeedsNothing) {

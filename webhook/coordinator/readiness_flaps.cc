@@ -1,0 +1,47 @@
+#include "webhook/coordinator/readiness_flaps.h"
+
+#include "webhook/api/names.h"
+
+namespace autocanary::coordinator {
+
+namespace {
+
+using nlohmann::json;
+
+std::string label(const json& pod, std::string_view key) {
+  const json::json_pointer path{"/metadata/labels"};
+  if (!pod.contains(path) || !pod.at(path).is_object()) return {};
+  const json& labels = pod.at(path);
+  const auto found = labels.find(key);
+  return found != labels.end() && found->is_string() ? found->get<std::string>() : std::string();
+}
+
+}  // namespace
+
+bool ReadinessFlaps::is_ready(const json& pod) {
+  const json::json_pointer path{"/status/conditions"};
+  if (!pod.contains(path) || !pod.at(path).is_array()) return false;
+  for (const json& condition : pod.at(path))
+    if (condition.is_object() && condition.value("type", json()) == "Ready")
+      return condition.value("status", json()) == "True";
+  return false;
+}
+
+void ReadinessFlaps::observe(const json& before, const json& after) {
+  if (!is_ready(before) || is_ready(after)) return;
+  const std::string deployment = label(after, names::kCanaryOfLabel);
+  const std::string revision = label(after, names::kCanaryRevisionAnnotation);
+  if (deployment.empty()) return;
+  const std::string namespace_name = after.value("/metadata/namespace"_json_pointer, std::string());
+  const std::lock_guard lock(mutex_);
+  ++flaps_[namespace_name + "/" + deployment + "/" + revision];
+}
+
+int ReadinessFlaps::count(const std::string& namespace_name, const std::string& deployment,
+                          const std::string& revision) const {
+  const std::lock_guard lock(mutex_);
+  const auto found = flaps_.find(namespace_name + "/" + deployment + "/" + revision);
+  return found == flaps_.end() ? 0 : found->second;
+}
+
+}  // namespace autocanary::coordinator
