@@ -263,6 +263,9 @@ std::unique_ptr<httplib::ClientImpl> HttpKubeClient::new_connection(
   connection->set_write_timeout(options_.request_timeout);
   connection->set_keep_alive(keep_alive);
   connection->set_url_encode(false);  // resource_path and with_query encoded everything already
+  // A small body after the headers must not wait for a delayed ACK (Nagle):
+  // that cost every patch on a kept-alive connection 40 ms.
+  connection->set_tcp_nodelay(true);
   return connection;
 }
 

@@ -92,9 +92,12 @@ bool Informer::list_and_replace() {
   }
   std::map<std::string, nlohmann::json, std::less<>> fresh;
   for (auto& item : listed->items) {
+    if (options_.transform) options_.transform(item);
     std::string key = object_key(item);
     fresh.insert_or_assign(std::move(key), std::move(item));
   }
+  listed->items.clear();
+  listed->items.shrink_to_fit();
 
   // The differences are worked out under the lock, the handlers run outside it so
   // that they may read the informer.
@@ -114,7 +117,9 @@ bool Informer::list_and_replace() {
     }
     for (auto& [key, object] : cache_)
       if (!fresh.contains(key)) deleted.push_back(std::move(object));
-    cache_ = fresh;
+    // Moved, not copied: the map's nodes (which `added` and `updated` point
+    // into) become the cache's, and no second copy of a large list is made.
+    cache_ = std::move(fresh);
     resource_version_ = listed->resource_version;
     synced_ = true;
     ++lists_;
@@ -155,6 +160,8 @@ void Informer::set_resource_version(const nlohmann::json& object) {
 }
 
 void Informer::apply(WatchEvent&& event) {
+  if (options_.transform && event.type != WatchEventType::kError && event.type != WatchEventType::kBookmark)
+    options_.transform(event.object);
   switch (event.type) {
     case WatchEventType::kError: return;  // the watch returns it as its error
     case WatchEventType::kBookmark: {
@@ -222,6 +229,32 @@ std::optional<nlohmann::json> Informer::get(const std::string& key) const {
   const auto found = cache_.find(key);
   if (found == cache_.end()) return std::nullopt;
   return found->second;
+}
+
+std::vector<std::string> Informer::keys() const {
+  const std::lock_guard lock(mutex_);
+  std::vector<std::string> all;
+  all.reserve(cache_.size());
+  for (const auto& [key, object] : cache_) all.push_back(key);
+  return all;
+}
+
+std::function<void(nlohmann::json&)> project_metadata(std::vector<std::string> keep) {
+  return [keep = std::move(keep)](nlohmann::json& object) {
+    if (!object.is_object()) return;
+    nlohmann::json projected = {{"kind", object.value("kind", nlohmann::json())}};
+    nlohmann::json metadata = nlohmann::json::object();
+    for (const char* field : {"name", "namespace", "uid", "resourceVersion", "labels"}) {
+      const nlohmann::json::json_pointer pointer{std::string("/metadata/") + field};
+      if (object.contains(pointer)) metadata[field] = std::move(object[pointer]);
+    }
+    projected["metadata"] = std::move(metadata);
+    for (const auto& path : keep) {
+      const nlohmann::json::json_pointer pointer{path};
+      if (object.contains(pointer)) projected[pointer] = std::move(object[pointer]);
+    }
+    object = std::move(projected);
+  };
 }
 
 std::vector<nlohmann::json> Informer::objects() const {

@@ -31,6 +31,10 @@ struct InformerHandlers {
 
 struct InformerOptions {
   ListOptions list;  // its selectors apply to the watch too
+  // Applied to every object before it is cached or handed to a handler: keep
+  // only what the handlers read, so a thousand objects do not cost a thousand
+  // full copies (see project_metadata).
+  std::function<void(nlohmann::json& object)> transform;
   std::chrono::seconds watch_timeout{300};
   std::chrono::milliseconds initial_backoff{500};
   std::chrono::milliseconds max_backoff{30'000};
@@ -38,6 +42,10 @@ struct InformerOptions {
 
 // "namespace/name", or "name" for cluster-scoped objects.
 [[nodiscard]] std::string object_key(const nlohmann::json& object);
+
+// A transform keeping kind, name, namespace, uid, resourceVersion, labels and
+// the fields named by `keep` (JSON pointers, e.g. "/status/conditions").
+[[nodiscard]] std::function<void(nlohmann::json&)> project_metadata(std::vector<std::string> keep = {});
 
 class Informer {
  public:
@@ -53,6 +61,7 @@ class Informer {
 
   [[nodiscard]] std::optional<nlohmann::json> get(const std::string& key) const;
   [[nodiscard]] std::vector<nlohmann::json> objects() const;
+  [[nodiscard]] std::vector<std::string> keys() const;
   // The version the copy is current at; where the next watch starts.
   [[nodiscard]] std::string resource_version() const;
   // Completed lists, the first included: more than one means the informer re-listed.

@@ -11,6 +11,7 @@ namespace {
 kube::InformerOptions opted_in_namespaces() {
   kube::InformerOptions options;
   options.list.label_selector = std::string(names::kEnabledLabel) + "=true";
+  options.transform = kube::project_metadata({"/metadata/annotations"});  // the policy choice
   return options;
 }
 

@@ -206,3 +206,23 @@ TEST(ObjectKeyTest, NamespacedAndClusterScoped) {
 
 }  // namespace
 }  // namespace autocanary::kube
+
+namespace autocanary::kube {
+namespace {
+
+TEST(ProjectMetadataTest, KeepsIdentityLabelsAndWhatIsAsked) {
+  nlohmann::json pod = nlohmann::json::parse(R"({
+    "kind": "Pod",
+    "metadata": {"name": "p", "namespace": "ns", "uid": "u", "resourceVersion": "7", "labels": {"a": "b"},
+                 "annotations": {"big": "x"}, "managedFields": [{"manager": "kubectl"}]},
+    "spec": {"containers": [{"name": "c"}]},
+    "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]}})");
+  project_metadata({"/status/conditions"})(pod);
+  EXPECT_EQ(pod, nlohmann::json::parse(R"({
+    "kind": "Pod",
+    "metadata": {"name": "p", "namespace": "ns", "uid": "u", "resourceVersion": "7", "labels": {"a": "b"}},
+    "status": {"conditions": [{"type": "Ready", "status": "True"}]}})"));
+}
+
+}  // namespace
+}  // namespace autocanary::kube
