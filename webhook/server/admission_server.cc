@@ -1,6 +1,7 @@
 #include "webhook/server/admission_server.h"
 
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <algorithm>
 
@@ -55,6 +56,12 @@ AdmissionServer::AdmissionServer(ServerOptions options, AdmissionHandler& handle
   server_.set_write_timeout(options_.write_timeout);
   server_.set_payload_max_length(options_.max_body_bytes);
   server_.set_tcp_nodelay(true);
+  // cpp-httplib's default adds SO_REUSEPORT, which would let a second process
+  // share the port and take half the reviews; reusing the address is enough.
+  server_.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
+  });
   metrics_.add<support::GaugeFunc>("process_resident_memory_bytes", "Resident memory size in bytes.",
                                    &support::process_resident_bytes);
   install_routes();

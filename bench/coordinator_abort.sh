@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Abort benchmark: time from a failing check (a canary pod starts crash-looping)
+# to the canary Deployment being at weight 0 in the apiserver, measured through a
+# watch, over RUNS rollouts, each in its own namespace. Starts and stops its own
+# local control plane, the webhook and one coordinator; prints every run, the
+# median/p90/max, and the coordinator's own abort histogram as a cross-check.
+# Bounded: each wait has a timeout, each run RUN_TIMEOUT seconds.
+#
+#   bench/coordinator_abort.sh          # RUNS=10 SETTLE=2 RUN_TIMEOUT=10
+#
+# Knobs: RUNS, SETTLE (seconds between runs), RUN_TIMEOUT, AUTOCANARY_RUN (the
+# cluster's run dir, default /tmp/autocanary-bench-abort), BUILD_DIR (default
+# build/), SKIP_BUILD=1 (use BUILD_DIR as it is), COORDINATOR_BUILD_DIR (where the
+# coordinator binary comes from, default BUILD_DIR: to compare two builds of it).
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+runs=${RUNS:-10}
+settle=${SETTLE:-2}
+run_timeout=${RUN_TIMEOUT:-10}
+export AUTOCANARY_RUN=${AUTOCANARY_RUN:-/tmp/autocanary-bench-abort}
+export BUILD_DIR=${BUILD_DIR:-$root/build}
+
+[[ ${SKIP_BUILD:-0} == 1 ]] || "$root/scripts/build.sh" >/dev/null
+started=$SECONDS
+
+work=$(mktemp -d)
+cluster_up=0
+cleanup() {
+  local status=$?
+  set +e
+  if ((cluster_up)); then
+    "$root/scripts/local-coordinator.sh" stop bench >/dev/null 2>&1
+    "$root/scripts/local-webhook.sh" stop >/dev/null 2>&1
+    "$root/tests/cluster/down.sh" >/dev/null || echo "coordinator_abort: down.sh failed" >&2
+  fi
+  rm -rf "$work"
+  exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+"$root/tests/cluster/up.sh" >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; exit 1; }
+cluster_up=1
+# shellcheck disable=SC1091
+. "$AUTOCANARY_RUN/env"
+
+# Steps long enough that nothing but the failing check moves a rollout; the
+# canary stays (at weight 0) after the abort, so nothing else happens meanwhile.
+cat >"$work/policy.yaml" <<'YAML'
+steps:
+  - setWeight: 25
+  - pause: {duration: 1h}
+  - setWeight: 100
+abortScaleDownDelay: 1h
+YAML
+"$root/scripts/local-webhook.sh" start >/dev/null
+"$root/scripts/local-coordinator.sh" setup >/dev/null
+POLICY_FILE=$work/policy.yaml BUILD_DIR=${COORDINATOR_BUILD_DIR:-$BUILD_DIR} \
+  "$root/scripts/local-coordinator.sh" start bench \
+  --lease-duration 4s --renew-deadline 3s --retry-period 500ms >/dev/null
+port=$(cat "$AUTOCANARY_RUN/coordinator/bench.port")
+# Measure only once this replica leads (the first Lease is taken at once).
+for _ in $(seq 100); do
+  [[ $(kubectl get lease autocanary-coordinator -n autocanary-system \
+    -o jsonpath='{.spec.holderIdentity}' 2>/dev/null) == bench ]] && break
+  sleep 0.1
+done
+
+python3 "$root/bench/coordinator_abort.py" --kubeconfig "$KUBECONFIG" --coordinator-port "$port" \
+  --runs "$runs" --settle "$settle" --timeout "$run_timeout"
+rss=$(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$(cut -d' ' -f1 "$AUTOCANARY_RUN/pids/80-coordinator-bench.pid")/status")
+echo "coordinator peak RSS (VmHWM): $rss; coordinator from ${COORDINATOR_BUILD_DIR:-$BUILD_DIR}; $((SECONDS - started)) s from cluster start to here"
