@@ -18,43 +18,12 @@ runs=${RUNS:-10}
 settle=${SETTLE:-2}
 run_timeout=${RUN_TIMEOUT:-10}
 export AUTOCANARY_RUN=${AUTOCANARY_RUN:-/tmp/autocanary-bench-abort}
-export BUILD_DIR=${BUILD_DIR:-$root/build}
 
-[[ ${SKIP_BUILD:-0} == 1 ]] || "$root/scripts/build.sh" >/dev/null
 started=$SECONDS
+bench_name=bench
+# shellcheck source=bench/bench_stack.sh
+. "$root/bench/bench_stack.sh"
 
-work=$(mktemp -d)
-cluster_up=0
-cleanup() {
-  local status=$?
-  set +e
-  if ((cluster_up)); then
-    "$root/scripts/local-coordinator.sh" stop bench >/dev/null 2>&1
-    "$root/scripts/local-webhook.sh" stop >/dev/null 2>&1
-    "$root/tests/cluster/down.sh" >/dev/null || echo "coordinator_abort: down.sh failed" >&2
-  fi
-  rm -rf "$work"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-"$root/tests/cluster/up.sh" >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; exit 1; }
-cluster_up=1
-# shellcheck disable=SC1091
-. "$AUTOCANARY_RUN/env"
-
-# Steps long enough that nothing but the failing check moves a rollout; the
-# canary stays (at weight 0) after the abort, so nothing else happens meanwhile.
-cat >"$work/policy.yaml" <<'YAML'
-steps:
-  - setWeight: 25
-  - pause: {duration: 1h}
-  - setWeight: 100
-abortScaleDownDelay: 1h
-YAML
-"$root/scripts/local-webhook.sh" start >/dev/null
-"$root/scripts/local-coordinator.sh" setup >/dev/null
 POLICY_FILE=$work/policy.yaml BUILD_DIR=${COORDINATOR_BUILD_DIR:-$BUILD_DIR} \
   "$root/scripts/local-coordinator.sh" start bench \
   --lease-duration 4s --renew-deadline 3s --retry-period 500ms >/dev/null

@@ -15,41 +15,12 @@
 set -euo pipefail
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 export AUTOCANARY_RUN=${AUTOCANARY_RUN:-/tmp/autocanary-bench-memory}
-export BUILD_DIR=${BUILD_DIR:-$root/build}
 
-[[ ${SKIP_BUILD:-0} == 1 ]] || "$root/scripts/build.sh" >/dev/null
 started=$SECONDS
+bench_name=mem
+# shellcheck source=bench/bench_stack.sh
+. "$root/bench/bench_stack.sh"
 
-work=$(mktemp -d)
-cluster_up=0
-cleanup() {
-  local status=$?
-  set +e
-  if ((cluster_up)); then
-    "$root/scripts/local-coordinator.sh" stop mem >/dev/null 2>&1
-    "$root/scripts/local-webhook.sh" stop >/dev/null 2>&1
-    "$root/tests/cluster/down.sh" >/dev/null || echo "coordinator_memory: down.sh failed" >&2
-  fi
-  rm -rf "$work"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-"$root/tests/cluster/up.sh" >"$work/up.log" 2>&1 || { cat "$work/up.log" >&2; exit 1; }
-cluster_up=1
-# shellcheck disable=SC1091
-. "$AUTOCANARY_RUN/env"
-
-cat >"$work/policy.yaml" <<'YAML'
-steps:
-  - setWeight: 25
-  - pause: {duration: 1h}
-  - setWeight: 100
-abortScaleDownDelay: 1h
-YAML
-"$root/scripts/local-webhook.sh" start >/dev/null
-"$root/scripts/local-coordinator.sh" setup >/dev/null
 
 json=()
 [[ -n ${SAMPLES_JSON:-} ]] && json=(--json "$SAMPLES_JSON")
