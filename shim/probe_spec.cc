@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "webhook/support/json_text.h"
+
 namespace autocanary::shim {
 
 namespace {
@@ -236,25 +238,6 @@ std::variant<ProbeSpec, std::string> parse_probe_object(const json& object, std:
 
 // A probe is at most four levels deep (list, probe, httpGet, httpHeaders, entry);
 // deeper text is refused before the parser recurses into it.
-bool nesting_exceeds(std::string_view text, int limit) {
-  int depth = 0;
-  bool in_string = false;
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    const char c = text[i];
-    if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > limit) return true;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return false;
-}
-
 constexpr int kMaxNesting = 8;
 
 std::string_view trim(std::string_view text) {
@@ -286,7 +269,7 @@ std::variant<ProbeSpec, std::string> parse_probe(std::string_view text, const Pr
   if (text.size() > kMaxProbeTextLength) return "bad probe: longer than 64 KiB";
   if (text.empty()) return "bad probe: empty";
   if (text.front() != '{') return parse_short_form(text, defaults);
-  if (nesting_exceeds(text, kMaxNesting)) return "bad probe " + quoted(text) + ": nested too deeply";
+  if (support::json_nesting_exceeds(text, kMaxNesting)) return "bad probe " + quoted(text) + ": nested too deeply";
   const json object = json::parse(text, nullptr, false);
   if (object.is_discarded()) return "bad probe " + quoted(text) + ": not valid JSON";
   return parse_probe_object(object, text, defaults);
@@ -305,7 +288,7 @@ std::variant<std::vector<ProbeSpec>, std::string> parse_probe_list(std::string_v
     return probes;
   }
   if (text.front() == '[') {
-    if (nesting_exceeds(text, kMaxNesting)) return "bad probe list " + quoted(text) + ": nested too deeply";
+    if (support::json_nesting_exceeds(text, kMaxNesting)) return "bad probe list " + quoted(text) + ": nested too deeply";
     const json list = json::parse(text, nullptr, false);
     if (list.is_discarded() || !list.is_array()) return "bad probe list " + quoted(text) + ": not a valid JSON array";
     for (const auto& element : list) {

@@ -4,6 +4,8 @@
 
 #include <optional>
 
+#include "webhook/support/json_text.h"
+
 namespace autocanary::api {
 
 namespace {
@@ -16,29 +18,6 @@ constexpr std::string_view kApiVersion = "admission.k8s.io/v1";
 // compared, hashed or printed, so a hostile body cannot exhaust the stack.
 constexpr int kMaxNestingDepth = 128;
 
-bool nesting_exceeds(std::string_view body, int limit) {
-  int depth = 0;
-  bool in_string = false;
-  bool escaped = false;
-  for (char c : body) {
-    if (in_string) {
-      if (escaped) {
-        escaped = false;
-      } else if (c == '\\') {
-        escaped = true;
-      } else if (c == '"') {
-        in_string = false;
-      }
-    } else if (c == '"') {
-      in_string = true;
-    } else if (c == '{' || c == '[') {
-      if (++depth > limit) return true;
-    } else if (c == '}' || c == ']') {
-      --depth;
-    }
-  }
-  return false;
-}
 
 std::optional<std::string> optional_string(const json& object, std::string_view key) {
   const auto found = object.find(key);
@@ -60,7 +39,7 @@ std::optional<decision::Operation> parse_operation(std::string_view text) {
 }  // namespace
 
 std::variant<AdmissionRequest, ReviewError> parse_admission_review(std::string_view body) {
-  if (nesting_exceeds(body, kMaxNestingDepth))
+  if (support::json_nesting_exceeds(body, kMaxNestingDepth))
     return bad("request body nests deeper than " + std::to_string(kMaxNestingDepth) + " levels");
   json review;
   try {

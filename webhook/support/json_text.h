@@ -11,4 +11,9 @@ namespace autocanary::support {
 // Appends `text` as a quoted JSON string. `text` must be valid UTF-8.
 void append_json_string(std::string& out, std::string_view text);
 
+// Whether JSON text nests objects and arrays deeper than `limit`, found by one
+// scan that skips strings. Run on untrusted text before parsing it, so that
+// later recursion over the parsed value (compare, dump, diff) stays bounded.
+[[nodiscard]] bool json_nesting_exceeds(std::string_view text, int limit) noexcept;
+
 }  // namespace autocanary::support
