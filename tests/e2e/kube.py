@@ -48,6 +48,16 @@ class Kubectl:
                  f"default ServiceAccount in {name}")
 
 
+def run_cluster_test_binary(kube, name):
+    """Runs the GoogleTest binary build/tests/NAME (BUILD_DIR overrides build/)
+    against the `kube` fixture's cluster and fails with its output."""
+    binary = ROOT / os.environ.get("BUILD_DIR", "build") / "tests" / name
+    assert binary.is_file(), f"{binary} is missing: build the project first (scripts/build.sh)"
+    result = subprocess.run([str(binary)], env={**os.environ, "KUBECONFIG": kube.kubeconfig},
+                            capture_output=True, text=True, timeout=300)
+    assert result.returncode == 0, f"{name} failed (exit {result.returncode}):\n{result.stdout}\n{result.stderr}"
+
+
 class Webhook:
     """The webhook process started by scripts/local-webhook.sh."""
 

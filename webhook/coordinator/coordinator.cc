@@ -3,20 +3,13 @@
 #include <thread>
 
 #include "webhook/api/names.h"
+#include "webhook/kube/json_fields.h"
 
 namespace autocanary::coordinator {
 
 namespace {
 
 using nlohmann::json;
-
-std::string label(const json& object, std::string_view key) {
-  const json::json_pointer path{"/metadata/labels"};
-  if (!object.contains(path) || !object.at(path).is_object()) return {};
-  const auto& labels = object.at(path);
-  const auto found = labels.find(key);
-  return found != labels.end() && found->is_string() ? found->get<std::string>() : std::string();
-}
 
 std::string namespace_of(const json& object) {
   return object.value("/metadata/namespace"_json_pointer, std::string());
@@ -68,7 +61,7 @@ Coordinator::Coordinator(kube::KubeClient& client, Reconciler& reconciler, std::
 }
 
 void Coordinator::enqueue_owner(const json& object) {
-  const std::string owner = label(object, names::kCanaryOfLabel);
+  const std::string owner = kube::label(object, names::kCanaryOfLabel);
   if (!owner.empty()) queue_.add(namespace_of(object) + "/" + owner);
 }
 

@@ -209,7 +209,9 @@ int main(int argc, char** argv) {
     stop.request_stop();
   });
   std::jthread election([&] { elector->run(stop.get_token()); });
-  std::jthread policy_watch([&] { policies.run(stop.get_token()); });
+  std::jthread policy_watch([&] {
+    if (options.policy_file.empty()) policies.run(stop.get_token());  // a file replaces them
+  });
   logger.info("coordinator started", {{"identity", options.identity},
                                       {"lease", options.lease_namespace + "/" + options.lease_name},
                                       {"steps", policy.steps.size()}});

@@ -1,22 +1,11 @@
 #include "webhook/coordinator/readiness_flaps.h"
 
 #include "webhook/api/names.h"
+#include "webhook/kube/json_fields.h"
 
 namespace autocanary::coordinator {
 
-namespace {
-
 using nlohmann::json;
-
-std::string label(const json& pod, std::string_view key) {
-  const json::json_pointer path{"/metadata/labels"};
-  if (!pod.contains(path) || !pod.at(path).is_object()) return {};
-  const json& labels = pod.at(path);
-  const auto found = labels.find(key);
-  return found != labels.end() && found->is_string() ? found->get<std::string>() : std::string();
-}
-
-}  // namespace
 
 bool ReadinessFlaps::is_ready(const json& pod) {
   const json::json_pointer path{"/status/conditions"};
@@ -29,8 +18,8 @@ bool ReadinessFlaps::is_ready(const json& pod) {
 
 void ReadinessFlaps::observe(const json& before, const json& after) {
   if (!is_ready(before) || is_ready(after)) return;
-  const std::string deployment = label(after, names::kCanaryOfLabel);
-  const std::string revision = label(after, names::kCanaryRevisionAnnotation);
+  const std::string deployment = kube::label(after, names::kCanaryOfLabel);
+  const std::string revision = kube::label(after, names::kCanaryRevisionAnnotation);
   if (deployment.empty()) return;
   const std::string namespace_name = after.value("/metadata/namespace"_json_pointer, std::string());
   const std::lock_guard lock(mutex_);

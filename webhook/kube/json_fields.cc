@@ -17,4 +17,8 @@ std::string metadata_string(const nlohmann::json& object, std::string_view key) 
   return string_field(child(&object, "metadata"), key);
 }
 
+std::string label(const nlohmann::json& object, std::string_view key) {
+  return string_field(child(child(&object, "metadata"), "labels"), key);
+}
+
 }  // namespace autocanary::kube

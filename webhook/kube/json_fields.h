@@ -18,4 +18,7 @@ namespace autocanary::kube {
 // metadata.<key> of an API object as a string ("name", "resourceVersion", …).
 [[nodiscard]] std::string metadata_string(const nlohmann::json& object, std::string_view key);
 
+// metadata.labels.<key> of an API object; empty when absent.
+[[nodiscard]] std::string label(const nlohmann::json& object, std::string_view key);
+
 }  // namespace autocanary::kube
