@@ -10,7 +10,10 @@ one rollout at a time:
   T0  just before the PATCH of one canary pod's status subresource (restartCount
       5, waiting reason CrashLoopBackOff), sent over an open HTTPS connection;
   T1  the arrival, on a watch of the canary Deployment opened before T0, of the
-      first version with spec.replicas == 0 and annotation autocanary.io/weight "0".
+      first version with spec.replicas == 0 and annotation autocanary.io/weight "0";
+      with --router smi, on a watch of the SMI TrafficSplit, of the first
+      version routing 0 to web-canary (the Deployment gets a Service and the
+      annotation autocanary.io/traffic-backend: smi).
 
 A second watch, on the pod, shows when the pod's change reached a watcher: the
 part of T1 - T0 before the coordinator could have seen it. The coordinator's
@@ -53,7 +56,18 @@ def ready(pod):
     return any(c["type"] == "Ready" and c["status"] == "True" for c in pod.get("status", {}).get("conditions", []))
 
 
-def prepare(api, namespaces):
+SPLIT_VERSION = "split.smi-spec.io/v1alpha2"
+
+
+def splits(ns, name=""):
+    return f"/apis/{SPLIT_VERSION}/namespaces/{ns}/trafficsplits" + (f"/{name}" if name else "")
+
+
+def split_canary_weight(obj):
+    return next((b["weight"] for b in obj["spec"]["backends"] if b["service"] == f"{NAME}-canary"), None)
+
+
+def prepare(api, namespaces, router):
     """Every rollout up to its pause step, side by side."""
     for ns in namespaces:
         api.create("/api/v1/namespaces",
@@ -63,7 +77,13 @@ def prepare(api, namespaces):
         # Pods cannot be created before the namespace's default ServiceAccount exists.
         wait_for(lambda: api.get(f"/api/v1/namespaces/{ns}/serviceaccounts/default", missing_ok=True),
                  f"the default ServiceAccount in {ns}", timeout=60)
-        created = api.create(deployments(ns), deployment(NAME, ns, V1, 4))
+        manifest = deployment(NAME, ns, V1, 4)
+        if router == "smi":
+            api.create(f"/api/v1/namespaces/{ns}/services", {
+                "apiVersion": "v1", "kind": "Service", "metadata": {"name": NAME, "namespace": ns},
+                "spec": {"selector": {"app": NAME}, "ports": [{"port": 80, "targetPort": 8080}]}})
+            manifest["metadata"]["annotations"] = {"autocanary.io/traffic-backend": "smi"}
+        created = api.create(deployments(ns), manifest)
         if created["metadata"].get("labels", {}).get("autocanary.io/managed") != "true":
             raise RuntimeError(f"{ns}/{NAME} was not marked managed: is the webhook registered?")
 
@@ -85,6 +105,10 @@ def prepare(api, namespaces):
         if status.get("phase") != "Progressing" or not status.get("stepDescription", "").startswith("pause"):
             return False
         canary = api.get(deployments(ns, CANARY), missing_ok=True)
+        if router == "smi":
+            split = api.get(splits(ns, f"{NAME}-autocanary"), missing_ok=True)
+            if not split or not split_canary_weight(split):
+                return False
         return canary and canary.get("status", {}).get("readyReplicas", 0) >= 1 and \
             any(ready(p) for p in canary_pods(api, ns))
 
@@ -124,9 +148,14 @@ def crash_looping(obj):
     return any(s.get("restartCount") == 5 for s in obj.get("status", {}).get("containerStatuses", []))
 
 
-def measure(api, ns, coordinator_port, timeout):
-    canary = api.get(deployments(ns, CANARY))
-    if weight_zero(canary):
+def measure(api, ns, coordinator_port, timeout, router):
+    if router == "smi":
+        routed = api.get(splits(ns, f"{NAME}-autocanary"))
+        collection, name, at_zero = splits(ns), f"{NAME}-autocanary", lambda obj: split_canary_weight(obj) == 0
+    else:
+        routed = api.get(deployments(ns, CANARY))
+        collection, name, at_zero = deployments(ns), CANARY, weight_zero
+    if at_zero(routed):
         raise RuntimeError(f"{ns}: the canary is at weight 0 before the check failed")
     pod = next(p for p in canary_pods(api, ns) if ready(p))
     pod_name = pod["metadata"]["name"]
@@ -135,9 +164,9 @@ def measure(api, ns, coordinator_port, timeout):
         "name": container["name"], "image": container["image"], "imageID": "", "ready": False,
         "restartCount": 5, "state": {"waiting": {"reason": "CrashLoopBackOff"}}}]}}
 
-    weight = FirstMatch(api.open_watch(deployments(ns), {
-        "fieldSelector": f"metadata.name={CANARY}",
-        "resourceVersion": canary["metadata"]["resourceVersion"]}, timeout_seconds=60), weight_zero)
+    weight = FirstMatch(api.open_watch(collection, {
+        "fieldSelector": f"metadata.name={name}",
+        "resourceVersion": routed["metadata"]["resourceVersion"]}, timeout_seconds=60), at_zero)
     pod_seen = FirstMatch(api.open_watch(f"/api/v1/namespaces/{ns}/pods", {
         "fieldSelector": f"metadata.name={pod_name}",
         "resourceVersion": pod["metadata"]["resourceVersion"]}, timeout_seconds=60), crash_looping)
@@ -180,18 +209,20 @@ def main():
     parser.add_argument("--timeout", type=float, default=10.0, help="seconds a run may take")
     parser.add_argument("--prefix", default="bench-abort", help="namespaces are PREFIX-1 … PREFIX-N")
     parser.add_argument("--json", help="write the runs here too")
+    parser.add_argument("--router", choices=["podRatio", "smi"], default="podRatio",
+                        help="where weight 0 is watched: the canary Deployment, or an SMI TrafficSplit")
     args = parser.parse_args()
 
     api = Api(args.kubeconfig)
     namespaces = [f"{args.prefix}-{i + 1}" for i in range(args.runs)]
     started = time.monotonic()
-    prepare(api, namespaces)
+    prepare(api, namespaces, args.router)
     print(f"prepared {len(namespaces)} rollouts in {time.monotonic() - started:.1f}s", flush=True)
 
     runs = []
     for i, ns in enumerate(namespaces):
         time.sleep(args.settle)  # let the previous abort's aftermath (scale-down, events) pass
-        run = measure(api, ns, args.coordinator_port, args.timeout)
+        run = measure(api, ns, args.coordinator_port, args.timeout, args.router)
         runs.append(run)
         print(f"run {i + 1:2d} {ns:16s} failing check -> weight 0: {run['total_ms']:7.1f} ms "
               f"(pod patch acked {run['patch_ack_ms']:5.1f} ms, pod event at a watcher {run['pod_event_ms']:5.1f} ms, "
@@ -207,7 +238,7 @@ def main():
                 f"{ordered[-1]:8.1f}")
 
     print()
-    print(f"{f'abort to weight 0, {len(runs)} runs (ms)':52s} {'median':>8s} {'p90':>8s} {'max':>8s}")
+    print(f"{f'abort to weight 0 ({args.router}), {len(runs)} runs (ms)':52s} {'median':>8s} {'p90':>8s} {'max':>8s}")
     print(row("failing check -> weight 0 seen on a watch (T1-T0)", [r["total_ms"] for r in runs]))
     print(row("  pod status PATCH answered", [r["patch_ack_ms"] for r in runs]))
     print(row("  pod change seen on a watch", [r["pod_event_ms"] for r in runs]))

@@ -6,7 +6,8 @@
 # median/p90/max, and the coordinator's own abort histogram as a cross-check.
 # Bounded: each wait has a timeout, each run RUN_TIMEOUT seconds.
 #
-#   bench/coordinator_abort.sh          # RUNS=10 SETTLE=2 RUN_TIMEOUT=10
+#   bench/coordinator_abort.sh              # RUNS=10 SETTLE=2 RUN_TIMEOUT=10
+#   ROUTER=smi bench/coordinator_abort.sh   # weight 0 on an SMI TrafficSplit instead
 #
 # Knobs: RUNS, SETTLE (seconds between runs), RUN_TIMEOUT, AUTOCANARY_RUN (the
 # cluster's run dir, default /tmp/autocanary-bench-abort), BUILD_DIR (default
@@ -36,6 +37,6 @@ for _ in $(seq 100); do
 done
 
 python3 "$root/bench/coordinator_abort.py" --kubeconfig "$KUBECONFIG" --coordinator-port "$port" \
-  --runs "$runs" --settle "$settle" --timeout "$run_timeout"
+  --runs "$runs" --settle "$settle" --timeout "$run_timeout" --router "${ROUTER:-podRatio}"
 rss=$(awk '/VmHWM/ {printf "%.1f MiB", $2 / 1024}' "/proc/$(cut -d' ' -f1 "$AUTOCANARY_RUN/pids/80-coordinator-bench.pid")/status")
 echo "coordinator peak RSS (VmHWM): $rss; coordinator from ${COORDINATOR_BUILD_DIR:-$BUILD_DIR}; $((SECONDS - started)) s from cluster start to here"

@@ -35,15 +35,16 @@ bool add_extension(X509* certificate, X509* issuer, int nid, const std::string& 
 }
 
 // A certificate skeleton: subject, validity, public key, random serial.
-X509Ptr new_certificate(const std::string& common_name, EVP_PKEY* key, std::chrono::hours validity) {
+X509Ptr new_certificate(const std::string& common_name, EVP_PKEY* key, std::chrono::seconds validity,
+                        std::optional<std::chrono::system_clock::time_point> issued_at) {
   X509Ptr certificate(X509_new());
   if (!certificate) return nullptr;
   X509_set_version(certificate.get(), 2);  // v3
   if (!set_random_serial(certificate.get())) return nullptr;
+  time_t start = std::chrono::system_clock::to_time_t(issued_at.value_or(std::chrono::system_clock::now()));
   // Back-dated a minute so a slightly slow clock elsewhere still accepts it.
-  X509_gmtime_adj(X509_getm_notBefore(certificate.get()), -60);
-  X509_gmtime_adj(X509_getm_notAfter(certificate.get()),
-                  static_cast<long>(std::chrono::seconds(validity).count()));
+  X509_time_adj(X509_getm_notBefore(certificate.get()), -60, &start);
+  X509_time_adj(X509_getm_notAfter(certificate.get()), static_cast<long>(validity.count()), &start);
   X509_NAME* name = X509_get_subject_name(certificate.get());
   X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8,
                              reinterpret_cast<const unsigned char*>(common_name.c_str()), -1, -1, 0);
@@ -59,10 +60,11 @@ std::string failure(const std::string& what) {
 
 }  // namespace
 
-Result generate_authority(const std::string& common_name, std::chrono::hours validity) {
+Result generate_authority(const std::string& common_name, std::chrono::seconds validity,
+                          std::optional<std::chrono::system_clock::time_point> issued_at) {
   KeyPtr key = generate_key();
   if (!key) return failure("cannot generate the CA key");
-  X509Ptr certificate = new_certificate(common_name, key.get(), validity);
+  X509Ptr certificate = new_certificate(common_name, key.get(), validity, issued_at);
   if (!certificate) return failure("cannot create the CA certificate");
   X509_set_issuer_name(certificate.get(), X509_get_subject_name(certificate.get()));
   if (!add_extension(certificate.get(), certificate.get(), NID_basic_constraints, "critical,CA:TRUE") ||
@@ -84,7 +86,7 @@ Result issue_serving_certificate(const Authority& ca, const ServingCertRequest& 
       !request.common_name.empty() ? request.common_name
       : !request.dns_names.empty() ? request.dns_names.front()
                                    : request.ip_addresses.front();
-  X509Ptr certificate = new_certificate(common_name, key.get(), request.validity);
+  X509Ptr certificate = new_certificate(common_name, key.get(), request.validity, request.issued_at);
   if (!certificate) return failure("cannot create the serving certificate");
   X509_set_issuer_name(certificate.get(), X509_get_subject_name(ca.certificate.get()));
 

@@ -4,8 +4,11 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <system_error>
 
 namespace autocanary::certs {
 
@@ -29,6 +32,47 @@ std::string write_file_atomically(const std::string& path, const std::string& co
   if (::fsync(fd) != 0 || ::close(fd) != 0) return "cannot flush " + temporary;
   if (std::rename(temporary.c_str(), path.c_str()) != 0)
     return "cannot rename " + temporary + " to " + path + ": " + std::strerror(errno);
+  return {};
+}
+
+std::string write_pair_atomically(const std::string& cert_path, const std::string& cert_pem,
+                                  const std::string& key_path, const std::string& key_pem) {
+  namespace fs = std::filesystem;
+  const fs::path cert(cert_path), key(key_path);
+  if (cert.parent_path() != key.parent_path() || cert.filename() == key.filename())
+    return "the certificate and key must be two files in one directory";
+  const fs::path dir = cert.parent_path().empty() ? fs::path(".") : cert.parent_path();
+  const std::string version =
+      "..pair-" + std::to_string(std::chrono::system_clock::now().time_since_epoch().count());
+  std::error_code error;
+  fs::create_directory(dir / version, error);
+  if (error) return "cannot create " + (dir / version).string() + ": " + error.message();
+  if (auto failed = write_file_atomically((dir / version / key.filename()).string(), key_pem, true); !failed.empty())
+    return failed;
+  if (auto failed = write_file_atomically((dir / version / cert.filename()).string(), cert_pem, false);
+      !failed.empty())
+    return failed;
+
+  // The one step that switches both files.
+  const fs::path data = dir / "..data";
+  const fs::path previous = fs::read_symlink(data, error);
+  const fs::path next_data = dir / "..data.tmp";
+  fs::remove(next_data, error);
+  fs::create_directory_symlink(version, next_data, error);
+  if (error) return "cannot link " + next_data.string() + ": " + error.message();
+  if (std::rename(next_data.c_str(), data.c_str()) != 0)
+    return "cannot rename " + next_data.string() + ": " + std::strerror(errno);
+
+  for (const fs::path& name : {cert.filename(), key.filename()}) {
+    if (fs::is_symlink(dir / name)) continue;
+    const fs::path link = dir / (name.string() + ".tmp");
+    fs::remove(link, error);
+    fs::create_symlink(fs::path("..data") / name, link, error);
+    if (error) return "cannot link " + link.string() + ": " + error.message();
+    if (std::rename(link.c_str(), (dir / name).c_str()) != 0)
+      return "cannot rename " + link.string() + ": " + std::strerror(errno);
+  }
+  if (!previous.empty() && previous != version) fs::remove_all(dir / previous, error);
   return {};
 }
 

@@ -9,6 +9,8 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates openssl
   libcpp-httplib-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libgtest-dev
+  python3-yaml
+  prometheus  # the analysis end-to-end tests query a real one
 )
 [[ "${1:-}" == "--bench" ]] && packages+=(wrk)
 

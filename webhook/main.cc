@@ -1,7 +1,10 @@
 // autocanary-webhook: the mutating admission webhook. See webhook_usage().
+#include <atomic>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <variant>
 
@@ -12,6 +15,7 @@
 #include "webhook/server/admission_handler.h"
 #include "webhook/server/admission_server.h"
 #include "webhook/server/certificate_reloader.h"
+#include "webhook/server/self_managed_certificates.h"
 #include "webhook/server/webhook_options.h"
 #include "webhook/support/shutdown_signals.h"
 
@@ -50,6 +54,15 @@ int main(int argc, char** argv) {
   } else {
     logger.warn("no API access; the built-in canary policy applies", {{"error", std::get<std::string>(config)}});
   }
+  std::unique_ptr<server::SelfManagedCertificates> self_managed;
+  if (options.self_managed_certificates) {
+    if (!client) {
+      logger.error("--cert-secret needs API access");
+      return 1;
+    }
+    self_managed = std::make_unique<server::SelfManagedCertificates>(
+        *client, options.certificates, [] { return std::chrono::system_clock::now(); }, logger, metrics);
+  }
   server::AdmissionHandler handler(
       options.scope,
       policies ? server::AdmissionHandler::PolicyFor(
@@ -58,34 +71,67 @@ int main(int argc, char** argv) {
       logger, metrics);
   server::AdmissionServer server(options.server, handler, certificates, metrics, logger);
 
-  const auto bound = server.bind();
-  if (const auto* error = std::get_if<std::string>(&bound)) {
-    logger.error("cannot start", {{"error", *error}});
-    return 1;
-  }
-  const int port = std::get<int>(bound);
-
+  std::stop_source stopping;
+  std::atomic<bool> listening{false};
   std::thread signal_waiter([&] {
     const int signal_number = shutdown.wait();
+    stopping.request_stop();
+    if (!listening) return;
     logger.info("draining before shutdown",
                 {{"signal", signal_number}, {"drainSeconds", std::chrono::duration<double>(options.drain_delay).count()}});
     server.start_draining();
     std::this_thread::sleep_for(options.drain_delay);
     server.stop();
   });
+  const auto give_up = [&](int code) {
+    // The waiter blocks in sigwait; the process ends under it.
+    signal_waiter.detach();
+    return code;
+  };
+
+  // Self-managed certificates: the first pass must put a pair on disk before the
+  // server can listen; later passes renew it in the background.
+  if (self_managed) {
+    std::mutex sleep_mutex;
+    std::condition_variable_any wake;
+    for (auto delay = std::chrono::milliseconds(200);; delay = std::min(delay * 2, std::chrono::milliseconds(5'000))) {
+      const std::string error = self_managed->sync();
+      if (error.empty()) break;
+      logger.warn("no serving certificate yet; retrying", {{"error", error}});
+      std::unique_lock lock(sleep_mutex);
+      if (wake.wait_for(lock, stopping.get_token(), delay, [] { return false; }) || stopping.stop_requested()) {
+        signal_waiter.join();
+        logger.info("stopped");
+        return 0;
+      }
+    }
+  }
+
+  const auto bound = server.bind();
+  if (const auto* error = std::get_if<std::string>(&bound)) {
+    logger.error("cannot start", {{"error", *error}});
+    return give_up(1);
+  }
+  const int port = std::get<int>(bound);
+  listening = true;
+  if (stopping.stop_requested()) server.stop();
 
   std::stop_source stop_watching;
   std::jthread policy_watch([&] {
     if (policies) policies->run(stop_watching.get_token());
   });
+  std::jthread certificate_renewal([&] {
+    if (self_managed) self_managed->run(stop_watching.get_token());
+  });
   logger.info("serving", {{"address", options.server.bind_address},
                           {"port", port},
                           {"namespace", options.scope.own_namespace},
                           {"threads", options.server.threads}});
-  server.serve();
+  if (!stopping.stop_requested()) server.serve();
   signal_waiter.join();
   stop_watching.request_stop();
   policy_watch.join();
+  certificate_renewal.join();
   logger.info("stopped");
   return 0;
 }

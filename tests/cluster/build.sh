@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Build the local control-plane binaries (kube-apiserver, kube-controller-manager,
-# kube-scheduler, kubectl, etcd, kwok) from Go modules and cache them under
+# kube-scheduler, kubectl, etcd, kwok) and helm from Go modules and cache them under
 # ${AUTOCANARY_CACHE:-$HOME/.cache/autocanary}/bin.
 #
 # Idempotent: each component has a stamp keyed by its pinned version, the Go
@@ -197,14 +197,41 @@ build_kwok() {
   mark_built kwok "$KWOK_VERSION"
 }
 
+build_helm() {
+  # The second field is helm's own recipe revision, so a change here rebuilds helm alone.
+  local key="$HELM_VERSION helm-recipe=2"
+  if up_to_date helm "$key" helm; then
+    log "helm $HELM_VERSION up to date"
+    return
+  fi
+  local dir=$SRC/helm-$HELM_VERSION client_go major minor ldflags
+  write_wrapper "$dir" autocanary.test/helm-wrapper $'\thelm.sh/helm/v3 '"$HELM_VERSION"$'\n' "" \
+    helm.sh/helm/v3/cmd/helm
+  # As helm's Makefile stamps a release: its version, and the Kubernetes version
+  # `helm template` and `helm lint` assume (from the client-go it is built with,
+  # v0.X.Y serving Kubernetes 1.X), or charts with a kubeVersion fail to render.
+  client_go=$(cd "$dir" && go list -m -f '{{.Version}}' k8s.io/client-go)
+  IFS=. read -r major minor _ <<<"${client_go#v}"
+  major=$((major + 1))
+  ldflags="-s -w -X helm.sh/helm/v3/internal/version.version=$HELM_VERSION"
+  ldflags+=" -X helm.sh/helm/v3/internal/version.gitTreeState=clean"
+  for m in helm.sh/helm/v3/pkg/lint/rules helm.sh/helm/v3/pkg/chartutil; do
+    ldflags+=" -X $m.k8sVersionMajor=$major -X $m.k8sVersionMinor=$minor"
+  done
+  build_cmd "$dir" helm helm.sh/helm/v3/cmd/helm "$ldflags"
+  mark_built helm "$key"
+}
+
 start=$SECONDS
 log "cache: $CACHE ($GOVER, -p $JOBS)"
 # Smallest first: a broken toolchain or proxy shows up in minutes, not at the end.
 build_kwok
 build_etcd
 build_kubernetes
+build_helm
 log "done in $((SECONDS - start))s:"
 "$BIN/kube-apiserver" --version
 "$BIN/kubectl" version --client 2>/dev/null | head -n 1
 "$BIN/etcd" --version | head -n 1
 "$BIN/kwok" --version 2>/dev/null | head -n 1 || true
+"$BIN/helm" version --short

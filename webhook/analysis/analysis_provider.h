@@ -1,39 +1,33 @@
-// A source of verdicts for the analysis and test steps of a policy: a metric
-// query, a test Job, an HTTP gate. One implementation per file; the
-// coordinator looks providers up by the name a step uses. The built-in pod
-// health check needs no provider: the planner judges it from the pods.
+// A source of measurements for the analysis and test steps of a policy: a
+// Prometheus query, an HTTP gate, a test Job. One implementation per file,
+// built per rollout from the policy in force (provider_factory). A provider
+// only measures; judging and tallying are pure (measurement.h). The built-in
+// pod-health analysis needs no provider: the planner judges it from the pods.
 #pragma once
 
-#include <functional>
-#include <map>
-#include <string>
+#include <memory>
 
-#include "webhook/coordinator/rollout_planner.h"
+#include "webhook/analysis/analysis_context.h"
+#include "webhook/analysis/measurement.h"
+#include "webhook/policy/canary_policy.h"
 
 namespace autocanary::analysis {
-
-// What a provider may template into its query or request.
-struct AnalysisContext {
-  std::string namespace_name;
-  std::string deployment;
-  std::string canary_deployment;
-  std::string revision;         // the canary's
-  std::string stable_revision;  // the live template's
-  int step_index = 0;
-  std::string step_started_at;  // RFC 3339
-};
 
 class AnalysisProvider {
  public:
   virtual ~AnalysisProvider() = default;
 
-  // One look at the canary: kPassed, kFailed (with why), or kPending while the
-  // evidence is not yet conclusive. Called on every reconcile pass of the step,
-  // so a provider keeps its own measurement schedule.
-  [[nodiscard]] virtual coordinator::CheckResult check(const AnalysisContext& context) = 0;
+  // One look at the canary. Never throws and never blocks longer than the
+  // definition's timeouts allow: a failure to measure is a kError measurement.
+  [[nodiscard]] virtual Measurement measure(const AnalysisContext& context) = 0;
 };
 
-// Providers by the analysis or test name a step uses.
-using AnalysisProviders = std::map<std::string, AnalysisProvider*, std::less<>>;
+// Builds the provider of a policy's analysis or test.
+class ProviderFactory {
+ public:
+  virtual ~ProviderFactory() = default;
+  [[nodiscard]] virtual std::unique_ptr<AnalysisProvider> analysis(const policy::AnalysisDefinition& definition) = 0;
+  [[nodiscard]] virtual std::unique_ptr<AnalysisProvider> test(const policy::TestDefinition& definition) = 0;
+};
 
 }  // namespace autocanary::analysis

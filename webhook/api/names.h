@@ -47,6 +47,19 @@ inline constexpr std::string_view kCanaryOfLabel = "autocanary.io/canary-of";
 inline constexpr std::string_view kCanaryRevisionAnnotation = "autocanary.io/revision";
 inline constexpr std::string_view kCanaryWeightAnnotation = "autocanary.io/weight";
 
+// On every routing object the coordinator creates (Services, TrafficSplits,
+// HTTPRoutes, VirtualServices, DestinationRules): the Deployment it routes for.
+inline constexpr std::string_view kRoutingForLabel = "autocanary.io/routing-for";
+inline constexpr std::string_view kManagedByLabel = "app.kubernetes.io/managed-by";
+inline constexpr std::string_view kManagedByValue = "autocanary";
+// On a user's VirtualService whose routes a canary reweights: those routes as the
+// user wrote them ({"<index>": route}), restored when the canary ends.
+inline constexpr std::string_view kOriginalRoutesAnnotation = "autocanary.io/original-routes";
+
+// Set by the deployment controller on the pods and ReplicaSets of a Deployment.
+inline constexpr std::string_view kPodTemplateHashLabel = "pod-template-hash";
+inline constexpr std::string_view kDeploymentRevisionAnnotation = "deployment.kubernetes.io/revision";
+
 // Set by `kubectl rollout restart` on the pod template.
 inline constexpr std::string_view kRestartedAtAnnotation = "kubectl.kubernetes.io/restartedAt";
 

@@ -1,6 +1,7 @@
 #include "webhook/coordinator/canary_record.h"
 
 #include <array>
+#include <optional>
 #include <utility>
 
 namespace autocanary::coordinator {
@@ -38,6 +39,73 @@ const json& array_at(const json& object, std::string_view key) {
 
 void put_if(json& object, std::string_view key, const std::string& value) {
   if (!value.empty()) object[std::string(key)] = value;
+}
+
+std::optional<double> real(const json& object, std::string_view key) {
+  const auto found = object.find(key);
+  if (found == object.end() || !found->is_number()) return std::nullopt;
+  return found->get<double>();
+}
+
+bool flag(const json& object, std::string_view key) {
+  const auto found = object.find(key);
+  return found != object.end() && found->is_boolean() && found->get<bool>();
+}
+
+analysis::AnalysisRun run_from_json(const json& run) {
+  analysis::AnalysisRun parsed;
+  parsed.analysis = text(run, "analysis");
+  parsed.step = number(run, "step");
+  parsed.passed = number(run, "passed");
+  parsed.failed = number(run, "failed");
+  parsed.inconclusive = number(run, "inconclusive");
+  parsed.started_at = text(run, "startedAt");
+  parsed.last_measured_at = text(run, "lastMeasuredAt");
+  parsed.last_value = real(run, "lastValue");
+  parsed.last_message = text(run, "lastMessage");
+  parsed.resource = text(run, "resource");
+  return parsed;
+}
+
+json to_json(const analysis::AnalysisRun& run) {
+  json out = {{"analysis", run.analysis},
+              {"step", run.step},
+              {"passed", run.passed},
+              {"failed", run.failed},
+              {"inconclusive", run.inconclusive}};
+  put_if(out, "startedAt", run.started_at);
+  put_if(out, "lastMeasuredAt", run.last_measured_at);
+  if (run.last_value) out["lastValue"] = *run.last_value;
+  put_if(out, "lastMessage", run.last_message);
+  put_if(out, "resource", run.resource);
+  return out;
+}
+
+analysis::MeasurementRecord measurement_from_json(const json& record) {
+  analysis::MeasurementRecord parsed;
+  parsed.analysis = text(record, "analysis");
+  parsed.revision = text(record, "revision");
+  parsed.step = number(record, "step");
+  parsed.outcome = analysis::outcome_from_string(text(record, "outcome"));
+  parsed.value = real(record, "value");
+  parsed.error = flag(record, "error");
+  parsed.measured_at = text(record, "measuredAt");
+  parsed.message = text(record, "message");
+  parsed.resource = text(record, "resource");
+  return parsed;
+}
+
+json to_json(const analysis::MeasurementRecord& record) {
+  json out = {{"analysis", record.analysis},
+              {"step", record.step},
+              {"outcome", analysis::to_string(record.outcome)}};
+  put_if(out, "revision", record.revision);
+  if (record.value) out["value"] = *record.value;
+  if (record.error) out["error"] = true;
+  put_if(out, "measuredAt", record.measured_at);
+  put_if(out, "message", record.message);
+  put_if(out, "resource", record.resource);
+  return out;
 }
 
 }  // namespace
@@ -80,6 +148,9 @@ CanaryStatus status_from_json(const json& status) {
   parsed.aborted_at = text(status, "abortedAt");
   parsed.canary_weight = number(status, "canaryWeight");
   parsed.actual_weight = number(status, "actualWeight");
+  if (const auto routing = status.find("routing"); routing != status.end() && routing->is_object())
+    parsed.routing = {text(*routing, "router"), text(*routing, "apiVersion"), text(*routing, "service"),
+                      text(*routing, "reason")};
   parsed.message = text(status, "message");
   for (const auto& step : array_at(status, "steps")) {
     if (!step.is_object()) continue;
@@ -91,6 +162,10 @@ CanaryStatus status_from_json(const json& status) {
     parsed.history.push_back({text(entry, "revision"), text(entry, "outcome"), text(entry, "startedAt"),
                               text(entry, "finishedAt"), text(entry, "message")});
   }
+  for (const auto& run : array_at(status, "analysisRuns"))
+    if (run.is_object()) parsed.analysis_runs.push_back(run_from_json(run));
+  for (const auto& record : array_at(status, "measurements"))
+    if (record.is_object()) parsed.measurements.push_back(measurement_from_json(record));
   if (const auto policy = status.find("policy"); policy != status.end() && policy->is_object())
     parsed.policy = *policy;
   if (const auto handled = status.find("handled"); handled != status.end() && handled->is_object()) {
@@ -111,6 +186,13 @@ json to_json(const CanaryStatus& status) {
   put_if(out, "startedAt", status.started_at);
   put_if(out, "abortedAt", status.aborted_at);
   put_if(out, "message", status.message);
+  if (!status.routing.router.empty()) {
+    json routing = {{"router", status.routing.router}};
+    put_if(routing, "apiVersion", status.routing.api_version);
+    put_if(routing, "service", status.routing.service);
+    put_if(routing, "reason", status.routing.reason);
+    out["routing"] = std::move(routing);
+  }
   json steps = json::array();
   for (const auto& step : status.steps) {
     json record = {{"index", step.index}, {"description", step.description}};
@@ -135,6 +217,12 @@ json to_json(const CanaryStatus& status) {
   put_if(handled, "abort", status.handled.abort);
   put_if(handled, "retry", status.handled.retry);
   out["handled"] = std::move(handled);
+  json runs = json::array();
+  for (const auto& run : status.analysis_runs) runs.push_back(to_json(run));
+  out["analysisRuns"] = std::move(runs);
+  json measurements = json::array();
+  for (const auto& record : status.measurements) measurements.push_back(to_json(record));
+  out["measurements"] = std::move(measurements);
   if (status.policy.is_object()) out["policy"] = status.policy;
   return out;
 }

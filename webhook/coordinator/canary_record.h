@@ -9,6 +9,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "webhook/analysis/measurement.h"
+
 namespace autocanary::coordinator {
 
 enum class Phase { kProgressing, kPaused, kWaitingForApproval, kPromoting, kSucceeded, kAborting, kFailed };
@@ -51,6 +53,15 @@ struct HistoryEntry {
   bool operator==(const HistoryEntry&) const = default;
 };
 
+// The router a rollout uses, chosen when it starts and kept to its end.
+struct TrafficRouting {
+  std::string router;       // podRatio, smi, gatewayAPI, istio; empty before the first choice
+  std::string api_version;  // of the routing resource ("split.smi-spec.io/v1alpha2"); empty for podRatio
+  std::string service;      // the user's Service it splits; empty for podRatio
+  std::string reason;       // why this router
+  bool operator==(const TrafficRouting&) const = default;
+};
+
 struct CanaryStatus {
   std::string revision;         // the pending revision this canary rolls out
   std::string stable_revision;  // the live template's revision when it started
@@ -62,10 +73,15 @@ struct CanaryStatus {
   std::string aborted_at;
   int canary_weight = 0;
   int actual_weight = 0;
+  TrafficRouting routing;
   std::string message;
   std::vector<StepRecord> steps;
   std::vector<HistoryEntry> history;  // newest last, bounded
   HandledRequests handled;
+  // The tallies of the current step's analyses and tests, and the latest
+  // measurements of this rollout (newest last, bounded): what the analyses saw.
+  std::vector<analysis::AnalysisRun> analysis_runs;
+  std::vector<analysis::MeasurementRecord> measurements;
   // The policy this rollout follows, fixed when it starts (a changed policy
   // applies to the next rollout): {name, spec, sources}.
   nlohmann::json policy;
@@ -73,6 +89,7 @@ struct CanaryStatus {
 };
 
 inline constexpr std::size_t kHistoryLimit = 10;
+inline constexpr std::size_t kMeasurementLimit = 20;
 
 [[nodiscard]] CanaryRequests requests_from_json(const nlohmann::json& spec);
 [[nodiscard]] CanaryStatus status_from_json(const nlohmann::json& status);

@@ -2,6 +2,7 @@
 
 #include "webhook/api/names.h"
 #include "webhook/decision/template_revision.h"
+#include "webhook/support/rfc3339.h"
 
 namespace autocanary::coordinator {
 
@@ -31,6 +32,21 @@ std::optional<std::string> annotation(const json& object, std::string_view key) 
   const auto found = annotations.find(key);
   if (found == annotations.end() || !found->is_string()) return std::nullopt;
   return found->get<std::string>();
+}
+
+// When a pod that is not Ready stopped being (or, never Ready, was created);
+// nothing for a Ready pod.
+std::optional<std::string> not_ready_since(const json& pod) {
+  const json& conditions = at_path(pod, "/status/conditions");
+  if (conditions.is_array()) {
+    for (const json& condition : conditions) {
+      if (text_at(condition, "/type") != "Ready") continue;
+      if (text_at(condition, "/status") == "True") return std::nullopt;
+      const std::string since = text_at(condition, "/lastTransitionTime");
+      if (!since.empty()) return since;
+    }
+  }
+  return text_at(pod, "/metadata/creationTimestamp");
 }
 
 }  // namespace
@@ -105,14 +121,30 @@ Observed observe(const json& deployment, const json& canary, const std::vector<j
     o.canary.replicas = int_at(canary, "/spec/replicas", 1);
     o.canary.ready_replicas = int_at(canary, "/status/readyReplicas");
   }
+  std::optional<support::SystemTime> oldest_not_ready;
   for (const json& pod : canary_pods) {
+    const std::string pod_name = text_at(pod, "/metadata/name");
+    if (!at_path(pod, "/metadata/deletionTimestamp").is_null()) continue;  // on its way out
+    if (const auto since = not_ready_since(pod)) {
+      const auto parsed = support::parse_rfc3339(*since);
+      if (parsed && (!oldest_not_ready || *parsed < *oldest_not_ready)) {
+        oldest_not_ready = parsed;
+        o.canary.not_ready_pod = pod_name;
+        o.canary.not_ready_since = *since;
+      }
+    }
     const json& statuses = at_path(pod, "/status/containerStatuses");
     if (!statuses.is_array()) continue;
     for (const json& status : statuses) {
       const int restarts = int_at(status, "/restartCount");
       o.canary.restarts += restarts;
-      if (text_at(status, "/state/waiting/reason") == "CrashLoopBackOff" || restarts >= kCrashLoopRestarts)
+      const std::string waiting = text_at(status, "/state/waiting/reason");
+      if ((waiting == "CrashLoopBackOff" || restarts >= kCrashLoopRestarts) && !o.canary.crash_looping) {
         o.canary.crash_looping = true;
+        o.canary.crash_loop = "pod " + pod_name + " container " + text_at(status, "/name") + ": " +
+                              (waiting.empty() ? std::string("restarting") : waiting) + ", " +
+                              std::to_string(restarts) + " restarts";
+      }
     }
   }
 

@@ -54,6 +54,13 @@ Coordinator::Coordinator(kube::KubeClient& client, Reconciler& reconciler, std::
   };
   informers_.push_back(std::make_unique<kube::Informer>(
       client_, kube::ResourceRef{"", "v1", "pods", "", "", ""}, canary_pod_objects, canary_pods, logger_));
+  // Test Jobs (labelled with the Deployment they test): a finished Job wakes
+  // its rollout at once instead of at the next poll.
+  kube::InformerOptions test_jobs;
+  test_jobs.list.label_selector = std::string(names::kCanaryOfLabel);
+  test_jobs.transform = kube::project_metadata();
+  informers_.push_back(std::make_unique<kube::Informer>(
+      client_, kube::ResourceRef{"batch", "v1", "jobs", "", "", ""}, test_jobs, owned, logger_));
   kube::InformerOptions records;
   records.transform = kube::project_metadata();
   informers_.push_back(std::make_unique<kube::Informer>(

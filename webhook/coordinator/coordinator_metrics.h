@@ -20,13 +20,27 @@ struct CoordinatorMetrics {
         abort_to_zero_seconds(registry.add<support::Histogram>(
             "autocanary_coordinator_abort_to_zero_weight_seconds",
             "From the pass that saw a failing check to the canary's weight being 0 in the apiserver.",
-            std::vector<double>{0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 5})) {}
+            std::vector<double>{0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 5})),
+        measurements(registry.add<support::LabeledValues>(
+            "autocanary_coordinator_analysis_measurements_total",
+            "Measurements taken by analyses and tests, by name and outcome.", support::LabeledValues::Type::kCounter,
+            std::vector<std::string>{"analysis", "outcome"})),
+        last_value(registry.add<support::LabeledValues>(
+            "autocanary_coordinator_analysis_last_value", "The latest value an analysis measured.",
+            support::LabeledValues::Type::kGauge, std::vector<std::string>{"namespace", "deployment", "analysis"})),
+        measurement_seconds(registry.add<support::Histogram>(
+            "autocanary_coordinator_analysis_measurement_duration_seconds",
+            "Time one measurement took (a query, a gate request, a test Job look-up).",
+            std::vector<double>{0.005, 0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30})) {}
 
   support::CounterVec& reconciles;
   support::Histogram& reconcile_seconds;
   support::Histogram& step_seconds;
   support::CounterVec& rollouts;
   support::Histogram& abort_to_zero_seconds;
+  support::LabeledValues& measurements;
+  support::LabeledValues& last_value;
+  support::Histogram& measurement_seconds;
 };
 
 }  // namespace autocanary::coordinator

@@ -10,6 +10,7 @@
 
 #include <httplib.h>
 
+#include "webhook/analysis/provider_factory.h"
 #include "webhook/coordinator/coordinator.h"
 #include "webhook/coordinator/leader_election.h"
 #include "webhook/kube/http_kube_client.h"
@@ -19,7 +20,7 @@
 #include "webhook/support/duration.h"
 #include "webhook/support/shutdown_signals.h"
 #include "webhook/support/yaml_json.h"
-#include "webhook/traffic/pod_ratio_router.h"
+#include "webhook/traffic/routers.h"
 
 using namespace autocanary;
 
@@ -31,6 +32,7 @@ struct Options {
   std::string lease_name = "autocanary-coordinator";
   std::string identity;
   std::string policy_file;
+  std::string prometheus_address;
   std::string metrics_address = "0.0.0.0";
   int metrics_port = 8080;
   int workers = 2;
@@ -47,6 +49,7 @@ const char* kUsage = R"(usage: autocanary-coordinator [flags]
   --identity ID            this replica in the Lease (default: hostname_pid)
   --policy-file FILE       use this canary policy (YAML) for every Deployment instead of the
                            cluster's ClusterCanaryPolicies
+  --prometheus-address URL Prometheus for analyses whose policy names no address
   --metrics-address ADDR   address of /metrics, /healthz, /readyz (default 0.0.0.0)
   --metrics-port N         their port, 0 to disable (default 8080)
   --workers N              Deployments reconciled at once (default 2)
@@ -93,6 +96,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--lease-name") options.lease_name = value;
     else if (flag == "--identity") options.identity = value;
     else if (flag == "--policy-file") options.policy_file = value;
+    else if (flag == "--prometheus-address") options.prometheus_address = value;
     else if (flag == "--metrics-address") options.metrics_address = value;
     else if (flag == "--metrics-port") options.metrics_port = std::atoi(value.c_str());
     else if (flag == "--workers") options.workers = std::max(1, std::atoi(value.c_str()));
@@ -133,6 +137,7 @@ int main(int argc, char** argv) {
 
   support::Logger logger(options.log_level);
   const policy::CanaryPolicy policy = load_policy(options.policy_file);
+  const nlohmann::json policy_json = policy::policy_to_json(policy);
 
   const auto env = [](const char* name) {
     const char* value = std::getenv(name);
@@ -153,22 +158,30 @@ int main(int argc, char** argv) {
   metrics.add<support::GaugeFunc>("process_resident_memory_bytes", "Resident memory size in bytes.",
                                   &support::process_resident_bytes);
   coordinator::CoordinatorMetrics coordinator_metrics(metrics);
-  traffic::PodRatioRouter router(client);
+  traffic::Routers routers(client);
 
   std::unique_ptr<coordinator::LeaderElector> elector;
-  // Metric queries, test Jobs and HTTP gates plug in here; until then only the
-  // built-in pod-health analysis is available.
-  const analysis::AnalysisProviders providers;
+  // Metric queries, HTTP gates and test Jobs, built per rollout from its policy.
+  analysis::DefaultProviderFactory providers(client, options.prometheus_address);
   // With --policy-file the file is the policy; otherwise ClusterCanaryPolicies
   // from the cluster, watched.
   policy::PolicyStore policies(client, logger);
   const auto policy_for = [&](const nlohmann::json& deployment) {
-    if (!options.policy_file.empty()) return policy::ResolvedPolicy{policy, options.policy_file, {}, {}};
+    if (!options.policy_file.empty()) {
+      // The file stands for every ClusterCanaryPolicy; a Deployment's override
+      // annotations still apply on top of it.
+      policy::ResolvedPolicy resolved =
+          policy::resolve_policy(deployment, nullptr, [&](const std::string&) { return policy_json; });
+      resolved.policy_name = options.policy_file;
+      for (auto& [field, source] : resolved.sources)
+        if (source.starts_with("ClusterCanaryPolicy/")) source = "file " + options.policy_file;
+      return resolved;
+    }
     return policies.resolve(deployment);
   };
   coordinator::ReadinessFlaps flaps;
   coordinator::Reconciler reconciler(
-      client, router, providers, policy_for,
+      client, routers, providers, policy_for,
       [] { return std::chrono::system_clock::now(); }, logger, coordinator_metrics, &flaps,
       [&elector] { return elector && elector->is_leader(); });
   coordinator::Coordinator runtime(client, reconciler, [&elector] { return elector && elector->is_leader(); }, flaps,

@@ -5,6 +5,7 @@
 #include "webhook/api/names.h"
 #include "webhook/coordinator/canary_workload.h"
 #include "webhook/decision/json_patch.h"
+#include "webhook/kube/json_fields.h"
 #include "webhook/policy/policy_parser.h"
 
 namespace autocanary::coordinator {
@@ -20,6 +21,10 @@ kube::ResourceRef canaries(const std::string& ns, const std::string& name = {}) 
   return {"autocanary.io", "v1alpha1", "canaries", ns, name, ""};
 }
 kube::ResourceRef pods(const std::string& ns) { return {"", "v1", "pods", ns, "", ""}; }
+kube::ResourceRef services(const std::string& ns, const std::string& name = {}) {
+  return {"", "v1", "services", ns, name, ""};
+}
+kube::ResourceRef replicasets(const std::string& ns) { return {"apps", "v1", "replicasets", ns, "", ""}; }
 kube::ResourceRef events(const std::string& ns) { return {"", "v1", "events", ns, "", ""}; }
 
 // An object, or null when it does not exist; other errors are returned.
@@ -62,20 +67,33 @@ struct Reconciler::Pass {
   CanaryStatus stored_status;
   bool aborting = false;
   std::chrono::steady_clock::time_point started;
+  traffic::TrafficRouter* router = nullptr;
+  TrafficRouting routing;
+  json service;  // the user's Service a mesh router splits; null when none or gone
+  std::optional<std::string> stable_pod_template_hash;
+  policy::CanaryReplicas canary_replicas = policy::CanaryReplicas::kWeight;
 
   traffic::RolloutTarget target() const {
-    return {ns, name, &deployment, canary.is_null() ? nullptr : &canary};
+    return {ns,
+            name,
+            &deployment,
+            canary.is_null() ? nullptr : &canary,
+            routing.service,
+            service.is_null() ? nullptr : &service,
+            stable_pod_template_hash,
+            routing.api_version,
+            canary_replicas};
   }
   std::string key() const { return ns + "/" + name; }
 };
 
-Reconciler::Reconciler(kube::KubeClient& client, traffic::TrafficRouter& router,
-                       analysis::AnalysisProviders providers, PolicyFor policy_for, Clock clock,
+Reconciler::Reconciler(kube::KubeClient& client, traffic::Routers& routers,
+                       analysis::ProviderFactory& providers, PolicyFor policy_for, Clock clock,
                        support::Logger& logger, CoordinatorMetrics& metrics, const ReadinessFlaps* flaps,
                        std::function<bool()> may_act)
     : client_(client),
-      router_(router),
-      providers_(std::move(providers)),
+      routers_(routers),
+      providers_(providers),
       policy_for_(std::move(policy_for)),
       clock_(std::move(clock)),
       logger_(logger),
@@ -84,7 +102,10 @@ Reconciler::Reconciler(kube::KubeClient& client, traffic::TrafficRouter& router,
       may_act_(std::move(may_act)) {}
 
 ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const std::string& name) {
-  Pass pass{namespace_name, name, {}, {}, {}, {}, false, std::chrono::steady_clock::now()};
+  Pass pass;
+  pass.ns = namespace_name;
+  pass.name = name;
+  pass.started = std::chrono::steady_clock::now();
   auto finish = [&](bool ok, std::optional<std::chrono::milliseconds> requeue, const std::string& error) {
     metrics_.reconciles.inc(ok ? "success" : "error");
     metrics_.reconcile_seconds.observe(
@@ -119,9 +140,6 @@ ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const s
   if (flaps_ != nullptr && observed.canary.exists)
     observed.canary.readiness_flaps = flaps_->count(namespace_name, name, observed.canary.revision);
   pass.stored_status = observed.status;
-  auto traffic = router_.observe(pass.target());
-  if (!traffic) return finish(false, std::nullopt, traffic.error().describe());
-  observed.traffic = *traffic;
 
   // A running rollout keeps the policy it started with; a new one takes today's.
   policy::ResolvedPolicy resolved = policy_for_(pass.deployment);
@@ -141,27 +159,11 @@ ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const s
                    {{"deployment", pass.key()}});
     }
   }
-  // Verdicts of the current step's analyses and tests. A name no provider
-  // answers to fails the step rather than waiting forever.
-  if (observed.pending_revision && observed.status.revision == *observed.pending_revision &&
-      observed.status.current_step >= 0 &&
-      static_cast<std::size_t>(observed.status.current_step) < policy.steps.size()) {
-    const policy::Step& step = policy.steps[static_cast<std::size_t>(observed.status.current_step)];
-    std::vector<std::string> names;
-    if (const auto* analysis = std::get_if<policy::AnalysisStep>(&step)) names = analysis->analyses;
-    if (const auto* test = std::get_if<policy::TestStep>(&step)) names = {test->name};
-    const analysis::AnalysisContext context{namespace_name,          name,
-                                            canary_name(name),       observed.status.revision,
-                                            observed.status.stable_revision, observed.status.current_step,
-                                            observed.status.step_started_at};
-    for (const auto& check : names) {
-      if (check == kPodHealthAnalysis) continue;
-      const auto provider = providers_.find(check);
-      observed.checks[check] = provider != providers_.end()
-                                   ? provider->second->check(context)
-                                   : CheckResult{Verdict::kFailed, "no analysis provider defines \"" + check + "\""};
-    }
-  }
+  if (auto routed = route(pass, observed, policy); !routed) return finish(false, std::nullopt, routed.error().describe());
+  auto traffic = pass.router->observe(pass.target());
+  if (!traffic) return finish(false, std::nullopt, traffic.error().describe());
+  observed.traffic = *traffic;
+  observed.measurements = measure(pass, observed, policy, canary_pods);
 
   const Plan plan = plan_rollout(observed, policy, clock_());
   pass.aborting = std::any_of(plan.actions.begin(), plan.actions.end(),
@@ -174,9 +176,79 @@ ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const s
   return finish(true, plan.requeue_after, "");
 }
 
+std::vector<analysis::MeasurementRecord> Reconciler::measure(const Pass& pass, const Observed& observed,
+                                                             const policy::CanaryPolicy& policy,
+                                                             const std::vector<json>& canary_pods) {
+  const CanaryStatus& status = observed.status;
+  // Only a running step of the pending revision measures; a paused, promoting
+  // or finished rollout takes nothing.
+  const bool running = observed.record_exists && observed.pending_revision &&
+                       status.revision == *observed.pending_revision && observed.failed_revision != status.revision &&
+                       !observed.requests.paused &&
+                       (status.phase == Phase::kProgressing || status.phase == Phase::kWaitingForApproval);
+  if (!running) return {};
+  analysis::AnalysisContext context{pass.ns,
+                                    pass.name,
+                                    kube::metadata_string(pass.deployment, "uid"),
+                                    canary_name(pass.name),
+                                    status.revision,
+                                    status.stable_revision,
+                                    "",
+                                    status.current_step,
+                                    status.step_started_at,
+                                    "",
+                                    pass.routing.service};
+  for (const json& pod : canary_pods) {
+    context.pod_template_hash = kube::label(pod, names::kPodTemplateHashLabel);
+    if (!context.pod_template_hash.empty()) break;
+  }
+
+  std::vector<analysis::MeasurementRecord> taken;
+  const support::SystemTime now = clock_();
+  for (const StepCheck& check : step_checks(policy, status.current_step)) {
+    const auto criteria = criteria_of(policy, check);
+    if (!criteria) continue;  // the planner fails the step
+    const analysis::AnalysisRun* run = nullptr;
+    for (const auto& candidate : status.analysis_runs)
+      if (candidate.analysis == check.name && candidate.step == status.current_step) run = &candidate;
+    if (!analysis::measurement_due(*criteria, run, now)) continue;
+    // A concluded run takes no more measurements.
+    if (run != nullptr && analysis::verdict(*criteria, *run, now).state != analysis::RunVerdict::State::kPending)
+      continue;
+
+    std::unique_ptr<analysis::AnalysisProvider> provider;
+    if (check.test) {
+      for (const auto& test : policy.tests)
+        if (test.name == check.name) provider = providers_.test(test);
+    } else {
+      for (const auto& definition : policy.analyses)
+        if (definition.name == check.name) provider = providers_.analysis(definition);
+    }
+    if (!provider) continue;
+    context.analysis = check.name;
+    const auto started = std::chrono::steady_clock::now();
+    analysis::MeasurementRecord record = analysis::judge(*criteria, provider->measure(context));
+    metrics_.measurement_seconds.observe(
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
+    record.analysis = check.name;
+    record.revision = status.revision;
+    record.step = status.current_step;
+    record.measured_at = support::format_rfc3339_millis(clock_());
+    metrics_.measurements.inc({check.name, std::string(analysis::to_string(record.outcome))});
+    if (record.value) metrics_.last_value.set({pass.ns, pass.name, check.name}, *record.value);
+    logger_.info("measurement",
+                 {{"deployment", pass.key()},
+                  {"analysis", check.name},
+                  {"outcome", analysis::to_string(record.outcome)},
+                  {"message", record.message}});
+    taken.push_back(std::move(record));
+  }
+  return taken;
+}
+
 kube::Result<void> Reconciler::execute(Pass& pass, const Action& action) {
   if (const auto* set = std::get_if<SetWeight>(&action)) {
-    auto routed = router_.set_weight(pass.target(), set->weight);
+    auto routed = pass.router->set_weight(pass.target(), set->weight);
     if (routed && set->weight == 0 && pass.aborting) {
       metrics_.abort_to_zero_seconds.observe(
           std::chrono::duration<double>(std::chrono::steady_clock::now() - pass.started).count());
@@ -192,8 +264,20 @@ kube::Result<void> Reconciler::execute(Pass& pass, const Action& action) {
     logger_.info("canary workload deleted", {{"deployment", pass.key()}});
     return {};
   }
-  if (const auto* promote_action = std::get_if<PromoteDeployment>(&action))
+  if (std::holds_alternative<RemoveRouting>(action)) {
+    auto removed = pass.router->cleanup(pass.target());
+    if (removed) logger_.info("routing removed", {{"deployment", pass.key()}, {"router", pass.routing.router}});
+    return removed;
+  }
+  if (const auto* promote_action = std::get_if<PromoteDeployment>(&action)) {
+    // The stable workload is about to roll: "stable" must mean every pod of the
+    // Deployment until it has, or its share would drain with the old ReplicaSet.
+    if (!pass.service.is_null()) {
+      pass.stable_pod_template_hash.reset();
+      if (auto widened = pass.router->ensure(pass.target()); !widened) return widened;
+    }
     return promote(pass, promote_action->revision);
+  }
   if (const auto* mark = std::get_if<MarkFailed>(&action))
     return annotate(pass, std::string(names::kFailedRevisionAnnotation), mark->revision);
   if (std::holds_alternative<ClearFailedMark>(action))
@@ -204,6 +288,49 @@ kube::Result<void> Reconciler::execute(Pass& pass, const Action& action) {
   return record_event(pass, std::get<RecordEvent>(action));
 }
 
+kube::Result<void> Reconciler::route(Pass& pass, Observed& observed, const policy::CanaryPolicy& policy) {
+  const CanaryStatus& status = observed.status;
+  pass.canary_replicas = policy.canary_replicas;
+  const bool starting = observed.pending_revision && observed.failed_revision != observed.pending_revision &&
+                        (!observed.record_exists || status.routing.router.empty() || is_terminal(status.phase));
+  if (starting) {
+    traffic::RoutingApis apis;
+    std::string service;
+    if (policy.traffic_backend != policy::TrafficBackend::kPodRatio) {
+      auto discovered = routers_.discover();
+      if (!discovered) return std::move(discovered).error();
+      apis = std::move(*discovered);
+      auto listed = client_.list(services(pass.ns), {});
+      if (!listed) return std::move(listed).error();
+      if (const json* found = traffic::find_service(pass.deployment, listed->items))
+        service = kube::metadata_string(*found, "name");
+    }
+    const traffic::RoutingChoice choice = traffic::choose_routing(policy.traffic_backend, apis, pass.name, service);
+    const bool mesh = choice.backend != policy::TrafficBackend::kPodRatio;
+    observed.routing = {std::string(policy::to_string(choice.backend)), choice.api_version, mesh ? service : "",
+                        choice.reason};
+    observed.routing_warning = choice.warning;
+  } else if (!status.routing.router.empty()) {
+    observed.routing = status.routing;
+  } else {
+    observed.routing = {std::string(policy::to_string(policy::TrafficBackend::kPodRatio)), "", "", ""};
+  }
+  pass.routing = observed.routing;
+  pass.router = &routers_.for_backend(traffic::backend_named(pass.routing.router));
+  if (pass.routing.service.empty()) return {};
+
+  // A mesh router splits the Service between the stable ReplicaSet and the canary.
+  auto service = get_optional(client_, services(pass.ns, pass.routing.service));
+  if (!service) return std::move(service).error();
+  pass.service = std::move(*service);
+  kube::ListOptions options;
+  options.label_selector = traffic::match_labels_selector(pass.deployment);
+  auto replica_sets = client_.list(replicasets(pass.ns), options);
+  if (!replica_sets) return std::move(replica_sets).error();
+  pass.stable_pod_template_hash = traffic::stable_pod_template_hash(pass.deployment, replica_sets->items);
+  return {};
+}
+
 kube::Result<void> Reconciler::ensure_canary(Pass& pass, const EnsureCanaryWorkload& ensure) {
   const json& annotations = pass.deployment["metadata"]["annotations"];
   const auto pending = annotations.find(std::string(names::kPendingTemplateAnnotation));
@@ -212,7 +339,7 @@ kube::Result<void> Reconciler::ensure_canary(Pass& pass, const EnsureCanaryWorkl
                           : json();
   if (!pod_template.is_object())
     return kube::KubeError{0, kube::kReasonInvalidRequest, "the pending template is not a JSON object", false};
-  const int replicas = router_.canary_replicas(pass.target(), ensure.weight);
+  const int replicas = pass.router->canary_replicas(pass.target(), ensure.weight);
   const json desired = build_canary_deployment(pass.deployment, pod_template, ensure.revision, replicas,
                                                ensure.weight);
   const kube::ResourceRef ref = deployments(pass.ns, canary_name(pass.name));

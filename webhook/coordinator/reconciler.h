@@ -17,7 +17,7 @@
 #include "webhook/policy/policy_resolution.h"
 #include "webhook/support/log.h"
 #include "webhook/support/rfc3339.h"
-#include "webhook/traffic/traffic_router.h"
+#include "webhook/traffic/routers.h"
 
 namespace autocanary::coordinator {
 
@@ -34,7 +34,9 @@ class Reconciler {
   // `may_act` is asked before every action: a replica that lost its Lease stops
   // mid-pass instead of finishing it.
   // `flaps` (may be null) counts canary pods losing readiness.
-  Reconciler(kube::KubeClient& client, traffic::TrafficRouter& router, analysis::AnalysisProviders providers,
+  // `providers` builds the measurement providers of the policy in force.
+  // `routers` are chosen from per rollout (policy, installed routing APIs, Service).
+  Reconciler(kube::KubeClient& client, traffic::Routers& routers, analysis::ProviderFactory& providers,
              PolicyFor policy_for, Clock clock, support::Logger& logger, CoordinatorMetrics& metrics,
              const ReadinessFlaps* flaps, std::function<bool()> may_act = [] { return true; });
 
@@ -49,10 +51,17 @@ class Reconciler {
   [[nodiscard]] kube::Result<void> annotate(Pass& pass, const std::string& key, const nlohmann::json& value);
   [[nodiscard]] kube::Result<void> write_status(Pass& pass, const CanaryStatus& status);
   [[nodiscard]] kube::Result<void> record_event(Pass& pass, const RecordEvent& event);
+  // Picks the rollout's router (a new rollout) or takes the recorded one, and
+  // reads what that router needs: the Service, the stable pod-template-hash.
+  [[nodiscard]] kube::Result<void> route(Pass& pass, Observed& observed, const policy::CanaryPolicy& policy);
+  // Takes the measurements of the current step that are due.
+  [[nodiscard]] std::vector<analysis::MeasurementRecord> measure(const Pass& pass, const Observed& observed,
+                                                                 const policy::CanaryPolicy& policy,
+                                                                 const std::vector<nlohmann::json>& canary_pods);
 
   kube::KubeClient& client_;
-  traffic::TrafficRouter& router_;
-  analysis::AnalysisProviders providers_;
+  traffic::Routers& routers_;
+  analysis::ProviderFactory& providers_;
   PolicyFor policy_for_;
   Clock clock_;
   support::Logger& logger_;

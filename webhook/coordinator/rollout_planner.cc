@@ -54,7 +54,7 @@ class Planner {
         return;
       }
       emit(SetWeight{0});  // all traffic to the (now promoted) stable workload
-      if (o_.canary.exists) emit(DeleteCanaryWorkload{});
+      remove_canary();
       close_step("Succeeded", "promoted");
       st_.phase = Phase::kSucceeded;
       st_.canary_weight = 0;
@@ -65,10 +65,8 @@ class Planner {
       event(false, "Promoted", st_.message);
       return;
     }
-    if (o_.canary.exists) {
-      emit(SetWeight{0});
-      emit(DeleteCanaryWorkload{});
-    }
+    if (o_.canary.exists) emit(SetWeight{0});
+    remove_canary();
     if (o_.record_exists && !is_terminal(st_.phase)) {
       st_.phase = Phase::kFailed;
       st_.canary_weight = 0;
@@ -102,7 +100,7 @@ class Planner {
       st_.phase = Phase::kFailed;
       st_.message = "revision " + revision + " failed its canary and is held until retried";
     }
-    if (o_.canary.exists) emit(DeleteCanaryWorkload{});
+    remove_canary();
   }
 
   void progress(const std::string& revision) {
@@ -133,8 +131,17 @@ class Planner {
 
     if (!o_.canary.exists || o_.canary.revision != revision)
       emit(EnsureCanaryWorkload{revision, st_.canary_weight});
-    if (runs_revision(revision) && o_.canary.crash_looping) {
-      abort(revision, "canary pods are crash-looping");
+    record_measurements();
+    // Pod health fails fast: judged on every pass once a step names it, so
+    // a failure aborts within the pass that sees it, at any step. A crash
+    // loop aborts under any policy.
+    if (runs_revision(revision) && uses_pod_health()) {
+      if (auto problem = pod_health_problem()) {
+        abort(revision, std::string(kPodHealthAnalysis) + ": " + *problem);
+        return;
+      }
+    } else if (runs_revision(revision) && o_.canary.crash_looping) {
+      abort(revision, "canary pods are crash-looping: " + o_.canary.crash_loop);
       return;
     }
     walk_steps(revision);
@@ -158,12 +165,21 @@ class Planner {
     next.started_at = now_text_;
     next.step_started_at = now_text_;
     next.policy = o_.policy_record;
+    next.routing = o_.routing;
     st_ = std::move(next);
     if (o_.retry_annotation) emit(AcknowledgeRetry{});
     for (const auto& warning : o_.policy_warnings) event(true, "PolicyWarning", warning);
+    if (!o_.routing_warning.empty()) event(true, "TrafficFallback", o_.routing_warning);
     event(false, "CanaryStarted",
           "canary of revision " + revision + " started (" + std::to_string(policy_.steps.size()) +
               " steps; stable revision " + o_.live_revision + ")");
+  }
+
+  // The canary workload, then what the router made for it: a Service must not
+  // route to pods that are gone, nor a split name a Service that is.
+  void remove_canary() {
+    if (o_.canary.exists) emit(DeleteCanaryWorkload{});
+    if (o_.traffic.routing_objects) emit(RemoveRouting{});
   }
 
   void abort(const std::string& revision, const std::string& why) {
@@ -200,6 +216,9 @@ class Planner {
       ++st_.current_step;
       st_.step_started_at = now_text_;
       st_.phase = Phase::kProgressing;
+      // Tallies belong to their step; the measurements history keeps what they saw.
+      std::erase_if(st_.analysis_runs,
+                    [&](const analysis::AnalysisRun& run) { return run.step != st_.current_step; });
     }
     promote(revision);
   }
@@ -248,34 +267,114 @@ class Planner {
       if (remaining > milliseconds(0)) return wait(remaining);
       return done();
     }
-    if (const auto* analysis = std::get_if<policy::AnalysisStep>(&step)) return judge(analysis->analyses, revision);
-    const auto& test = std::get<policy::TestStep>(step);
-    return judge({test.name}, revision);
+    if (const auto* analysis = std::get_if<policy::AnalysisStep>(&step)) {
+      const bool pod_health = std::find(analysis->analyses.begin(), analysis->analyses.end(),
+                                        kPodHealthAnalysis) != analysis->analyses.end();
+      if (pod_health) {
+        if (auto problem = pod_health_problem()) return fail(std::string(kPodHealthAnalysis) + ": " + *problem);
+      }
+      StepOutcome outcome = judge();
+      if (outcome.state == StepState::kDone && pod_health &&
+          (!runs_revision(revision) || o_.canary.ready_replicas < o_.canary.replicas || o_.canary.replicas == 0))
+        return wait();
+      return outcome;
+    }
+    return judge();
   }
 
-  // Every named check must pass; the first failure fails the step.
-  StepOutcome judge(const std::vector<std::string>& names, const std::string& revision) {
+  // The current step's analyses and tests, from their tallies: every one must
+  // pass; the first failure fails the step.
+  StepOutcome judge() {
     bool pending = false;
-    for (const auto& name : names) {
-      if (name == kPodHealthAnalysis) {
-        if (o_.canary.crash_looping) return fail("pod-health: canary pods are crash-looping");
-        if (o_.canary.restarts > 0)
-          return fail("pod-health: canary containers restarted " + std::to_string(o_.canary.restarts) + " times");
-        if (o_.canary.readiness_flaps > kMaxReadinessFlaps)
-          return fail("pod-health: canary pods lost readiness " + std::to_string(o_.canary.readiness_flaps) +
-                      " times");
-        if (!runs_revision(revision) || o_.canary.ready_replicas < o_.canary.replicas || o_.canary.replicas == 0)
-          pending = true;
+    std::optional<milliseconds> next;
+    std::string progress;
+    for (const StepCheck& check : step_checks(policy_, st_.current_step)) {
+      const auto criteria = criteria_of(policy_, check);
+      if (!criteria) return fail(check.name + ": not defined in the policy");
+      const analysis::AnalysisRun* run = find_run(check.name);
+      if (run == nullptr) {
+        // Opened in this pass: the next pass takes the first measurement.
+        pending = true;
+        next = milliseconds(1);
         continue;
       }
-      const auto found = o_.checks.find(name);
-      if (found == o_.checks.end() || found->second.verdict == Verdict::kPending) {
+      const analysis::RunVerdict verdict = analysis::verdict(*criteria, *run, now_);
+      if (verdict.state == analysis::RunVerdict::State::kFailed) return fail(check.name + ": " + verdict.message);
+      if (verdict.state == analysis::RunVerdict::State::kPending) {
         pending = true;
-      } else if (found->second.verdict == Verdict::kFailed) {
-        return fail(name + ": " + found->second.message);
+        milliseconds due = std::max(analysis::until_due(*criteria, *run, now_), milliseconds(1));
+        if (criteria->timeout && !run->started_at.empty())  // wake for the deadline too
+          due = std::min(due, std::max(*criteria->timeout - elapsed_since(run->started_at), milliseconds(1)));
+        next = next ? std::min(*next, due) : due;
+        progress += (progress.empty() ? "" : "; ") + check.name + ": " + verdict.message;
       }
     }
-    return pending ? wait() : done("passed");
+    if (!pending) return done("passed");
+    if (!progress.empty()) st_.message = progress;
+    return wait(next ? next : std::optional<milliseconds>(kSettleRecheck));
+  }
+
+  // ---- pod health ------------------------------------------------------------
+
+  bool uses_pod_health() const {
+    return std::any_of(policy_.steps.begin(), policy_.steps.end(), [](const policy::Step& step) {
+      const auto* analysis = std::get_if<policy::AnalysisStep>(&step);
+      return analysis != nullptr && std::find(analysis->analyses.begin(), analysis->analyses.end(),
+                                              kPodHealthAnalysis) != analysis->analyses.end();
+    });
+  }
+
+  // Why the canary's pods are unhealthy, if they are. A pod not Ready yet asks
+  // to be woken when its deadline passes.
+  std::optional<std::string> pod_health_problem() {
+    const policy::PodHealthPolicy& limits = policy_.pod_health;
+    if (o_.canary.crash_looping) return "canary pods are crash-looping: " + o_.canary.crash_loop;
+    if (o_.canary.restarts > limits.max_restarts)
+      return "canary containers restarted " + std::to_string(o_.canary.restarts) + " times (" +
+             std::to_string(limits.max_restarts) + " tolerated)";
+    if (o_.canary.readiness_flaps > limits.max_readiness_flaps)
+      return "canary pods lost readiness " + std::to_string(o_.canary.readiness_flaps) + " times (" +
+             std::to_string(limits.max_readiness_flaps) + " tolerated)";
+    if (!o_.canary.not_ready_since.empty()) {
+      const milliseconds waited = elapsed_since(o_.canary.not_ready_since);
+      if (waited > limits.ready_deadline)
+        return "canary pod " + o_.canary.not_ready_pod + " not Ready for " +
+               support::format_duration(std::chrono::duration_cast<std::chrono::seconds>(waited)) + " (deadline " +
+               support::format_duration(limits.ready_deadline) + ")";
+      requeue(limits.ready_deadline - waited + milliseconds(1));
+    }
+    return std::nullopt;
+  }
+
+  // ---- measurements ----------------------------------------------------------
+
+  // Folds this pass's measurements of the current step into its tallies and the
+  // bounded history; a measurement that could not be taken is also an Event.
+  void record_measurements() {
+    for (const analysis::MeasurementRecord& record : o_.measurements) {
+      if (record.revision != st_.revision || record.step != st_.current_step) continue;  // stale
+      analysis::AnalysisRun* run = find_run(record.analysis);
+      if (run == nullptr) {
+        st_.analysis_runs.push_back({});
+        run = &st_.analysis_runs.back();
+        run->analysis = record.analysis;
+        run->step = record.step;
+      }
+      analysis::tally(*run, record);
+      if (record.outcome == analysis::Outcome::kRunning) continue;
+      st_.measurements.push_back(record);
+      if (st_.measurements.size() > kMeasurementLimit)
+        st_.measurements.erase(st_.measurements.begin(),
+                               st_.measurements.begin() +
+                                   static_cast<std::ptrdiff_t>(st_.measurements.size() - kMeasurementLimit));
+      if (record.error) event(true, "AnalysisError", record.analysis + ": " + record.message);
+    }
+  }
+
+  analysis::AnalysisRun* find_run(const std::string& name) {
+    for (auto& run : st_.analysis_runs)
+      if (run.analysis == name && run.step == st_.current_step) return &run;
+    return nullptr;
   }
 
   // ---- helpers ---------------------------------------------------------------
@@ -347,6 +446,30 @@ class Planner {
 
 Plan plan_rollout(const Observed& observed, const policy::CanaryPolicy& policy, support::SystemTime now) {
   return Planner(observed, policy, now).run();
+}
+
+std::vector<StepCheck> step_checks(const policy::CanaryPolicy& policy, int step_index) {
+  if (step_index < 0 || static_cast<std::size_t>(step_index) >= policy.steps.size()) return {};
+  const policy::Step& step = policy.steps[static_cast<std::size_t>(step_index)];
+  std::vector<StepCheck> checks;
+  if (const auto* analysis = std::get_if<policy::AnalysisStep>(&step)) {
+    for (const auto& name : analysis->analyses)
+      if (name != kPodHealthAnalysis) checks.push_back({name, false});
+  } else if (const auto* test = std::get_if<policy::TestStep>(&step)) {
+    checks.push_back({test->name, true});
+  }
+  return checks;
+}
+
+std::optional<analysis::Criteria> criteria_of(const policy::CanaryPolicy& policy, const StepCheck& check) {
+  if (check.test) {
+    for (const auto& test : policy.tests)
+      if (test.name == check.name) return analysis::criteria_for(test);
+    return std::nullopt;
+  }
+  for (const auto& definition : policy.analyses)
+    if (definition.name == check.name) return analysis::criteria_for(definition);
+  return std::nullopt;
 }
 
 std::string describe(const policy::Step& step) {

@@ -15,6 +15,7 @@
 #include <variant>
 #include <vector>
 
+#include "webhook/analysis/measurement.h"
 #include "webhook/coordinator/canary_record.h"
 #include "webhook/policy/canary_policy.h"
 #include "webhook/support/rfc3339.h"
@@ -28,7 +29,12 @@ struct CanaryWorkload {
   int ready_replicas = 0;
   int restarts = 0;      // container restarts across its pods
   bool crash_looping = false;
+  std::string crash_loop;   // which pod and container, and why
   int readiness_flaps = 0;  // Ready → not Ready transitions of its pods (the shim's verdict)
+  // The longest-waiting pod that is not Ready, and since when (RFC 3339): its
+  // creation, or when it last lost readiness. Empty when all are Ready.
+  std::string not_ready_pod;
+  std::string not_ready_since;
 };
 
 // What the traffic router reports.
@@ -36,13 +42,7 @@ struct TrafficView {
   int applied_weight = 0;  // the last weight it was asked for and has applied
   int actual_weight = 0;   // what it really routes (pod ratio is coarse)
   bool settled = false;    // the applied weight is in effect (e.g. canary pods Ready)
-};
-
-enum class Verdict { kPending, kPassed, kFailed };
-
-struct CheckResult {
-  Verdict verdict = Verdict::kPending;
-  std::string message;
+  bool routing_objects = false;  // objects the router made (or changed) are still there
 };
 
 struct Observed {
@@ -66,9 +66,15 @@ struct Observed {
   nlohmann::json policy_record;
   std::vector<std::string> policy_warnings;
 
-  // Verdicts of the current step's analyses and tests, by name. The reconciler
-  // asks the providers before planning; a check without a verdict yet is pending.
-  std::map<std::string, CheckResult> checks;
+  // How a rollout starting now would route (or, for a running one, how it
+  // routes), and why the policy's choice could not be honoured, if so.
+  TrafficRouting routing;
+  std::string routing_warning;
+
+  // Measurements the reconciler took this pass for the current step's analyses
+  // and tests (those that were due). The planner tallies them into the status
+  // and judges the step from the tallies.
+  std::vector<analysis::MeasurementRecord> measurements;
 };
 
 // ---- actions, executed in order; the first failure ends the pass ----------------
@@ -80,6 +86,8 @@ struct EnsureCanaryWorkload {
   int weight = 0;
 };
 struct DeleteCanaryWorkload {};
+// Everything to stable, the router's objects removed (a user's restored).
+struct RemoveRouting {};
 struct PromoteDeployment { std::string revision; };  // template := pending, pending marks removed
 struct MarkFailed { std::string revision; };
 struct ClearFailedMark {};
@@ -91,7 +99,7 @@ struct RecordEvent {
   std::string message;
 };
 
-using Action = std::variant<SetWeight, EnsureCanaryWorkload, DeleteCanaryWorkload, PromoteDeployment,
+using Action = std::variant<SetWeight, EnsureCanaryWorkload, DeleteCanaryWorkload, RemoveRouting, PromoteDeployment,
                             MarkFailed, ClearFailedMark, AcknowledgeRetry, WriteStatus, RecordEvent>;
 
 struct Plan {
@@ -107,9 +115,19 @@ struct Plan {
 // "setWeight 25", "pause 30s", "pause until approved", "analysis pod-health", …
 [[nodiscard]] std::string describe(const policy::Step& step);
 
-// Name of the analysis built into the coordinator: canary pods Ready, no
-// restarts, no crash loop, readiness not lost more than kMaxReadinessFlaps times.
+// Name of the analysis built into the coordinator: canary pods Ready within the
+// policy's deadline, no more restarts or readiness losses than it tolerates, no
+// crash loop. Once a step names it, it is judged on every pass (fail fast).
 inline constexpr const char* kPodHealthAnalysis = "pod-health";
-inline constexpr int kMaxReadinessFlaps = 2;
+
+// The analyses and tests step `step_index` runs (pod-health left out; nothing
+// for other kinds of step), and the criteria that judge one of them.
+struct StepCheck {
+  std::string name;
+  bool test = false;
+};
+[[nodiscard]] std::vector<StepCheck> step_checks(const policy::CanaryPolicy& policy, int step_index);
+[[nodiscard]] std::optional<analysis::Criteria> criteria_of(const policy::CanaryPolicy& policy,
+                                                            const StepCheck& check);
 
 }  // namespace autocanary::coordinator

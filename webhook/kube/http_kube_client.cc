@@ -384,6 +384,17 @@ Result<nlohmann::json> HttpKubeClient::get(const ResourceRef& ref) {
   return call({"GET", std::move(path).value(), {}, {}, true});
 }
 
+Result<nlohmann::json> HttpKubeClient::discover(const std::string& group_version) {
+  // "group/version" only: a path of anything else is refused before it is sent.
+  const auto slash = group_version.find('/');
+  const bool valid = group_version.empty() ||
+                     (slash != std::string::npos && slash > 0 && slash + 1 < group_version.size() &&
+                      group_version.find('/', slash + 1) == std::string::npos &&
+                      resource_path({group_version.substr(0, slash), group_version.substr(slash + 1), "x", "", "", ""}));
+  if (!valid) return invalid_request("discovery needs \"group/version\", not '" + group_version + "'");
+  return call({"GET", group_version.empty() ? "/apis" : "/apis/" + group_version, {}, {}, true});
+}
+
 Result<ObjectList> HttpKubeClient::list(const ResourceRef& collection, const ListOptions& options) {
   auto path = collection_path(collection);
   if (!path) return path.error();

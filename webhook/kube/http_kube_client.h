@@ -65,6 +65,7 @@ class HttpKubeClient final : public KubeClient {
                                               const DeleteOptions& options) override;
   [[nodiscard]] Result<void> watch(const ResourceRef& collection, const WatchOptions& options,
                                    const WatchHandler& on_event, std::stop_token stop) override;
+  [[nodiscard]] Result<nlohmann::json> discover(const std::string& group_version) override;
 
   [[nodiscard]] const std::string& default_namespace() const noexcept {
     return config_.namespace_name;

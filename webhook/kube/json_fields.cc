@@ -13,6 +13,14 @@ std::string string_field(const nlohmann::json* object, std::string_view key) {
   return value != nullptr && value->is_string() ? value->get<std::string>() : std::string();
 }
 
+int int_at(const nlohmann::json* object, const std::string& pointer, int fallback) {
+  if (object == nullptr) return fallback;
+  const nlohmann::json::json_pointer path{pointer};
+  if (!object->contains(path)) return fallback;
+  const nlohmann::json& value = object->at(path);
+  return value.is_number_integer() ? value.get<int>() : fallback;
+}
+
 std::string metadata_string(const nlohmann::json& object, std::string_view key) {
   return string_field(child(&object, "metadata"), key);
 }

@@ -15,6 +15,10 @@ namespace autocanary::kube {
 // The string member `key` of `object`; empty when absent or not a string.
 [[nodiscard]] std::string string_field(const nlohmann::json* object, std::string_view key);
 
+// The integer at JSON pointer `pointer` ("/status/readyReplicas") of `object`;
+// `fallback` when `object` is null or the value is absent or not an integer.
+[[nodiscard]] int int_at(const nlohmann::json* object, const std::string& pointer, int fallback = 0);
+
 // metadata.<key> of an API object as a string ("name", "resourceVersion", …).
 [[nodiscard]] std::string metadata_string(const nlohmann::json& object, std::string_view key);
 

@@ -4,6 +4,10 @@
 
 namespace autocanary::kube {
 
+Result<nlohmann::json> KubeClient::discover(const std::string& group_version) {
+  return KubeError{404, "NotFound", "API discovery is not available for " + group_version, false};
+}
+
 Result<nlohmann::json> update_with_conflict_retry(KubeClient& client, const ResourceRef& ref,
                                                   const Mutation& mutate, int attempts) {
   // The read is of the object itself even when `ref` names its status: the

@@ -131,6 +131,11 @@ class KubeClient {
                                            const WatchOptions& options,
                                            const WatchHandler& on_event,
                                            std::stop_token stop) = 0;
+
+  // API discovery: the APIGroupList of /apis for an empty `group_version`, else
+  // the APIResourceList of /apis/<group>/<version> (NotFound when not served).
+  // A client without discovery answers NotFound: no optional API is installed.
+  [[nodiscard]] virtual Result<nlohmann::json> discover(const std::string& group_version);
 };
 
 // Returns whether `object` was changed and must be written.

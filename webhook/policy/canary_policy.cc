@@ -3,7 +3,20 @@
 #include <algorithm>
 #include <string>
 
+#include "webhook/analysis/query_template.h"
+
 namespace autocanary::policy {
+
+std::string_view to_string(TrafficBackend backend) noexcept {
+  switch (backend) {
+    case TrafficBackend::kAuto: return "auto";
+    case TrafficBackend::kPodRatio: return "podRatio";
+    case TrafficBackend::kSmi: return "smi";
+    case TrafficBackend::kGatewayApi: return "gatewayAPI";
+    case TrafficBackend::kIstio: return "istio";
+  }
+  return "auto";
+}
 
 CanaryPolicy builtin_default_policy() {
   CanaryPolicy policy;
@@ -58,6 +71,8 @@ std::vector<std::string> validate(const CanaryPolicy& policy) {
       problems.push_back(where + ".name: must be set and not the built-in pod-health");
     if (analysis.provider == AnalysisDefinition::Provider::kPrometheus) {
       if (analysis.query.empty()) problems.push_back(where + ".prometheus.query: an analysis needs a query");
+      for (const auto& problem : analysis::query_template_problems(analysis.query))
+        problems.push_back(where + ".prometheus.query: " + problem);
       if (!analysis.max && !analysis.min)
         problems.push_back(where + ".successCondition: needs max or min");
     }
@@ -69,7 +84,15 @@ std::vector<std::string> validate(const CanaryPolicy& policy) {
     if (analysis.failure_limit < 0 || analysis.minimum_sample < 0 || analysis.inconclusive_limit < 0)
       problems.push_back(where + ": limits must not be negative");
     if (analysis.interval.count() <= 0) problems.push_back(where + ".interval: must be positive");
+    if (analysis.timeout.count() <= 0) problems.push_back(where + ": timeout must be positive");
+    if (analysis.retries < 0) problems.push_back(where + ".http.retries: must not be negative");
   }
+  for (std::size_t i = 0; i < policy.tests.size(); ++i)
+    if (policy.tests[i].timeout.count() <= 0)
+      problems.push_back("tests[" + std::to_string(i) + "].timeout: must be positive");
+  if (policy.pod_health.ready_deadline.count() <= 0) problems.emplace_back("podHealth.readyDeadline: must be positive");
+  if (policy.pod_health.max_restarts < 0 || policy.pod_health.max_readiness_flaps < 0)
+    problems.emplace_back("podHealth: limits must not be negative");
   return problems;
 }
 

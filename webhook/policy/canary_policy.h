@@ -5,6 +5,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <variant>
 #include <vector>
 
@@ -36,6 +37,9 @@ using Step = std::variant<SetWeightStep, PauseStep, AnalysisStep, TestStep>;
 
 enum class TrafficBackend { kAuto, kPodRatio, kSmi, kGatewayApi, kIstio };
 
+// The policy's spelling: "auto", "podRatio", "smi", "gatewayAPI", "istio".
+[[nodiscard]] std::string_view to_string(TrafficBackend backend) noexcept;
+
 // A measurement of the canary that analysis steps name (pod-health is built in).
 struct AnalysisDefinition {
   enum class Provider { kPrometheus, kHttp };
@@ -46,11 +50,17 @@ struct AnalysisDefinition {
   std::string address;  // prometheus: server URL; empty = the coordinator's default
   std::string query;    // prometheus: instant query with {{namespace}}-style variables
   std::string url;      // http: the gate
-  std::chrono::milliseconds timeout{std::chrono::seconds(10)};
+  std::chrono::milliseconds timeout{std::chrono::seconds(10)};  // one request
+  int retries = 2;      // http: further attempts after a request got no answer
+  // Access to the server (both providers): a file holding a bearer token, a CA
+  // bundle to verify it, or no verification at all.
+  std::string bearer_token_file;
+  std::string ca_file;
+  bool insecure_skip_verify = false;
   std::optional<double> max;  // success when the value is at most this …
   std::optional<double> min;  // … and at least this
   std::chrono::milliseconds interval{std::chrono::seconds(30)};
-  int count = 1;          // measurements the step takes
+  int count = 1;          // passing measurements the analysis needs
   int failure_limit = 0;  // failed measurements tolerated
   int minimum_sample = 0;
   NoData no_data = NoData::kInconclusive;
@@ -64,6 +74,16 @@ struct TestDefinition {
   nlohmann::json job_template;  // batch/v1 JobTemplateSpec
   std::chrono::milliseconds timeout{std::chrono::minutes(10)};
   bool operator==(const TestDefinition&) const = default;
+};
+
+// The built-in pod-health analysis: what makes the canary's pods unhealthy.
+// Once a step names pod-health these are judged on every pass of the rollout,
+// so a failure aborts at once instead of at the next measurement.
+struct PodHealthPolicy {
+  std::chrono::milliseconds ready_deadline{std::chrono::minutes(5)};  // a canary pod not Ready for longer fails
+  int max_restarts = 0;         // container restarts tolerated across the canary's pods
+  int max_readiness_flaps = 2;  // Ready → not Ready transitions tolerated
+  bool operator==(const PodHealthPolicy&) const = default;
 };
 
 // How many pods the canary runs: following the weight (pod ratio), or as many
@@ -80,6 +100,7 @@ struct CanaryPolicy {
   std::vector<Step> steps;
   std::vector<AnalysisDefinition> analyses;
   std::vector<TestDefinition> tests;
+  PodHealthPolicy pod_health;
   CanaryReplicas canary_replicas = CanaryReplicas::kWeight;
   TrafficBackend traffic_backend = TrafficBackend::kAuto;
   RestartHandling restart_handling = RestartHandling::kCanary;

@@ -41,6 +41,8 @@ class Parser {
         policy.analyses = analyses(value);
       } else if (key == "tests") {
         policy.tests = tests(value);
+      } else if (key == "podHealth") {
+        policy.pod_health = pod_health(value);
       } else if (key == "canaryReplicas") {
         const json mode = value.is_object() ? value.value("mode", json("weight")) : json();
         choose(mode, "canaryReplicas.mode",
@@ -133,11 +135,12 @@ class Parser {
       if (const json prometheus = item.value("prometheus", json()); prometheus.is_object()) {
         analysis.address = text(prometheus, "address", where + ".prometheus");
         analysis.query = text(prometheus, "query", where + ".prometheus");
+        access(prometheus, where + ".prometheus", analysis);
       }
       if (const json http = item.value("http", json()); http.is_object()) {
         analysis.url = text(http, "url", where + ".http");
-        if (http.contains("timeout"))
-          if (auto d = duration(http["timeout"], where + ".http.timeout")) analysis.timeout = *d;
+        analysis.retries = integer(http, "retries", analysis.retries, where + ".http");
+        access(http, where + ".http", analysis);
       }
       if (const json condition = item.value("successCondition", json()); condition.is_object()) {
         if (condition.contains("max")) analysis.max = number(condition["max"], where + ".successCondition.max");
@@ -155,6 +158,40 @@ class Parser {
              analysis.no_data);
       parsed.push_back(std::move(analysis));
     }
+    return parsed;
+  }
+
+  // The fields both providers share: how long a request may take and how the
+  // server is reached.
+  void access(const json& section, const std::string& where, AnalysisDefinition& analysis) {
+    if (section.contains("timeout"))
+      if (auto d = duration(section["timeout"], where + ".timeout")) analysis.timeout = *d;
+    analysis.bearer_token_file = text(section, "bearerTokenFile", where);
+    analysis.ca_file = text(section, "caFile", where);
+    if (const auto skip = section.find("insecureSkipVerify"); skip != section.end()) {
+      if (skip->is_boolean()) {
+        analysis.insecure_skip_verify = skip->get<bool>();
+      } else {
+        problems_.push_back(where + ".insecureSkipVerify: must be true or false");
+      }
+    }
+  }
+
+  PodHealthPolicy pod_health(const json& value) {
+    PodHealthPolicy parsed;
+    if (!value.is_object()) {
+      problems_.emplace_back("podHealth: must be an object");
+      return parsed;
+    }
+    for (const auto& [key, field] : value.items()) {
+      if (key == "readyDeadline") {
+        if (auto d = duration(field, "podHealth.readyDeadline")) parsed.ready_deadline = *d;
+      } else if (key != "maxRestarts" && key != "maxReadinessFlaps") {
+        problems_.push_back("podHealth." + key + ": unknown field");
+      }
+    }
+    parsed.max_restarts = integer(value, "maxRestarts", parsed.max_restarts, "podHealth");
+    parsed.max_readiness_flaps = integer(value, "maxReadinessFlaps", parsed.max_readiness_flaps, "podHealth");
     return parsed;
   }
 
@@ -264,14 +301,20 @@ json policy_to_json(const CanaryPolicy& policy) {
                  {"minimumSample", a.minimum_sample},
                  {"noData", a.no_data == AnalysisDefinition::NoData::kFail ? "fail" : "inconclusive"},
                  {"inconclusiveLimit", a.inconclusive_limit}};
+    json section;
     if (a.provider == AnalysisDefinition::Provider::kPrometheus) {
       item["provider"] = "prometheus";
-      item["prometheus"] = {{"query", a.query}};
-      if (!a.address.empty()) item["prometheus"]["address"] = a.address;
+      section = {{"query", a.query}};
+      if (!a.address.empty()) section["address"] = a.address;
     } else {
       item["provider"] = "http";
-      item["http"] = {{"url", a.url}, {"timeout", text(a.timeout)}};
+      section = {{"url", a.url}, {"retries", a.retries}};
     }
+    section["timeout"] = text(a.timeout);
+    if (!a.bearer_token_file.empty()) section["bearerTokenFile"] = a.bearer_token_file;
+    if (!a.ca_file.empty()) section["caFile"] = a.ca_file;
+    if (a.insecure_skip_verify) section["insecureSkipVerify"] = true;
+    item[a.provider == AnalysisDefinition::Provider::kPrometheus ? "prometheus" : "http"] = std::move(section);
     if (a.max || a.min) item["successCondition"] = json::object();
     if (a.max) item["successCondition"]["max"] = *a.max;
     if (a.min) item["successCondition"]["min"] = *a.min;
@@ -281,14 +324,17 @@ json policy_to_json(const CanaryPolicy& policy) {
   for (const auto& t : policy.tests)
     tests.push_back({{"name", t.name}, {"jobTemplate", t.job_template}, {"timeout", text(t.timeout)}});
 
-  static constexpr const char* kBackends[] = {"auto", "podRatio", "smi", "gatewayAPI", "istio"};
   static constexpr const char* kInjection[] = {"always", "never", "whenNoProbe"};
   return {{"steps", steps},
           {"analyses", analyses},
           {"tests", tests},
-          {"trafficBackend", kBackends[static_cast<int>(policy.traffic_backend)]},
+          {"trafficBackend", std::string(to_string(policy.traffic_backend))},
           {"canaryReplicas", {{"mode", policy.canary_replicas == CanaryReplicas::kWeight ? "weight" : "matchStable"}}},
           {"abortScaleDownDelay", text(policy.abort_scale_down_delay)},
+          {"podHealth",
+           {{"readyDeadline", text(policy.pod_health.ready_deadline)},
+            {"maxRestarts", policy.pod_health.max_restarts},
+            {"maxReadinessFlaps", policy.pod_health.max_readiness_flaps}}},
           {"rolloutRestart", policy.restart_handling == RestartHandling::kCanary ? "canary" : "rollout"},
           {"shimInjection", kInjection[static_cast<int>(policy.shim_injection)]}};
 }

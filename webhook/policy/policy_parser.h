@@ -20,13 +20,15 @@ namespace autocanary::policy {
 //   analyses:
 //     - name: error-rate
 //       provider: prometheus           # or http
-//       prometheus: {address: URL, query: '…'}
-//       http: {url: URL, timeout: 10s}
+//       prometheus: {address: URL, query: '…', timeout: 10s}
+//       http: {url: URL, timeout: 10s, retries: 2}
+//       # either section also takes bearerTokenFile, caFile, insecureSkipVerify
 //       successCondition: {max: 0.01}  # and/or min
 //       interval: 30s, count: 5, failureLimit: 1, minimumSample: 100
 //       noData: inconclusive | fail, inconclusiveLimit: 3
 //   tests:
 //     - {name: smoke, jobTemplate: {…batch/v1 JobTemplateSpec…}, timeout: 10m}
+//   podHealth: {readyDeadline: 5m, maxRestarts: 0, maxReadinessFlaps: 2}
 //   canaryReplicas: {mode: weight | matchStable}
 //   trafficBackend: auto | podRatio | smi | gatewayAPI | istio
 //   rolloutRestart: canary | rollout

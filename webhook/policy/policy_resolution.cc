@@ -13,7 +13,8 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kFields[] = {"steps",          "analyses",        "tests",          "trafficBackend",
-                                   "canaryReplicas", "abortScaleDownDelay", "rolloutRestart", "shimInjection"};
+                                   "canaryReplicas", "abortScaleDownDelay", "rolloutRestart", "shimInjection",
+                                   "podHealth"};
 
 std::string metadata_string(const json& object, const char* map, std::string_view key) {
   if (!object.is_object()) return {};

@@ -1,9 +1,11 @@
 #include "webhook/server/webhook_options.h"
 
 #include <charconv>
+#include <filesystem>
 #include <functional>
 #include <map>
 
+#include "certs/certificate_info.h"
 #include "webhook/support/duration.h"
 
 namespace autocanary::server {
@@ -32,6 +34,18 @@ std::string webhook_usage() {
   --port N                   HTTPS port, 0 for any free port (default 8443)
   --tls-cert-file FILE       serving certificate (PEM, leaf first); reloaded when it changes
   --tls-key-file FILE        its private key (PEM)
+  --cert-secret NAME         self-managed certificates: keep a CA and the serving certificate in
+                             this Secret of --namespace, renew them before they expire and write
+                             the pair to --tls-cert-file/--tls-key-file
+  --webhook-configuration N  self-managed: the MutatingWebhookConfiguration whose caBundle to keep
+  --cert-dns NAME            self-managed: a DNS name of the serving certificate (repeatable)
+  --cert-ip ADDRESS          self-managed: an IP address of the serving certificate (repeatable)
+  --ca-validity D            self-managed: lifetime of a new CA (default 8760h)
+  --cert-validity D          self-managed: lifetime of a serving certificate (default 2160h); each
+                             is renewed when a third of its lifetime is left
+  --cert-check-period D      self-managed: how often the Secret is checked (default 1m)
+  --ca-trust-delay D         self-managed: after a new CA enters the caBundle, wait this long for
+                             the apiserver to see it before serving its certificate (default 10s)
   --kubeconfig FILE          API access to read canary policies (default: $KUBECONFIG, else the
                              pod's service account; without any, the built-in policy applies)
   --shim-image IMAGE         image of the readiness shim injected into canaries (without it,
@@ -102,6 +116,35 @@ std::variant<WebhookOptions, std::string> parse_webhook_options(
          return parse_positive_duration(v, options.drain_delay, true);
        }},
       {"--log-level", [&](const std::string& v) { return support::parse_log_level(v, options.log_level); }},
+      {"--cert-secret", [&](const std::string& v) {
+         options.self_managed_certificates = true;
+         options.certificates.secret_name = v;
+         return !v.empty();
+       }},
+      {"--webhook-configuration", [&](const std::string& v) {
+         options.certificates.webhook_configuration = v;
+         return !v.empty();
+       }},
+      {"--cert-dns", [&](const std::string& v) {
+         options.certificates.request.names.dns_names.push_back(v);
+         return !v.empty();
+       }},
+      {"--cert-ip", [&](const std::string& v) {
+         options.certificates.request.names.ip_addresses.push_back(v);
+         return !certs::canonical_ip(v).empty();
+       }},
+      {"--ca-validity", [&](const std::string& v) {
+         return parse_positive_duration(v, options.certificates.request.lifetimes.authority, false);
+       }},
+      {"--cert-validity", [&](const std::string& v) {
+         return parse_positive_duration(v, options.certificates.request.lifetimes.serving, false);
+       }},
+      {"--cert-check-period", [&](const std::string& v) {
+         return parse_positive_duration(v, options.certificates.check_period, false);
+       }},
+      {"--ca-trust-delay", [&](const std::string& v) {
+         return parse_positive_duration(v, options.certificates.trust_delay, true);
+       }},
   };
 
   for (std::size_t i = 0; i < arguments.size(); ++i) {
@@ -122,6 +165,20 @@ std::variant<WebhookOptions, std::string> parse_webhook_options(
   }
   if (options.cert_file.empty() || options.key_file.empty())
     return "--tls-cert-file and --tls-key-file are required\n" + webhook_usage();
+  if (options.self_managed_certificates) {
+    auto& certificates = options.certificates;
+    if (options.scope.own_namespace.empty()) return std::string("--cert-secret needs --namespace");
+    if (certificates.request.names.dns_names.empty() && certificates.request.names.ip_addresses.empty())
+      return std::string("--cert-secret needs at least one --cert-dns or --cert-ip");
+    if (certificates.request.lifetimes.serving.count() < 1 ||
+        certificates.request.lifetimes.authority <= certificates.request.lifetimes.serving)
+      return std::string("--ca-validity must be longer than --cert-validity (at least 1s)");
+    if (std::filesystem::path(options.cert_file).parent_path() != std::filesystem::path(options.key_file).parent_path())
+      return std::string("--cert-secret writes --tls-cert-file and --tls-key-file together: use one directory");
+    certificates.namespace_name = options.scope.own_namespace;
+    certificates.cert_file = options.cert_file;
+    certificates.key_file = options.key_file;
+  }
   return options;
 }
 

@@ -8,6 +8,7 @@
 
 #include "webhook/decision/deployment_decision.h"
 #include "webhook/server/admission_server.h"
+#include "webhook/server/self_managed_certificates.h"
 #include "webhook/support/log.h"
 
 namespace autocanary::server {
@@ -23,6 +24,10 @@ struct WebhookOptions {
   support::LogLevel log_level = support::LogLevel::kInfo;
   // After SIGTERM: how long /readyz fails while requests are still served.
   std::chrono::milliseconds drain_delay{5'000};
+  // With --cert-secret the webhook keeps its own CA and serving certificate in that
+  // Secret and writes the pair to cert_file/key_file; otherwise someone else does.
+  bool self_managed_certificates = false;
+  SelfManagedCertificateOptions certificates;
 };
 
 // Parsed options, or a message for the user (usage included when asked for).

@@ -74,6 +74,36 @@ void CounterVec::render(std::string& out) const {
            std::to_string(value) + "\n";
 }
 
+LabeledValues::LabeledValues(std::string name, std::string help, Type type, std::vector<std::string> labels)
+    : name_(std::move(name)), help_(std::move(help)), type_(type), labels_(std::move(labels)) {}
+
+void LabeledValues::inc(const std::vector<std::string>& label_values, double n) {
+  const std::lock_guard lock(mutex_);
+  values_[label_values] += n;
+}
+
+void LabeledValues::set(const std::vector<std::string>& label_values, double value) {
+  const std::lock_guard lock(mutex_);
+  values_[label_values] = value;
+}
+
+double LabeledValues::value(const std::vector<std::string>& label_values) const {
+  const std::lock_guard lock(mutex_);
+  const auto found = values_.find(label_values);
+  return found == values_.end() ? 0 : found->second;
+}
+
+void LabeledValues::render(std::string& out) const {
+  header(out, name_, help_, type_ == Type::kCounter ? "counter" : "gauge");
+  const std::lock_guard lock(mutex_);
+  for (const auto& [label_values, value] : values_) {
+    out += name_ + "{";
+    for (std::size_t i = 0; i < labels_.size() && i < label_values.size(); ++i)
+      out += (i == 0 ? "" : ",") + labels_[i] + "=\"" + escape_label(label_values[i]) + "\"";
+    out += "} " + format_number(value) + "\n";
+  }
+}
+
 Histogram::Histogram(std::string name, std::string help, std::vector<double> upper_bounds)
     : name_(std::move(name)),
       help_(std::move(help)),

@@ -46,6 +46,25 @@ class CounterVec final : public Metric {
   std::map<std::string, std::uint64_t, std::less<>> values_;
 };
 
+// Counters or gauges partitioned by the values of several labels, e.g. an
+// analysis and its outcome. Label values are given in the order of the names.
+class LabeledValues final : public Metric {
+ public:
+  enum class Type { kCounter, kGauge };
+  LabeledValues(std::string name, std::string help, Type type, std::vector<std::string> labels);
+  void inc(const std::vector<std::string>& label_values, double n = 1);
+  void set(const std::vector<std::string>& label_values, double value);
+  [[nodiscard]] double value(const std::vector<std::string>& label_values) const;
+  void render(std::string& out) const override;
+
+ private:
+  std::string name_, help_;
+  Type type_;
+  std::vector<std::string> labels_;
+  mutable std::mutex mutex_;
+  std::map<std::vector<std::string>, double> values_;
+};
+
 class Histogram final : public Metric {
  public:
   Histogram(std::string name, std::string help, std::vector<double> upper_bounds);

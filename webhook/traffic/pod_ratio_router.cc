@@ -5,6 +5,7 @@
 #include "webhook/api/names.h"
 #include "webhook/coordinator/canary_workload.h"
 #include "webhook/decision/json_patch.h"
+#include "webhook/kube/json_fields.h"
 #include "webhook/traffic/pod_ratio.h"
 
 namespace autocanary::traffic {
@@ -13,20 +14,12 @@ namespace {
 
 using nlohmann::json;
 
-int int_at(const json* object, const char* pointer, int fallback = 0) {
-  if (object == nullptr) return fallback;
-  const json::json_pointer path{pointer};
-  if (!object->contains(path)) return fallback;
-  const json& value = object->at(path);
-  return value.is_number_integer() ? value.get<int>() : fallback;
-}
-
 const kube::ResourceRef kDeployments{"apps", "v1", "deployments", "", "", ""};
 
 }  // namespace
 
 int PodRatioRouter::canary_replicas(const RolloutTarget& target, int weight) const {
-  return split_for_weight(weight, int_at(target.stable, "/spec/replicas", 1)).canary_replicas;
+  return split_for_weight(weight, kube::int_at(target.stable, "/spec/replicas", 1)).canary_replicas;
 }
 
 kube::Result<void> PodRatioRouter::set_weight(const RolloutTarget& target, int weight) {
@@ -45,7 +38,7 @@ kube::Result<void> PodRatioRouter::set_weight(const RolloutTarget& target, int w
 
 kube::Result<coordinator::TrafficView> PodRatioRouter::observe(const RolloutTarget& target) {
   coordinator::TrafficView view;
-  const int stable = int_at(target.stable, "/status/readyReplicas");
+  const int stable = kube::int_at(target.stable, "/status/readyReplicas");
   if (target.canary == nullptr) {
     view.settled = true;
     return view;
@@ -55,11 +48,11 @@ kube::Result<coordinator::TrafficView> PodRatioRouter::observe(const RolloutTarg
                                        decision::escape_pointer_token(names::kCanaryWeightAnnotation)};
   if (canary.contains(weight_path) && canary.at(weight_path).is_string())
     view.applied_weight = std::atoi(canary.at(weight_path).get_ref<const std::string&>().c_str());
-  const int wanted = int_at(&canary, "/spec/replicas", 1);
-  const int ready = int_at(&canary, "/status/readyReplicas");
+  const int wanted = kube::int_at(&canary, "/spec/replicas", 1);
+  const int ready = kube::int_at(&canary, "/status/readyReplicas");
   view.actual_weight = actual_weight(ready, stable);
-  view.settled = int_at(&canary, "/status/observedGeneration") >= int_at(&canary, "/metadata/generation") &&
-                 ready == wanted && int_at(&canary, "/status/replicas") == wanted;
+  view.settled = kube::int_at(&canary, "/status/observedGeneration") >= kube::int_at(&canary, "/metadata/generation") &&
+                 ready == wanted && kube::int_at(&canary, "/status/replicas") == wanted;
   return view;
 }
 

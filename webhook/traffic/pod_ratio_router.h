@@ -14,8 +14,11 @@ class PodRatioRouter final : public TrafficRouter {
 
   [[nodiscard]] std::string_view name() const noexcept override { return "podRatio"; }
   [[nodiscard]] int canary_replicas(const RolloutTarget& target, int weight) const override;
+  // No objects of its own: the user's Service already selects the canary's pods.
+  [[nodiscard]] kube::Result<void> ensure(const RolloutTarget&) override { return {}; }
   [[nodiscard]] kube::Result<void> set_weight(const RolloutTarget& target, int weight) override;
   [[nodiscard]] kube::Result<coordinator::TrafficView> observe(const RolloutTarget& target) override;
+  [[nodiscard]] kube::Result<void> cleanup(const RolloutTarget&) override { return {}; }
 
  private:
   kube::KubeClient& client_;

@@ -3,6 +3,7 @@
 // in its own file; the coordinator only ever talks to this interface.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -10,6 +11,7 @@
 
 #include "webhook/coordinator/rollout_planner.h"
 #include "webhook/kube/result.h"
+#include "webhook/policy/canary_policy.h"
 
 namespace autocanary::traffic {
 
@@ -19,6 +21,16 @@ struct RolloutTarget {
   std::string deployment;
   const nlohmann::json* stable = nullptr;  // the Deployment
   const nlohmann::json* canary = nullptr;  // its canary Deployment; null when absent
+  // The user's Service for the Deployment (the apex a mesh splits): its name as
+  // recorded when the rollout started, and the object; null when it is gone.
+  std::string service_name;
+  const nlohmann::json* service = nullptr;
+  // The pod-template-hash of the stable ReplicaSet when all stable pods run one
+  // template; empty while the stable workload rolls (a promotion): then "stable"
+  // means every pod of the Deployment.
+  std::optional<std::string> stable_pod_template_hash;
+  std::string api_version;  // of the routing resource, e.g. "split.smi-spec.io/v1alpha2"
+  policy::CanaryReplicas canary_replicas = policy::CanaryReplicas::kWeight;
 };
 
 class TrafficRouter {
@@ -30,11 +42,20 @@ class TrafficRouter {
   // Canary replicas to run for `weight` (sizing of the canary workload).
   [[nodiscard]] virtual int canary_replicas(const RolloutTarget& target, int weight) const = 0;
 
-  // Routes `weight` percent (0–100) to the canary.
+  // Creates or corrects the objects the router routes with (backend Services,
+  // route resources), keeping the weight they route now.
+  [[nodiscard]] virtual kube::Result<void> ensure(const RolloutTarget& target) = 0;
+
+  // Routes `weight` percent (0–100) to the canary. A router may hold a higher
+  // weight back until the canary has pods to take it; 0 is always immediate.
   [[nodiscard]] virtual kube::Result<void> set_weight(const RolloutTarget& target, int weight) = 0;
 
-  // What is routed now.
+  // What is routed now, read back from the cluster.
   [[nodiscard]] virtual kube::Result<coordinator::TrafficView> observe(const RolloutTarget& target) = 0;
+
+  // The canary is over: everything to stable, the objects the router created
+  // removed, a user's objects it changed restored. Never deletes a user's object.
+  [[nodiscard]] virtual kube::Result<void> cleanup(const RolloutTarget& target) = 0;
 };
 
 }  // namespace autocanary::traffic

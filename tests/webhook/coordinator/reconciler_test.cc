@@ -69,14 +69,31 @@ class MemoryKubeClient final : public kube::KubeClient {
   }
 };
 
-class FixedProvider final : public analysis::AnalysisProvider {
+// Every provider it builds answers `next` and remembers what it was asked.
+class FakeProviders final : public analysis::ProviderFactory {
  public:
-  CheckResult verdict{Verdict::kPending, ""};
-  analysis::AnalysisContext seen;
-  CheckResult check(const analysis::AnalysisContext& context) override {
-    seen = context;
-    return verdict;
+  analysis::Measurement next{analysis::Measurement::Kind::kValue, 0.002, "", ""};
+  std::vector<analysis::AnalysisContext> seen;
+
+  std::unique_ptr<analysis::AnalysisProvider> analysis(const policy::AnalysisDefinition&) override {
+    return std::make_unique<Provider>(*this);
   }
+  std::unique_ptr<analysis::AnalysisProvider> test(const policy::TestDefinition&) override {
+    return std::make_unique<Provider>(*this);
+  }
+
+ private:
+  class Provider final : public analysis::AnalysisProvider {
+   public:
+    explicit Provider(FakeProviders& owner) : owner_(owner) {}
+    analysis::Measurement measure(const analysis::AnalysisContext& context) override {
+      owner_.seen.push_back(context);
+      return owner_.next;
+    }
+
+   private:
+    FakeProviders& owner_;
+  };
 };
 
 class ReconcilerTest : public ::testing::Test {
@@ -97,8 +114,8 @@ class ReconcilerTest : public ::testing::Test {
     policy.analyses = {errors};
   }
 
-  ReconcileResult pass(analysis::AnalysisProviders providers) {
-    Reconciler reconciler(client, router, std::move(providers),
+  ReconcileResult pass() {
+    Reconciler reconciler(client, routers, providers,
                           [this](const json&) { return policy::ResolvedPolicy{policy, "default", {}, {}}; },
                           [this] { return now; }, logger, metrics, &flaps);
     return reconciler.reconcile("shop", "web");
@@ -113,8 +130,9 @@ class ReconcilerTest : public ::testing::Test {
   }
 
   MemoryKubeClient client;
-  traffic::PodRatioRouter router{client};
+  traffic::Routers routers{client};
   policy::CanaryPolicy policy;
+  FakeProviders providers;
   std::FILE* log_file = std::tmpfile();
   support::Logger logger{support::LogLevel::kError, log_file};
   support::MetricsRegistry registry;
@@ -125,7 +143,7 @@ class ReconcilerTest : public ::testing::Test {
 };
 
 TEST_F(ReconcilerTest, StartsTheCanaryAndRecordsIt) {
-  ASSERT_TRUE(pass({}).ok);
+  ASSERT_TRUE(pass().ok);
   const json& canary = client.objects.at("deployments/shop/web-canary");
   EXPECT_EQ(canary["metadata"]["annotations"]["autocanary.io/revision"], revision);
   EXPECT_EQ(canary["spec"]["template"]["spec"]["containers"][0]["image"], "registry.example.com/shop/web:2.0.0");
@@ -135,25 +153,53 @@ TEST_F(ReconcilerTest, StartsTheCanaryAndRecordsIt) {
   EXPECT_EQ(client.objects.at("deployments/shop/web")["status"]["conditions"][0]["type"], "Canary");
 }
 
-TEST_F(ReconcilerTest, ProviderVerdictsDecideAnalysisSteps) {
-  FixedProvider provider;
-  ASSERT_TRUE(pass({{"error-rate", &provider}}).ok);
+// The step the canary is in, from its record.
+int current_step(const MemoryKubeClient& client) {
+  return client.objects.at("canaries/shop/web")["status"]["currentStep"].get<int>();
+}
+
+TEST_F(ReconcilerTest, MeasurementsAreTakenWhenDueAndKeptInTheStatus) {
+  policy.analyses[0].count = 2;
+  policy.analyses[0].interval = 30s;
+  ASSERT_TRUE(pass().ok);
   canary_ready();
-  ASSERT_TRUE(pass({{"error-rate", &provider}}).ok);
-  EXPECT_EQ(client.objects.at("canaries/shop/web")["status"]["currentStep"], 1);
+  ASSERT_TRUE(pass().ok);
+  EXPECT_EQ(current_step(client), 1);
+  EXPECT_TRUE(providers.seen.empty()) << "the step opened in this pass; the next one measures";
 
-  // Pending: the step waits.
-  ASSERT_TRUE(pass({{"error-rate", &provider}}).ok);
-  EXPECT_EQ(client.objects.at("canaries/shop/web")["status"]["phase"], "Progressing");
-  EXPECT_EQ(client.objects.at("canaries/shop/web")["status"]["currentStep"], 1);
-  EXPECT_EQ(provider.seen.revision, revision);
-  EXPECT_EQ(provider.seen.canary_deployment, "web-canary");
-  EXPECT_EQ(provider.seen.step_index, 1);
+  ASSERT_TRUE(pass().ok);
+  ASSERT_EQ(providers.seen.size(), 1U);
+  EXPECT_EQ(providers.seen[0].revision, revision);
+  EXPECT_EQ(providers.seen[0].canary_deployment, "web-canary");
+  EXPECT_EQ(providers.seen[0].analysis, "error-rate");
+  EXPECT_EQ(providers.seen[0].step_index, 1);
+  const json& status = client.objects.at("canaries/shop/web")["status"];
+  EXPECT_EQ(status["measurements"][0]["value"], 0.002);
+  EXPECT_EQ(status["measurements"][0]["outcome"], "Passed");
+  EXPECT_EQ(status["analysisRuns"][0]["passed"], 1);
+  EXPECT_EQ(status["message"], "error-rate: 1 of 2 passed; last: 0.002 is at most 0.01");
+  EXPECT_EQ(metrics.measurements.value({"error-rate", "Passed"}), 1);
+  EXPECT_EQ(metrics.last_value.value({"shop", "web", "error-rate"}), 0.002);
 
-  // Failed: weight 0 first, then the failed mark, then the record.
-  provider.verdict = {Verdict::kFailed, "5xx ratio 5% > 1%"};
+  // Within the interval nothing is measured, by this or a restarted coordinator
+  // (every pass here builds a new Reconciler: the schedule is in the status).
+  now += 10s;
+  ASSERT_TRUE(pass().ok);
+  EXPECT_EQ(providers.seen.size(), 1U);
+  now += 20s;
+  ASSERT_TRUE(pass().ok);
+  EXPECT_EQ(providers.seen.size(), 2U);
+  EXPECT_EQ(client.objects.at("canaries/shop/web")["status"]["measurements"].size(), 2U);
+  EXPECT_GE(current_step(client), 2) << "two passing measurements pass the step";
+}
+
+TEST_F(ReconcilerTest, AFailedMeasurementAbortsWeightZeroFirst) {
+  ASSERT_TRUE(pass().ok);
+  canary_ready();
+  ASSERT_TRUE(pass().ok);
+  providers.next = {analysis::Measurement::Kind::kValue, 0.05, "", ""};
   client.writes.clear();
-  ASSERT_TRUE(pass({{"error-rate", &provider}}).ok);
+  ASSERT_TRUE(pass().ok);
   ASSERT_GE(client.writes.size(), 3U);
   EXPECT_EQ(client.writes[0], "patch deployments/web-canary");
   EXPECT_EQ(client.writes[1], "patch deployments/web");
@@ -162,29 +208,61 @@ TEST_F(ReconcilerTest, ProviderVerdictsDecideAnalysisSteps) {
   EXPECT_EQ(client.objects.at("deployments/shop/web-canary")["spec"]["replicas"], 0);
   EXPECT_EQ(client.objects.at("deployments/shop/web")["metadata"]["annotations"]["autocanary.io/failed-revision"],
             revision);
-  EXPECT_EQ(client.objects.at("canaries/shop/web")["status"]["message"],
-            "revision " + revision + " aborted: error-rate: 5xx ratio 5% > 1%");
+  const json& status = client.objects.at("canaries/shop/web")["status"];
+  EXPECT_EQ(status["message"], "revision " + revision +
+                                   " aborted: error-rate: 1 failed measurement (0 tolerated); last: 0.05 is not at "
+                                   "most 0.01");
+  EXPECT_EQ(status["measurements"][0]["value"], 0.05);
   EXPECT_EQ(metrics.abort_to_zero_seconds.count(), 1U);
 }
 
-TEST_F(ReconcilerTest, AnAnalysisNoProviderDefinesFailsTheStep) {
-  ASSERT_TRUE(pass({}).ok);
+TEST_F(ReconcilerTest, AnUnmeasurableAnalysisIsReportedThenFailsAtItsLimit) {
+  policy.analyses[0].inconclusive_limit = 1;
+  policy.analyses[0].interval = 1s;
+  providers.next = {analysis::Measurement::Kind::kError, 0, "cannot reach Prometheus: Connection", ""};
+  ASSERT_TRUE(pass().ok);
   canary_ready();
-  ASSERT_TRUE(pass({}).ok);
-  ASSERT_TRUE(pass({}).ok);
+  ASSERT_TRUE(pass().ok);
+  ASSERT_TRUE(pass().ok);
+  const json* status = &client.objects.at("canaries/shop/web")["status"];
+  EXPECT_EQ((*status)["phase"], "Progressing");
+  EXPECT_EQ((*status)["message"],
+            "error-rate: 0 of 1 passed, 1 inconclusive; last: cannot reach Prometheus: Connection");
+  EXPECT_EQ((*status)["measurements"][0]["error"], true);
+  const auto warned = std::count_if(client.objects.begin(), client.objects.end(), [](const auto& entry) {
+    return entry.first.starts_with("events/") && entry.second["reason"] == "AnalysisError" &&
+           entry.second["type"] == "Warning";
+  });
+  EXPECT_EQ(warned, 1);
+
+  now += 1s;
+  ASSERT_TRUE(pass().ok);
+  status = &client.objects.at("canaries/shop/web")["status"];
+  EXPECT_EQ((*status)["phase"], "Aborting");
+  EXPECT_EQ((*status)["message"], "revision " + revision +
+                                      " aborted: error-rate: 2 inconclusive measurements (1 tolerated); last: cannot "
+                                      "reach Prometheus: Connection");
+}
+
+TEST_F(ReconcilerTest, AnAnalysisThePolicyDoesNotDefineFailsTheStep) {
+  policy.analyses.clear();
+  ASSERT_TRUE(pass().ok);
+  canary_ready();
+  ASSERT_TRUE(pass().ok);
+  ASSERT_TRUE(pass().ok);
   EXPECT_EQ(client.objects.at("canaries/shop/web")["status"]["message"],
-            "revision " + revision + " aborted: error-rate: no analysis provider defines \"error-rate\"");
+            "revision " + revision + " aborted: error-rate: not defined in the policy");
 }
 
 TEST_F(ReconcilerTest, ARunningRolloutKeepsThePolicyItStartedWith) {
-  ASSERT_TRUE(pass({}).ok);
+  ASSERT_TRUE(pass().ok);
   const json recorded = client.objects.at("canaries/shop/web")["status"]["policy"];
   EXPECT_EQ(recorded["name"], "default");
   EXPECT_EQ(recorded["spec"]["steps"][0], json({{"setWeight", 25}}));
 
   policy.steps = {policy::SetWeightStep{10}, policy::SetWeightStep{100}};  // the default changes
   canary_ready();
-  ASSERT_TRUE(pass({}).ok);
+  ASSERT_TRUE(pass().ok);
   const json& status = client.objects.at("canaries/shop/web")["status"];
   EXPECT_EQ(status["policy"], recorded);
   EXPECT_EQ(status["stepDescription"], "analysis error-rate") << "still the recorded steps";
@@ -192,27 +270,28 @@ TEST_F(ReconcilerTest, ARunningRolloutKeepsThePolicyItStartedWith) {
 
 TEST_F(ReconcilerTest, CanaryPodsLosingReadinessFailPodHealth) {
   policy.steps = {policy::SetWeightStep{25}, policy::AnalysisStep{{"pod-health"}}, policy::SetWeightStep{100}};
-  ASSERT_TRUE(pass({}).ok);
+  ASSERT_TRUE(pass().ok);
   const json labels = client.objects.at("deployments/shop/web-canary")["spec"]["template"]["metadata"]["labels"];
   EXPECT_EQ(labels["autocanary.io/revision"], revision);
   const auto pod = [&](const char* ready) {
     return json{{"metadata", {{"namespace", "shop"}, {"labels", labels}}},
                 {"status", {{"conditions", json::array({{{"type", "Ready"}, {"status", ready}}})}}}};
   };
-  for (int i = 0; i <= kMaxReadinessFlaps; ++i) flaps.observe(pod("True"), pod("False"));
+  const int tolerated = policy.pod_health.max_readiness_flaps;
+  for (int i = 0; i <= tolerated; ++i) flaps.observe(pod("True"), pod("False"));
   flaps.observe(pod("False"), pod("False"));  // not a transition
-  EXPECT_EQ(flaps.count("shop", "web", revision), kMaxReadinessFlaps + 1);
+  EXPECT_EQ(flaps.count("shop", "web", revision), tolerated + 1);
   EXPECT_EQ(flaps.count("shop", "web", "another-revision"), 0);
 
   canary_ready();
-  ASSERT_TRUE(pass({}).ok);
+  ASSERT_TRUE(pass().ok);
   EXPECT_EQ(client.objects.at("canaries/shop/web")["status"]["message"],
-            "revision " + revision + " aborted: pod-health: canary pods lost readiness 3 times");
+            "revision " + revision + " aborted: pod-health: canary pods lost readiness 3 times (2 tolerated)");
 }
 
 TEST_F(ReconcilerTest, DeletedDeploymentNeedsNothing) {
   client.objects.clear();
-  const ReconcileResult result = pass({});
+  const ReconcileResult result = pass();
   EXPECT_TRUE(result.ok);
   EXPECT_TRUE(client.writes.empty());
 }

@@ -27,6 +27,24 @@ class World {
     policy.steps = {SetWeightStep{25}, PauseStep{30s}, SetWeightStep{50}, AnalysisStep{{"pod-health"}},
                     SetWeightStep{100}};
     policy.abort_scale_down_delay = 60s;
+    policy::AnalysisDefinition errors;
+    errors.name = "error-rate";
+    errors.query = "sum(rate(errors[1m]))";
+    errors.max = 0.01;
+    errors.interval = 30s;
+    policy.analyses = {errors};
+  }
+
+  // The reconciler took a measurement of `name` for the current step.
+  void measured(const std::string& name, analysis::Measurement measurement) {
+    const auto criteria = criteria_of(policy, {name, false});
+    ASSERT_TRUE(criteria) << name;
+    analysis::MeasurementRecord record = analysis::judge(*criteria, measurement);
+    record.analysis = name;
+    record.revision = o.status.revision;
+    record.step = o.status.current_step;
+    record.measured_at = support::format_rfc3339_millis(now);
+    o.measurements.push_back(record);
   }
 
   void apply_new_revision(const std::string& revision) { o.pending_revision = revision; }
@@ -35,6 +53,7 @@ class World {
   Plan pass(std::size_t crash_after = SIZE_MAX) {
     Plan plan = plan_rollout(o, policy, now);
     for (std::size_t i = 0; i < plan.actions.size() && i < crash_after; ++i) execute(plan.actions[i]);
+    o.measurements.clear();  // taken for this pass only
     if (settle_automatically) settle();
     return plan;
   }
@@ -209,7 +228,7 @@ TEST(RolloutPlannerTest, FailingAnalysisRoutesZeroFirstThenMarksTheRevisionFaile
   world.policy.steps = {SetWeightStep{25}, AnalysisStep{{"error-rate"}}, SetWeightStep{100}};
   world.apply_new_revision("bbbbbbbbbb");
   world.run_until_quiet();
-  world.o.checks["error-rate"] = {Verdict::kFailed, "5xx ratio 5% > 1%"};
+  world.measured("error-rate", {analysis::Measurement::Kind::kValue, 0.05, "", ""});
   const Plan plan = world.pass();
 
   ASSERT_GE(plan.actions.size(), 2U);
@@ -217,7 +236,8 @@ TEST(RolloutPlannerTest, FailingAnalysisRoutesZeroFirstThenMarksTheRevisionFaile
   EXPECT_EQ(std::get<MarkFailed>(plan.actions[1]).revision, "bbbbbbbbbb");
   EXPECT_EQ(world.o.status.phase, Phase::kAborting);
   EXPECT_EQ(world.o.status.steps.back().result, "Failed");
-  EXPECT_EQ(world.o.status.steps.back().message, "error-rate: 5xx ratio 5% > 1%");
+  EXPECT_EQ(world.o.status.steps.back().message,
+            "error-rate: 1 failed measurement (0 tolerated); last: 0.05 is not at most 0.01");
   EXPECT_EQ(world.o.live_revision, "aaaaaaaaaa") << "the stable workload is untouched";
   EXPECT_EQ(world.promotions, 0);
   EXPECT_TRUE(world.saw_event("CanaryAborted"));
@@ -255,7 +275,139 @@ TEST(RolloutPlannerTest, PodHealthFailsOnRestarts) {
   world.pass();
   world.pass();
   EXPECT_EQ(world.o.status.phase, Phase::kAborting);
-  EXPECT_EQ(world.o.status.steps.back().message, "pod-health: canary containers restarted 2 times");
+  EXPECT_EQ(world.o.status.steps.back().message, "pod-health: canary containers restarted 2 times (0 tolerated)");
+}
+
+TEST(RolloutPlannerTest, AnAnalysisStepTalliesMeasurementsAndWakesWhenTheNextIsDue) {
+  World world;
+  world.policy.steps = {SetWeightStep{25}, AnalysisStep{{"error-rate"}}, SetWeightStep{100}};
+  world.policy.analyses[0].count = 3;
+  world.apply_new_revision("bbbbbbbbbb");
+  world.run_until_quiet();
+  ASSERT_EQ(world.o.status.step_description, "analysis error-rate");
+  for (int i = 0; i < 2; ++i) {
+    world.measured("error-rate", {analysis::Measurement::Kind::kValue, 0.002, "", ""});
+    const Plan plan = world.pass();
+    ASSERT_TRUE(plan.requeue_after);
+    EXPECT_EQ(*plan.requeue_after, 30s) << "the next measurement is due one interval later";
+    world.now += 30s;
+  }
+  EXPECT_EQ(world.o.status.analysis_runs[0].passed, 2);
+  EXPECT_EQ(world.o.status.message, "error-rate: 2 of 3 passed; last: 0.002 is at most 0.01");
+  world.measured("error-rate", {analysis::Measurement::Kind::kNoData, 0, "the query returned no series", ""});
+  world.pass();
+  EXPECT_EQ(world.o.status.phase, Phase::kProgressing) << "no data is not a pass";
+  world.measured("error-rate", {analysis::Measurement::Kind::kValue, 0.001, "", ""});
+  world.run_until_quiet();
+  EXPECT_EQ(world.o.status.phase, Phase::kSucceeded);
+  ASSERT_EQ(world.o.status.measurements.size(), 4U);
+  EXPECT_EQ(world.o.status.measurements[2].outcome, analysis::Outcome::kInconclusive);
+  EXPECT_TRUE(world.o.status.analysis_runs.empty()) << "tallies end with their step";
+}
+
+TEST(RolloutPlannerTest, MeasurementsOfAnotherStepOrRevisionAreIgnored) {
+  World world;
+  world.policy.steps = {SetWeightStep{25}, AnalysisStep{{"error-rate"}}, SetWeightStep{100}};
+  world.apply_new_revision("bbbbbbbbbb");
+  world.run_until_quiet();
+  world.measured("error-rate", {analysis::Measurement::Kind::kValue, 0.05, "", ""});
+  world.o.measurements.back().revision = "cccccccccc";
+  world.measured("error-rate", {analysis::Measurement::Kind::kValue, 0.05, "", ""});
+  world.o.measurements.back().step = 0;
+  world.pass();
+  EXPECT_EQ(world.o.status.phase, Phase::kProgressing);
+  EXPECT_TRUE(world.o.status.measurements.empty());
+}
+
+TEST(RolloutPlannerTest, TheMeasurementHistoryIsBounded) {
+  World world;
+  world.policy.steps = {SetWeightStep{25}, AnalysisStep{{"error-rate"}}, SetWeightStep{100}};
+  world.policy.analyses[0].inconclusive_limit = 100;
+  world.apply_new_revision("bbbbbbbbbb");
+  world.run_until_quiet();
+  for (int i = 0; i < 25; ++i) {
+    world.measured("error-rate", {analysis::Measurement::Kind::kNoData, 0, "no series " + std::to_string(i), ""});
+    world.pass();
+  }
+  ASSERT_EQ(world.o.status.measurements.size(), kMeasurementLimit);
+  EXPECT_EQ(world.o.status.measurements.back().message, "no series 24");
+  EXPECT_EQ(world.o.status.analysis_runs[0].inconclusive, 25);
+}
+
+TEST(RolloutPlannerTest, PodHealthFailsFastAtAnyStepOnceAStepNamesIt) {
+  World world;  // pod-health is step 3; the canary is still in the 30 s pause of step 1
+  world.apply_new_revision("bbbbbbbbbb");
+  world.run_until_quiet();
+  ASSERT_EQ(world.o.status.step_description, "pause 30s");
+  world.o.canary.restarts = 1;
+  const Plan plan = world.pass();
+  EXPECT_EQ(std::get<SetWeight>(plan.actions[0]).weight, 0) << "in the pass that saw it, weight 0 first";
+  EXPECT_EQ(world.o.status.phase, Phase::kAborting);
+  EXPECT_EQ(world.o.status.message,
+            "revision bbbbbbbbbb aborted: pod-health: canary containers restarted 1 times (0 tolerated)");
+}
+
+TEST(RolloutPlannerTest, RestartsDoNotFailAPolicyWithoutPodHealthButACrashLoopDoes) {
+  World world;
+  world.policy.steps = {SetWeightStep{25}, PauseStep{30s}, SetWeightStep{100}};
+  world.apply_new_revision("bbbbbbbbbb");
+  world.run_until_quiet();
+  world.o.canary.restarts = 1;
+  world.pass();
+  EXPECT_EQ(world.o.status.phase, Phase::kProgressing);
+  world.o.canary.crash_looping = true;  // a crash loop aborts under any policy
+  world.o.canary.crash_loop = "pod web-canary-abc container app: CrashLoopBackOff, 4 restarts";
+  world.pass();
+  EXPECT_EQ(world.o.status.message, "revision bbbbbbbbbb aborted: canary pods are crash-looping: pod web-canary-abc "
+                                    "container app: CrashLoopBackOff, 4 restarts");
+}
+
+TEST(RolloutPlannerTest, ACanaryPodNotReadyPastItsDeadlineFails) {
+  World world;
+  world.policy.pod_health.ready_deadline = 5min;
+  world.apply_new_revision("bbbbbbbbbb");
+  world.run_until_quiet();
+  world.o.canary.not_ready_pod = "web-canary-abc";
+  world.o.canary.not_ready_since = support::format_rfc3339(world.now - 1min);
+  const Plan waiting = world.pass();
+  EXPECT_EQ(world.o.status.phase, Phase::kProgressing);
+  ASSERT_TRUE(waiting.requeue_after);
+  EXPECT_LE(*waiting.requeue_after, 4min + 1ms) << "woken when the deadline passes";
+  world.now += 4min + 1s;
+  world.pass();
+  EXPECT_EQ(world.o.status.phase, Phase::kAborting);
+  EXPECT_EQ(world.o.status.message,
+            "revision bbbbbbbbbb aborted: pod-health: canary pod web-canary-abc not Ready for 5m1s (deadline 5m)");
+}
+
+TEST(RolloutPlannerTest, ATestStepWaitsForItsJobUntilTheTimeout) {
+  World world;
+  world.policy.steps = {SetWeightStep{25}, TestStep{"smoke"}, SetWeightStep{100}};
+  policy::TestDefinition smoke;
+  smoke.name = "smoke";
+  smoke.timeout = 2min;
+  world.policy.tests = {smoke};
+  world.apply_new_revision("bbbbbbbbbb");
+  world.run_until_quiet();
+  ASSERT_EQ(world.o.status.step_description, "test smoke");
+  const auto running = [&] {
+    analysis::MeasurementRecord record = analysis::judge(
+        analysis::criteria_for(smoke), {analysis::Measurement::Kind::kRunning, 0, "Job running", "web-smoke-job"});
+    record.analysis = "smoke";
+    record.revision = "bbbbbbbbbb";
+    record.step = 1;
+    record.measured_at = support::format_rfc3339(world.now);
+    world.o.measurements.push_back(record);
+  };
+  running();
+  world.pass();
+  EXPECT_EQ(world.o.status.analysis_runs[0].resource, "web-smoke-job");
+  EXPECT_TRUE(world.o.status.measurements.empty()) << "progress is not a measurement";
+  world.now += 2min + 1s;
+  running();
+  world.pass();
+  EXPECT_EQ(world.o.status.phase, Phase::kAborting);
+  EXPECT_EQ(world.o.status.message, "revision bbbbbbbbbb aborted: smoke: not finished within 2m; last: Job running");
 }
 
 class FailedRevisionTest : public ::testing::Test {

@@ -106,6 +106,57 @@ analyses:
     EXPECT_NE(std::find(found.begin(), found.end(), message), found.end()) << message;
 }
 
+TEST(PolicyParserTest, ParsesAccessRetriesAndPodHealth) {
+  auto parsed = parse_policy(yaml(R"yaml(
+steps: [{analysis: {names: [pod-health, errors, gate]}}, {setWeight: 100}]
+analyses:
+  - name: errors
+    prometheus:
+      address: https://prometheus.monitoring:9090
+      query: 'sum(rate(errors{namespace="{{namespace}}", pod=~"{{canary}}-.*"}[1m]))'
+      timeout: 2s
+      bearerTokenFile: /var/run/secrets/prometheus/token
+      caFile: /etc/prometheus-ca/ca.crt
+    successCondition: {max: 0.01}
+  - name: gate
+    provider: http
+    http: {url: "https://gate.example.com/check", retries: 0, insecureSkipVerify: true}
+podHealth: {readyDeadline: 90s, maxRestarts: 1, maxReadinessFlaps: 4}
+)yaml"));
+  ASSERT_TRUE(std::holds_alternative<CanaryPolicy>(parsed)) << std::get<std::vector<std::string>>(parsed)[0];
+  const auto& policy = std::get<CanaryPolicy>(parsed);
+  const AnalysisDefinition& errors = policy.analyses[0];
+  EXPECT_EQ(errors.timeout, 2s);
+  EXPECT_EQ(errors.bearer_token_file, "/var/run/secrets/prometheus/token");
+  EXPECT_EQ(errors.ca_file, "/etc/prometheus-ca/ca.crt");
+  EXPECT_FALSE(errors.insecure_skip_verify);
+  EXPECT_EQ(policy.analyses[1].retries, 0);
+  EXPECT_TRUE(policy.analyses[1].insecure_skip_verify);
+  EXPECT_EQ(policy.pod_health, (PodHealthPolicy{90s, 1, 4}));
+  auto again = parse_policy(policy_to_json(policy));
+  ASSERT_TRUE(std::holds_alternative<CanaryPolicy>(again));
+  EXPECT_EQ(std::get<CanaryPolicy>(again).analyses, policy.analyses);
+  EXPECT_EQ(std::get<CanaryPolicy>(again).pod_health, policy.pod_health);
+}
+
+TEST(PolicyParserTest, QueryVariablesAndLimitsAreValidated) {
+  const auto found = problems(R"(
+steps: [{analysis: {names: [errors]}}, {setWeight: 100}]
+analyses:
+  - name: errors
+    prometheus: {query: 'sum(rate(errors{ns="{{namespace}}", app="{{app}}"}[1m]))', timeout: 0s}
+    successCondition: {max: 1}
+podHealth: {readyDeadline: 0s, maxRestarts: -1}
+)");
+  for (const char* message :
+       {"analyses[0].prometheus.query: unknown variable {{app}} (known: namespace, deployment, canary, revision, "
+        "stableRevision, podTemplateHash, canaryService, stableService)",
+        "analyses[0]: timeout must be positive", "podHealth.readyDeadline: must be positive",
+        "podHealth: limits must not be negative"})
+    EXPECT_NE(std::find(found.begin(), found.end(), message), found.end()) << message;
+  EXPECT_EQ(problems("podHealth: {colour: red}"), std::vector<std::string>{"podHealth.colour: unknown field"});
+}
+
 TEST(PolicyParserTest, OmittedFieldsKeepTheDefaults) {
   auto parsed = parse_policy(json::object());
   ASSERT_TRUE(std::holds_alternative<CanaryPolicy>(parsed));

@@ -44,6 +44,55 @@ TEST(WebhookOptionsTest, ReportsWhatIsWrong) {
   EXPECT_NE(error({"--port"}).find("--port needs a value"), std::string::npos);
 }
 
+TEST(WebhookOptionsTest, SelfManagedCertificateFlags) {
+  auto parsed = parse_webhook_options(
+      {"--tls-cert-file=/run/tls/tls.crt", "--tls-key-file=/run/tls/tls.key", "--namespace=ac",
+       "--cert-secret=ac-tls", "--webhook-configuration=ac", "--cert-dns=hook.ac.svc", "--cert-dns=hook",
+       "--cert-ip=127.0.0.1", "--ca-validity=90s", "--cert-validity=30s", "--cert-check-period=2s",
+       "--ca-trust-delay=3s"},
+      nullptr);
+  ASSERT_TRUE(std::holds_alternative<WebhookOptions>(parsed)) << std::get<std::string>(parsed);
+  const auto& options = std::get<WebhookOptions>(parsed);
+  ASSERT_TRUE(options.self_managed_certificates);
+  const auto& certificates = options.certificates;
+  EXPECT_EQ(certificates.namespace_name, "ac");
+  EXPECT_EQ(certificates.secret_name, "ac-tls");
+  EXPECT_EQ(certificates.webhook_configuration, "ac");
+  EXPECT_EQ(certificates.request.names.dns_names, (std::vector<std::string>{"hook.ac.svc", "hook"}));
+  EXPECT_EQ(certificates.request.names.ip_addresses, std::vector<std::string>{"127.0.0.1"});
+  EXPECT_EQ(certificates.request.lifetimes.authority, 90s);
+  EXPECT_EQ(certificates.request.lifetimes.serving, 30s);
+  EXPECT_EQ(certificates.check_period, 2s);
+  EXPECT_EQ(certificates.trust_delay, 3s);
+  EXPECT_EQ(certificates.cert_file, "/run/tls/tls.crt");
+  EXPECT_EQ(certificates.key_file, "/run/tls/tls.key");
+
+  auto without = parse_webhook_options({"--tls-cert-file=c", "--tls-key-file=k"}, nullptr);
+  EXPECT_FALSE(std::get<WebhookOptions>(without).self_managed_certificates);
+}
+
+TEST(WebhookOptionsTest, SelfManagedCertificatesNeedNamesANamespaceAndALongerCaLifetime) {
+  auto error = [](std::vector<std::string> args) {
+    args.insert(args.begin(), {"--tls-cert-file=c", "--tls-key-file=k", "--cert-secret=s"});
+    auto parsed = parse_webhook_options(args, "ac");
+    return std::holds_alternative<std::string>(parsed) ? std::get<std::string>(parsed) : "<parsed>";
+  };
+  EXPECT_EQ(error({"--cert-dns=hook"}), "<parsed>");
+  EXPECT_EQ(error({}), "--cert-secret needs at least one --cert-dns or --cert-ip");
+  EXPECT_EQ(error({"--cert-dns=hook", "--ca-validity=1h", "--cert-validity=2h"}),
+            "--ca-validity must be longer than --cert-validity (at least 1s)");
+  EXPECT_EQ(error({"--cert-dns=hook", "--cert-validity=500ms"}),
+            "--ca-validity must be longer than --cert-validity (at least 1s)");
+  EXPECT_EQ(error({"--cert-ip=hook"}), "invalid value for --cert-ip: 'hook'");
+  auto parsed = parse_webhook_options({"--tls-cert-file=c", "--tls-key-file=k", "--cert-secret=s", "--cert-dns=h"},
+                                      nullptr);
+  EXPECT_EQ(std::get<std::string>(parsed), "--cert-secret needs --namespace");
+  parsed = parse_webhook_options({"--tls-cert-file=a/c", "--tls-key-file=b/k", "--cert-secret=s", "--cert-dns=h"},
+                                 "ac");
+  EXPECT_EQ(std::get<std::string>(parsed),
+            "--cert-secret writes --tls-cert-file and --tls-key-file together: use one directory");
+}
+
 TEST(WebhookOptionsTest, TimeoutQueryIsClampedToWebhookLimits) {
   EXPECT_EQ(review_timeout("10s", 7s), 10s);
   EXPECT_EQ(review_timeout("", 7s), 7s);

@@ -22,6 +22,24 @@ TEST(MetricsTest, RendersCountersAndLabelledCounters) {
   EXPECT_NE(text.find("decisions_total{decision=\"say \\\"hi\\\"\"} 1\n"), std::string::npos);
 }
 
+TEST(MetricsTest, RendersValuesWithSeveralLabels) {
+  MetricsRegistry registry;
+  auto& measured = registry.add<LabeledValues>("measurements_total", "Measurements.", LabeledValues::Type::kCounter,
+                                               std::vector<std::string>{"analysis", "outcome"});
+  auto& last = registry.add<LabeledValues>("last_value", "Last value.", LabeledValues::Type::kGauge,
+                                           std::vector<std::string>{"analysis"});
+  measured.inc({"error-rate", "Passed"});
+  measured.inc({"error-rate", "Passed"});
+  last.set({"error-rate"}, 0.5);
+  last.set({"error-rate"}, 0.002);
+  EXPECT_EQ(measured.value({"error-rate", "Passed"}), 2);
+  EXPECT_EQ(measured.value({"error-rate", "Failed"}), 0);
+  const std::string text = registry.render();
+  EXPECT_NE(text.find("# TYPE measurements_total counter\nmeasurements_total{analysis=\"error-rate\",outcome=\"Passed\"} 2\n"),
+            std::string::npos) << text;
+  EXPECT_NE(text.find("# TYPE last_value gauge\nlast_value{analysis=\"error-rate\"} 0.002\n"), std::string::npos) << text;
+}
+
 TEST(MetricsTest, HistogramBucketsAreCumulative) {
   MetricsRegistry registry;
   auto& latency = registry.add<Histogram>("latency_seconds", "Latency.", std::vector<double>{0.001, 0.01});

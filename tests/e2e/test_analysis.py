@@ -1,0 +1,384 @@
+"""Canary analysis through a real apiserver: Prometheus metric checks against a
+real Prometheus (Debian's package) scraping a test exporter, the built-in pod
+health failing fast, test Jobs run by the cluster's job controller, and HTTP
+gates. Policies are ClusterCanaryPolicies; a namespace label picks one."""
+
+import json
+import time
+
+import pytest
+
+from analysis_servers import Exporter, Gate, Prometheus
+from kube import Coordinators, canary_status, deployment, image_of, unique, wait_for, wait_phase
+
+V1 = "registry.example.com/shop/web:1.0.0"
+V2 = "registry.example.com/shop/web:2.0.0"
+
+ERROR_RATIO = ('sum(rate(http_requests_total{namespace="{{namespace}}",deployment="{{canary}}",code=~"5.."}[5s]))'
+               ' / sum(rate(http_requests_total{namespace="{{namespace}}",deployment="{{canary}}"}[5s]))')
+
+
+def prometheus_policy(name, address, steps="[{setWeight: 50}, {analysis: {names: [error-rate]}}, {setWeight: 100}]",
+                      count=3, interval="1s", inconclusive_limit=10):
+    return f"""apiVersion: autocanary.io/v1alpha1
+kind: ClusterCanaryPolicy
+metadata: {{name: {name}}}
+spec:
+  steps: {steps}
+  trafficBackend: podRatio
+  abortScaleDownDelay: 0s
+  analyses:
+    - name: error-rate
+      prometheus:
+        address: {address}
+        query: '{ERROR_RATIO}'
+        timeout: 2s
+      successCondition: {{max: 0.01}}
+      interval: {interval}
+      count: {count}
+      inconclusiveLimit: {inconclusive_limit}
+"""
+
+
+@pytest.fixture(scope="module")
+def analysis(kube, webhook, tmp_path_factory):
+    """Coordinator (without --policy-file), exporter and Prometheus."""
+    replicas = Coordinators(webhook.state.parent, "")
+    replicas._script("setup")
+    webhook.stop()  # restarted so that it watches the policies (the CRD exists now)
+    webhook.start()
+    replicas.start("analysis")
+    exporter = Exporter()
+    prometheus = Prometheus(tmp_path_factory.mktemp("prometheus"), exporter.port)
+    prometheus.start()
+    yield kube, exporter, prometheus, replicas
+    prometheus.stop()
+    exporter.close()
+    replicas.stop("analysis")
+
+
+def use_policy(kube, policy_yaml, prefix):
+    """A namespace choosing the policy (named like the namespace)."""
+    ns = unique(prefix)
+    kube.apply(policy_yaml.replace("{name: NAME}", f"{{name: {ns}}}"))
+    kube.create_namespace(ns, {"autocanary.io/enabled": "true", "autocanary.io/policy": ns})
+    return ns
+
+
+def serve_ratio(exporter, prometheus, ns, ratio):
+    """The exporter serves the canary's requests with this 5xx ratio, and
+    Prometheus has enough samples to compute it: an analysis starting now
+    measures the ratio, not the absence of data."""
+    exporter.set_ratio(ns, "web-canary", ratio)
+    wait_for(lambda: prometheus.query(f'sum(rate(http_requests_total{{namespace="{ns}"}}[5s]))'),
+             f"Prometheus to have rates for {ns}", timeout=30)
+
+
+def roll(kube, ns):
+    kube.apply(deployment("web", ns, V1, replicas=2))
+    kube.run("rollout", "status", "deployment/web", "-n", ns, "--timeout=90s", timeout=100)
+    kube.apply(deployment("web", ns, V2, replicas=2))
+
+
+def wait_status(kube, ns, predicate, what, timeout=90):
+    """The Canary's status once `predicate(status)` holds; on a timeout the
+    failure shows the last status seen."""
+    seen = {}
+
+    def check():
+        seen["status"] = canary_status(kube, ns, "web")
+        return predicate(seen["status"]) and seen["status"]
+    try:
+        return wait_for(check, what, timeout=timeout)
+    except AssertionError as timed_out:
+        raise AssertionError(f"{timed_out}; last status: {json.dumps(seen.get('status'), indent=1)}") from None
+
+
+def measurements(status, name):
+    return [m for m in status.get("measurements", []) if m["analysis"] == name]
+
+
+def run_of(status, name):
+    return next((r for r in status.get("analysisRuns", []) if r["analysis"] == name), {})
+
+
+def aborted_because(status):
+    """Why the canary was aborted: the failed step's message (the status
+    message moves on to "held until retried" once the canary is removed)."""
+    failed = [step for step in status.get("steps", []) if step.get("result") == "Failed"]
+    assert failed, status
+    return failed[-1]["message"]
+
+
+def events(kube, ns, reason):
+    return [e for e in kube.get("events", namespace=ns)["items"] if e["reason"] == reason]
+
+
+# ---- Prometheus ---------------------------------------------------------------
+
+
+def test_a_low_error_ratio_promotes_with_the_measured_values_in_the_status(analysis):
+    kube, exporter, prometheus, _ = analysis
+    ns = use_policy(kube, prometheus_policy("NAME", prometheus.address), "prom-ok")
+    serve_ratio(exporter, prometheus, ns, 0.002)
+    roll(kube, ns)
+    status = wait_phase(kube, ns, "web", "Succeeded", timeout=120)
+    values = [m["value"] for m in measurements(status, "error-rate") if m["outcome"] == "Passed"]
+    assert len(values) == 3, status["measurements"]
+    assert all(v == pytest.approx(0.002, rel=0.05) for v in values), values
+    assert status["policy"]["name"] == ns, "query and threshold came from the ClusterCanaryPolicy"
+    assert image_of(kube.get("deployment", "web", ns)) == V2
+
+
+def test_a_high_error_ratio_aborts(analysis):
+    kube, exporter, prometheus, _ = analysis
+    ns = use_policy(kube, prometheus_policy("NAME", prometheus.address), "prom-bad")
+    serve_ratio(exporter, prometheus, ns, 0.05)
+    roll(kube, ns)
+    status = wait_phase(kube, ns, "web", {"Aborting", "Failed"}, timeout=120)
+    failed = [m for m in measurements(status, "error-rate") if m["outcome"] == "Failed"]
+    assert failed and failed[-1]["value"] == pytest.approx(0.05, rel=0.05), status.get("measurements")
+    reason = aborted_because(status)
+    assert reason.startswith("error-rate: 1 failed measurement (0 tolerated); last: 0.0"), reason
+    assert reason.endswith("is not at most 0.01"), reason
+    deployment_now = kube.get("deployment", "web", ns)
+    assert image_of(deployment_now) == V1, "the stable workload keeps the old template"
+    assert deployment_now["metadata"]["annotations"]["autocanary.io/failed-revision"] == status["revision"]
+
+
+def test_prometheus_stopped_mid_analysis_fails_after_the_inconclusive_limit_and_says_why(analysis):
+    kube, exporter, prometheus, _ = analysis
+    ns = use_policy(kube, prometheus_policy("NAME", prometheus.address, count=1000, inconclusive_limit=3), "prom-stop")
+    serve_ratio(exporter, prometheus, ns, 0.002)
+    roll(kube, ns)
+    wait_status(kube, ns, lambda s: run_of(s, "error-rate").get("passed", 0) >= 2, "two passing measurements",
+                timeout=120)
+    prometheus.stop()
+    try:
+        status = wait_phase(kube, ns, "web", {"Aborting", "Failed"}, timeout=60)
+    finally:
+        prometheus.start()
+    reason = aborted_because(status)
+    assert reason.startswith("error-rate: 4 inconclusive measurements (3 tolerated); last: cannot reach Prometheus: "
+                             f"no answer from {prometheus.address}/api/v1/query"), reason
+    errors = [m for m in measurements(status, "error-rate") if m.get("error")]
+    assert len(errors) == 4 and all(m["outcome"] == "Inconclusive" for m in errors)
+    warnings = events(kube, ns, "AnalysisError")
+    assert warnings and all(e["type"] == "Warning" and "cannot reach Prometheus" in e["message"] for e in warnings)
+    assert image_of(kube.get("deployment", "web", ns)) == V1
+
+
+def test_prometheus_back_within_the_inconclusive_limit_lets_the_analysis_go_on(analysis):
+    kube, exporter, prometheus, _ = analysis
+    ns = use_policy(kube, prometheus_policy("NAME", prometheus.address, count=4, inconclusive_limit=100),
+                    "prom-back")
+    serve_ratio(exporter, prometheus, ns, 0.002)
+    roll(kube, ns)
+    wait_status(kube, ns, lambda s: run_of(s, "error-rate").get("passed", 0) >= 1, "a passing measurement",
+                timeout=120)
+    prometheus.stop()
+    try:
+        waiting = wait_status(kube, ns, lambda s: run_of(s, "error-rate").get("inconclusive", 0) >= 2,
+                              "inconclusive measurements")
+        assert waiting["phase"] == "Progressing"
+        assert "inconclusive; last: cannot reach Prometheus" in waiting["message"], waiting["message"]
+    finally:
+        prometheus.start()
+    status = wait_phase(kube, ns, "web", "Succeeded", timeout=120)
+    assert run_of(status, "error-rate") == {}, "the tally ended with its step"
+    assert any(m.get("error") for m in measurements(status, "error-rate"))
+    assert image_of(kube.get("deployment", "web", ns)) == V2
+
+
+# ---- pod health ----------------------------------------------------------------
+
+
+def crash_loop(kube, ns, pod):
+    statuses = pod["status"]["containerStatuses"]
+    for status in statuses:
+        if status["name"] == "app":
+            status.update({"ready": False, "restartCount": 4, "started": False,
+                           "state": {"waiting": {"reason": "CrashLoopBackOff",
+                                                 "message": "back-off 40s restarting failed container"}},
+                           "lastState": {"terminated": {"exitCode": 1, "reason": "Error",
+                                                        "startedAt": status["state"]["running"]["startedAt"],
+                                                        "finishedAt": status["state"]["running"]["startedAt"]}}})
+    kube.run("patch", "pod", pod["metadata"]["name"], "-n", ns, "--subresource=status", "--type=merge", "-p",
+             json.dumps({"status": {"containerStatuses": statuses}}))
+
+
+def test_crash_looping_canary_pods_abort_within_one_reconcile(analysis):
+    kube, exporter, prometheus, replicas = analysis
+    # The metric analysis measures once a minute: an abort must not wait for it.
+    policy = prometheus_policy("NAME", prometheus.address,
+                               steps="[{setWeight: 50}, {analysis: {names: [pod-health, error-rate]}}, "
+                                     "{setWeight: 100}]",
+                               count=5, interval="1m")
+    ns = use_policy(kube, policy, "crash")
+    serve_ratio(exporter, prometheus, ns, 0.002)
+    roll(kube, ns)
+    wait_status(kube, ns, lambda s: len(measurements(s, "error-rate")) >= 1, "the first error-rate measurement",
+                timeout=120)
+    pods = kube.get("pods", namespace=ns, selector="autocanary.io/track=canary")["items"]
+    assert pods
+    started = time.monotonic()
+    crash_loop(kube, ns, pods[0])
+    def canary_at_zero():  # scaled to 0, or already removed (abortScaleDownDelay 0s)
+        found = kube.run("get", "deployment", "web-canary", "-n", ns, "-o", "json", check=False)
+        return found.returncode != 0 or json.loads(found.stdout)["spec"]["replicas"] == 0
+    wait_for(canary_at_zero, "canary weight 0", timeout=30, interval=0.02)
+    elapsed = time.monotonic() - started
+    status = wait_phase(kube, ns, "web", {"Aborting", "Failed"}, timeout=10)
+    print(f"\ncrash loop patched → canary at weight 0 in {elapsed * 1000:.0f} ms "
+          f"(kubectl polled every 20 ms; includes one kubectl call)")
+    reason = aborted_because(status)
+    assert reason.startswith("pod-health: canary pods are crash-looping: pod " + pods[0]["metadata"]["name"]), reason
+    assert reason.endswith("container app: CrashLoopBackOff, 4 restarts"), reason
+    # Aborted in the interval after the first measurement, not after interval × count.
+    assert len(measurements(status, "error-rate")) == 1, status["measurements"]
+    assert image_of(kube.get("deployment", "web", ns)) == V1
+
+
+# ---- test Jobs -----------------------------------------------------------------
+
+# Job pods are bound to a node no kubelet (and no kwok) serves, so they stay
+# Pending until the test writes their outcome through the status subresource.
+TEST_NODE = "autocanary-test-runner"
+
+JOB_POLICY = f"""apiVersion: autocanary.io/v1alpha1
+kind: ClusterCanaryPolicy
+metadata: {{name: NAME}}
+spec:
+  steps: [{{setWeight: 50}}, {{test: {{name: smoke}}}}, {{setWeight: 100}}]
+  trafficBackend: podRatio
+  abortScaleDownDelay: 0s
+  tests:
+    - name: smoke
+      timeout: 2m
+      jobTemplate:
+        metadata: {{labels: {{suite: smoke}}}}
+        spec:
+          backoffLimit: 0
+          template:
+            spec:
+              restartPolicy: Never
+              nodeName: {TEST_NODE}
+              containers: [{{name: smoke, image: registry.example.com/shop/smoke:1.0.0}}]
+"""
+
+
+@pytest.fixture(scope="module")
+def test_node(analysis):
+    kube = analysis[0]
+    kube.apply(f"apiVersion: v1\nkind: Node\nmetadata:\n  name: {TEST_NODE}\n  labels: {{type: manual}}\n")
+    yield
+    kube.run("delete", "node", TEST_NODE, "--ignore-not-found")
+
+
+def finish_job_pod(kube, ns, phase, exit_code):
+    def job_pod():
+        items = kube.get("pods", namespace=ns, selector="batch.kubernetes.io/job-name")["items"]
+        return items[0] if items else None
+    pod = wait_for(job_pod, "the test Job's pod", timeout=60)
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    kube.run("patch", "pod", pod["metadata"]["name"], "-n", ns, "--subresource=status", "--type=merge", "-p",
+             json.dumps({"status": {"phase": phase, "containerStatuses": [{
+                 "name": "smoke", "image": "registry.example.com/shop/smoke:1.0.0", "imageID": "", "ready": False,
+                 "restartCount": 0, "state": {"terminated": {"exitCode": exit_code, "startedAt": now,
+                                                             "finishedAt": now,
+                                                             "reason": "Completed" if exit_code == 0 else "Error"}}}]}}))
+    return pod
+
+
+def test_a_failing_test_job_aborts(analysis, test_node):
+    kube = analysis[0]
+    ns = use_policy(kube, JOB_POLICY, "job-fail")
+    roll(kube, ns)
+    wait_status(kube, ns, lambda s: s.get("stepDescription") == "test smoke", "the test step")
+    pod = finish_job_pod(kube, ns, "Failed", 1)
+    status = wait_phase(kube, ns, "web", {"Aborting", "Failed"}, timeout=90)
+    job = pod["metadata"]["labels"]["batch.kubernetes.io/job-name"]
+    reason = aborted_because(status)
+    assert reason.startswith(f"smoke: 1 failed measurement (0 tolerated); last: Job {job} failed"), reason
+    assert reason.endswith(f"logs: kubectl logs -n {ns} job/{job}"), reason
+    assert measurements(status, "smoke")[-1]["resource"] == job
+    labels = kube.get("job", job, ns)["metadata"]["labels"]
+    assert labels["autocanary.io/canary-of"] == "web" and labels["suite"] == "smoke"
+    assert image_of(kube.get("deployment", "web", ns)) == V1
+
+
+def test_a_succeeding_test_job_lets_the_rollout_continue(analysis, test_node):
+    kube = analysis[0]
+    ns = use_policy(kube, JOB_POLICY, "job-ok")
+    roll(kube, ns)
+    running = wait_status(kube, ns, lambda s: run_of(s, "smoke").get("resource"), "the test Job")
+    assert running["phase"] == "Progressing" and "is running" in running["message"], running["message"]
+    pod = finish_job_pod(kube, ns, "Succeeded", 0)
+    status = wait_phase(kube, ns, "web", "Succeeded", timeout=90)
+    job = pod["metadata"]["labels"]["batch.kubernetes.io/job-name"]
+    assert measurements(status, "smoke")[-1]["outcome"] == "Passed"
+    assert measurements(status, "smoke")[-1]["resource"] == job
+    env = {e["name"]: e["value"] for e in kube.get("job", job, ns)["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert env["AUTOCANARY_NAMESPACE"] == ns and env["AUTOCANARY_CANARY"] == "web-canary"
+    assert image_of(kube.get("deployment", "web", ns)) == V2
+
+
+# ---- HTTP gates ----------------------------------------------------------------
+
+
+def gate_policy(url, failure_limit):
+    return f"""apiVersion: autocanary.io/v1alpha1
+kind: ClusterCanaryPolicy
+metadata: {{name: NAME}}
+spec:
+  steps: [{{setWeight: 50}}, {{analysis: {{names: [approval]}}}}, {{setWeight: 100}}]
+  trafficBackend: podRatio
+  abortScaleDownDelay: 0s
+  analyses:
+    - name: approval
+      provider: http
+      http: {{url: "{url}", timeout: 2s, retries: 1}}
+      interval: 1s
+      count: 1
+      failureLimit: {failure_limit}
+"""
+
+
+def test_a_gate_answering_500_blocks_promotion_until_it_answers_200(analysis):
+    kube = analysis[0]
+    gate = Gate()
+    try:
+        gate.status = 500
+        ns = use_policy(kube, gate_policy(gate.url, failure_limit=1000), "gate")
+        roll(kube, ns)
+        blocked = wait_status(kube, ns, lambda s: run_of(s, "approval").get("failed", 0) >= 3, "three refusals")
+        assert blocked["phase"] == "Progressing" and blocked["stepDescription"] == "analysis approval"
+        assert "the gate answered HTTP 500" in blocked["message"], blocked["message"]
+        assert image_of(kube.get("deployment", "web", ns)) == V1, "not promoted"
+
+        gate.status = 200
+        status = wait_phase(kube, ns, "web", "Succeeded", timeout=90)
+        assert measurements(status, "approval")[-1]["outcome"] == "Passed"
+        assert image_of(kube.get("deployment", "web", ns)) == V2
+        sent = gate.received[-1]
+        assert (sent["namespace"], sent["deployment"], sent["canary"], sent["analysis"]) == \
+            (ns, "web", "web-canary", "approval")
+        assert sent["revision"] == status["revision"]
+    finally:
+        gate.close()
+
+
+def test_a_gate_refusing_beyond_its_failure_limit_aborts(analysis):
+    kube = analysis[0]
+    gate = Gate()
+    try:
+        gate.status = 500
+        ns = use_policy(kube, gate_policy(gate.url, failure_limit=0), "gate-no")
+        roll(kube, ns)
+        status = wait_phase(kube, ns, "web", {"Aborting", "Failed"}, timeout=90)
+        reason = aborted_because(status)
+        assert reason.startswith("approval: 1 failed measurement (0 tolerated); last: the gate answered HTTP 500"), \
+            reason
+        assert image_of(kube.get("deployment", "web", ns)) == V1
+    finally:
+        gate.close()

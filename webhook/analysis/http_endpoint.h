@@ -1,0 +1,44 @@
+// The HTTP side shared by the Prometheus provider and the HTTP gate: a URL
+// taken apart, and one bounded request over cpp-httplib (TLS with a chosen CA
+// or none, a bearer token read from a file). Every failure is a value.
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+#include <variant>
+
+namespace autocanary::analysis {
+
+struct Endpoint {
+  bool tls = false;
+  std::string host;
+  int port = 0;
+  std::string path;  // without a trailing slash; "" for the root
+};
+
+// http(s)://host[:port][/path]; anything else is an error message.
+[[nodiscard]] std::variant<Endpoint, std::string> parse_endpoint(std::string_view url);
+
+// application/x-www-form-urlencoded encoding of one value.
+[[nodiscard]] std::string form_encode(std::string_view value);
+
+struct HttpAccess {
+  std::chrono::milliseconds timeout{std::chrono::seconds(10)};  // connect, and each read and write
+  std::string bearer_token_file;
+  std::string ca_file;
+  bool insecure_skip_verify = false;
+};
+
+struct HttpAnswer {
+  int status = 0;
+  std::string body;
+};
+
+// POSTs `body` to endpoint.path + `path`. No answer (refused, timed out, TLS
+// failure, unreadable token file) is an error message naming the endpoint.
+[[nodiscard]] std::variant<HttpAnswer, std::string> post(const Endpoint& endpoint, const HttpAccess& access,
+                                                         const std::string& path, const std::string& body,
+                                                         const std::string& content_type);
+
+}  // namespace autocanary::analysis

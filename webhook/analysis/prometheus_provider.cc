@@ -1,0 +1,35 @@
+#include "webhook/analysis/prometheus_provider.h"
+
+#include "webhook/analysis/http_endpoint.h"
+#include "webhook/analysis/prometheus_response.h"
+#include "webhook/analysis/query_template.h"
+
+namespace autocanary::analysis {
+
+PrometheusProvider::PrometheusProvider(policy::AnalysisDefinition definition, std::string default_address)
+    : definition_(std::move(definition)), default_address_(std::move(default_address)) {}
+
+Measurement PrometheusProvider::measure(const AnalysisContext& context) {
+  const std::string& address = definition_.address.empty() ? default_address_ : definition_.address;
+  if (address.empty())
+    return {Measurement::Kind::kError, 0,
+            "no Prometheus address: set prometheus.address in the policy or --prometheus-address", {}};
+  auto endpoint = parse_endpoint(address);
+  if (auto* problem = std::get_if<std::string>(&endpoint)) return {Measurement::Kind::kError, 0, *problem, {}};
+  auto rendered = render_query(definition_.query, context);
+  if (auto* problem = std::get_if<QueryError>(&rendered))
+    return {Measurement::Kind::kError, 0, "cannot fill in the query: " + problem->message, {}};
+  const std::string& query = std::get<std::string>(rendered);
+
+  const HttpAccess access{definition_.timeout, definition_.bearer_token_file, definition_.ca_file,
+                          definition_.insecure_skip_verify};
+  // POST: a long query never meets a URL length limit.
+  auto answer = post(std::get<Endpoint>(endpoint), access, "/api/v1/query", "query=" + form_encode(query),
+                     "application/x-www-form-urlencoded");
+  if (auto* problem = std::get_if<std::string>(&answer))
+    return {Measurement::Kind::kError, 0, "cannot reach Prometheus: " + *problem, {}};
+  const auto& reply = std::get<HttpAnswer>(answer);
+  return read_prometheus_answer(reply.status, reply.body, query);
+}
+
+}  // namespace autocanary::analysis
