@@ -61,22 +61,6 @@ std::variant<Endpoint, std::string> parse_endpoint(std::string_view url) {
   return endpoint;
 }
 
-std::string form_encode(std::string_view value) {
-  static constexpr char kHex[] = "0123456789ABCDEF";
-  std::string out;
-  for (const char c : value) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (std::isalnum(byte) != 0 || c == '-' || c == '_' || c == '.' || c == '~') {
-      out += c;
-    } else {
-      out += '%';
-      out += kHex[byte >> 4];
-      out += kHex[byte & 0x0F];
-    }
-  }
-  return out;
-}
-
 std::variant<HttpAnswer, std::string> post(const Endpoint& endpoint, const HttpAccess& access, const std::string& path,
                                            const std::string& body, const std::string& content_type) {
   httplib::Headers headers{{"Accept", "application/json"}, {"User-Agent", "autocanary-coordinator"}};

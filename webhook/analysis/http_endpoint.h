@@ -20,9 +20,6 @@ struct Endpoint {
 // http(s)://host[:port][/path]; anything else is an error message.
 [[nodiscard]] std::variant<Endpoint, std::string> parse_endpoint(std::string_view url);
 
-// application/x-www-form-urlencoded encoding of one value.
-[[nodiscard]] std::string form_encode(std::string_view value);
-
 struct HttpAccess {
   std::chrono::milliseconds timeout{std::chrono::seconds(10)};  // connect, and each read and write
   std::string bearer_token_file;

@@ -3,6 +3,7 @@
 #include "webhook/analysis/http_endpoint.h"
 #include "webhook/analysis/prometheus_response.h"
 #include "webhook/analysis/query_template.h"
+#include "webhook/kube/resource_path.h"
 
 namespace autocanary::analysis {
 
@@ -24,7 +25,7 @@ Measurement PrometheusProvider::measure(const AnalysisContext& context) {
   const HttpAccess access{definition_.timeout, definition_.bearer_token_file, definition_.ca_file,
                           definition_.insecure_skip_verify};
   // POST: a long query never meets a URL length limit.
-  auto answer = post(std::get<Endpoint>(endpoint), access, "/api/v1/query", "query=" + form_encode(query),
+  auto answer = post(std::get<Endpoint>(endpoint), access, "/api/v1/query", "query=" + kube::percent_encode(query),
                      "application/x-www-form-urlencoded");
   if (auto* problem = std::get_if<std::string>(&answer))
     return {Measurement::Kind::kError, 0, "cannot reach Prometheus: " + *problem, {}};

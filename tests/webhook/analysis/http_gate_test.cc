@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/webhook/analysis/web_context.h"
 #include "tests/webhook/analysis/local_http_server.h"
 
 namespace autocanary::analysis {
@@ -11,19 +12,7 @@ using namespace std::chrono_literals;
 using Kind = Measurement::Kind;
 using nlohmann::json;
 
-AnalysisContext web() {
-  AnalysisContext context;
-  context.namespace_name = "shop";
-  context.deployment = "web";
-  context.canary_deployment = "web-canary";
-  context.revision = "bbbbbbbbbb";
-  context.stable_revision = "aaaaaaaaaa";
-  context.pod_template_hash = "7f9c6d8b5";
-  context.step_index = 2;
-  context.step_started_at = "2026-11-22T10:00:00Z";
-  context.analysis = "approval";
-  return context;
-}
+AnalysisContext web() { return web_context("approval"); }
 
 policy::AnalysisDefinition gate(const std::string& url) {
   policy::AnalysisDefinition definition;

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/webhook/analysis/web_context.h"
+
 #include "tests/support/fixtures.h"
 #include "tests/webhook/analysis/local_http_server.h"
 
@@ -11,14 +13,7 @@ namespace {
 using namespace std::chrono_literals;
 using Kind = Measurement::Kind;
 
-AnalysisContext web() {
-  AnalysisContext context;
-  context.namespace_name = "shop";
-  context.deployment = "web";
-  context.canary_deployment = "web-canary";
-  context.revision = "bbbbbbbbbb";
-  return context;
-}
+AnalysisContext web() { return web_context(); }
 
 policy::AnalysisDefinition error_rate(const std::string& address) {
   policy::AnalysisDefinition definition;

@@ -2,19 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/webhook/analysis/web_context.h"
+
 namespace autocanary::analysis {
 namespace {
 
-AnalysisContext web() {
-  AnalysisContext context;
-  context.namespace_name = "shop";
-  context.deployment = "web";
-  context.canary_deployment = "web-canary";
-  context.revision = "bbbbbbbbbb";
-  context.stable_revision = "aaaaaaaaaa";
-  context.pod_template_hash = "7f9c6d8b5";
-  return context;
-}
+AnalysisContext web() { return web_context(); }
 
 TEST(QueryTemplateTest, FillsInEveryVariable) {
   const auto rendered = render_query(

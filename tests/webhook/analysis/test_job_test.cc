@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/webhook/analysis/web_context.h"
+
 #include <map>
 
 namespace autocanary::analysis {
@@ -11,18 +13,7 @@ using namespace std::chrono_literals;
 using Kind = Measurement::Kind;
 using nlohmann::json;
 
-AnalysisContext web() {
-  AnalysisContext context;
-  context.namespace_name = "shop";
-  context.deployment = "web";
-  context.deployment_uid = "uid-web";
-  context.canary_deployment = "web-canary";
-  context.revision = "bbbbbbbbbb";
-  context.stable_revision = "aaaaaaaaaa";
-  context.step_index = 2;
-  context.analysis = "smoke";
-  return context;
-}
+AnalysisContext web() { return web_context("smoke"); }
 
 policy::TestDefinition smoke() {
   policy::TestDefinition test;
