@@ -26,6 +26,20 @@ def kube():
         _script("tests/cluster/down.sh")
 
 
+@pytest.fixture(scope="module")
+def sole_registration(kube):
+    """For tests that install the chart, which registers a webhook of its own:
+    the session webhook's registration, if the session made one, steps aside
+    meanwhile. Two registrations would both review the same Deployments, and
+    each would take the other's coordinator for a user and revert its promotion."""
+    existed = kube.run("get", "mutatingwebhookconfiguration", "autocanary", check=False).returncode == 0
+    if existed:
+        kube.run("delete", "mutatingwebhookconfiguration", "autocanary")
+    yield
+    if existed:
+        _script("scripts/local-webhook.sh", "register")
+
+
 @pytest.fixture(scope="session")
 def webhook(kube):
     _script("scripts/local-webhook.sh", "start")

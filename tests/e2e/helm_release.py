@@ -147,9 +147,15 @@ class HostedRelease:
         return self.helm.run("install", self.release, str(CHART), "-n", self.namespace, *self.install_values,
                              *extra, "--wait", "--timeout", "3m", timeout=240)
 
-    def uninstall(self):
+    def uninstall(self, check=True):
         return self.helm.run("uninstall", self.release, "-n", self.namespace, "--wait", "--timeout", "2m",
-                             timeout=180)
+                             timeout=180, check=check)
+
+    def remove(self):
+        """After a failure: nothing of the release may outlive the test (its
+        registration would send every later admission to a stopped webhook)."""
+        self.stop_all()
+        self.uninstall(check=False)
 
     def webhook_args(self, *overrides):
         """The chart's own webhook args, for a process that listens on 127.0.0.1."""

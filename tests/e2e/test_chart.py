@@ -32,7 +32,7 @@ FOREIGN_KINDS = {"Certificate", "Issuer", "ServiceMonitor"}
 
 
 @pytest.fixture(scope="module")
-def helm(kube):
+def helm(kube, sole_registration):
     return Helm(kube, kube.kubeconfig.rsplit("/", 1)[0])
 
 
@@ -167,8 +167,10 @@ def test_install_with_host_webhook_gives_labelled_namespaces_canaries_and_uninst
         untouched = kube.get("deployment", "web", plain)
         assert image_of(untouched) == V2 and "autocanary.io/pending-revision" not in \
             untouched["metadata"].get("annotations", {}), "an unlabelled namespace is not the webhook's business"
-    finally:
-        release.stop_all()
+    except BaseException:
+        release.remove()
+        raise
+    release.stop_all()
 
     before = owned_objects(kube, "chart")
     assert {"MutatingWebhookConfiguration", "ClusterRole", "ClusterRoleBinding", "Role", "RoleBinding",

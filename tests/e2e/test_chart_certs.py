@@ -33,13 +33,17 @@ def bundle_fingerprints(pem_text):
 
 
 @pytest.fixture(scope="module")
-def release(kube):
+def release(kube, sole_registration):
     helm = Helm(kube, kube.kubeconfig.rsplit("/", 1)[0])
     namespace = unique("certs-system")
     kube.create_namespace(namespace)
     hosted = HostedRelease(kube, helm, kube.kubeconfig.rsplit("/", 1)[0], "certs", namespace, SHORT_LIFETIMES)
-    hosted.install()
-    hosted.start_webhook()
+    try:
+        hosted.install()
+        hosted.start_webhook()
+    except BaseException:
+        hosted.remove()
+        raise
     yield hosted
     hosted.stop_all()
     hosted.uninstall()

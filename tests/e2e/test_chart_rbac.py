@@ -99,12 +99,16 @@ def resources_the_code_addresses():
 
 
 @pytest.fixture(scope="module")
-def release(kube):
+def release(kube, sole_registration):
     helm = Helm(kube, kube.kubeconfig.rsplit("/", 1)[0])
     namespace = unique("rbac-system")
     kube.create_namespace(namespace)
     hosted = HostedRelease(kube, helm, kube.kubeconfig.rsplit("/", 1)[0], "rbac", namespace)
-    hosted.install()
+    try:
+        hosted.install()
+    except BaseException:
+        hosted.remove()
+        raise
     yield hosted
     hosted.stop_all()
     hosted.uninstall()
