@@ -1,10 +1,10 @@
 #include "webhook/support/metrics.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
-#include <fstream>
 
 namespace autocanary::support {
 
@@ -150,12 +150,20 @@ std::string MetricsRegistry::render() const {
   return out;
 }
 
+// Plain read(2), not a stream: the shim renders this, and the first stream of
+// a process initialises locales, which would cost it resident pages.
 double process_resident_bytes() {
-  std::ifstream statm("/proc/self/statm");
-  double total_pages = 0;
-  double resident_pages = 0;
-  if (!(statm >> total_pages >> resident_pages)) return 0;
-  return resident_pages * static_cast<double>(sysconf(_SC_PAGESIZE));
+  const int fd = ::open("/proc/self/statm", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  char text[128];
+  const ssize_t got = ::read(fd, text, sizeof text - 1);
+  ::close(fd);
+  if (got <= 0) return 0;
+  const char* end = text + got;
+  const char* second = std::find(static_cast<const char*>(text), end, ' ');  // "total resident shared …"
+  std::uint64_t resident_pages = 0;
+  if (second == end || std::from_chars(second + 1, end, resident_pages).ec != std::errc()) return 0;
+  return static_cast<double>(resident_pages) * static_cast<double>(sysconf(_SC_PAGESIZE));
 }
 
 }  // namespace autocanary::support
