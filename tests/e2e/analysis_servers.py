@@ -21,6 +21,18 @@ def free_port():
         return s.getsockname()[1]
 
 
+class _Handler(BaseHTTPRequestHandler):
+    def reply(self, status, content_type, body):
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass
+
+
 class _Server:
     """A ThreadingHTTPServer on a free port, run on a daemon thread."""
 
@@ -46,17 +58,9 @@ class Exporter(_Server):
         self.lock = threading.Lock()
         self.targets = {}  # (namespace, deployment) -> {"ratio", "ok", "errors", "at"}
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(_Handler):
             def do_GET(self):
-                body = self.server.owner.render().encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "text/plain; version=0.0.4")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
+                self.reply(200, "text/plain; version=0.0.4", self.server.owner.render().encode())
 
         super().__init__(Handler)
 
@@ -94,20 +98,12 @@ class Gate(_Server):
         self.status = 200
         self.received = []
 
-        class Handler(BaseHTTPRequestHandler):
+        class Handler(_Handler):
             def do_POST(self):
                 owner = self.server.owner
                 length = int(self.headers.get("Content-Length", "0"))
                 owner.received.append(json.loads(self.rfile.read(length) or b"null"))
-                body = b'{"reason": "the test says so"}'
-                self.send_response(owner.status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
+                self.reply(owner.status, "application/json", b'{"reason": "the test says so"}')
 
         super().__init__(Handler)
 
