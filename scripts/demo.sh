@@ -42,6 +42,9 @@ spec:
     - pause: {}          # until a person approves
     - setWeight: 100
   abortScaleDownDelay: 10s
+  # No mesh runs on this machine: split by pod count. The default, auto, would
+  # split through Istio, SMI or Gateway API for a Deployment with a Service.
+  trafficBackend: podRatio
 YAML
 "$root/scripts/local-coordinator.sh" start demo
 canary_line() {
