@@ -102,13 +102,9 @@ kube::Result<std::optional<int>> GatewayApiRouter::routed_weight(const RolloutTa
 
 kube::Result<void> GatewayApiRouter::route(const RolloutTarget& target, int weight) {
   if (auto services = ensure_backend_services(client_, target); !services) return services;
-  const std::vector<json> desired = build_http_routes(target, weight);
-  for (const json& route : desired) {
-    const auto ref = routing_ref(target.api_version, "httproutes", target.namespace_name,
-                                 route["metadata"]["name"].get<std::string>());
-    if (auto ensured = ensure_owned(client_, ref, route, target.deployment, {"/spec"}); !ensured) return ensured;
-  }
+  if (auto written = reweight(target, weight); !written) return written;
   // Routes of ports the Service no longer has.
+  const std::vector<json> desired = build_http_routes(target, weight);
   auto existing = our_routes(target);
   if (!existing) return std::move(existing).error();
   for (const json& route : *existing) {
@@ -120,6 +116,15 @@ kube::Result<void> GatewayApiRouter::route(const RolloutTarget& target, int weig
     auto removed = remove_owned(client_, routing_ref(target.api_version, "httproutes", target.namespace_name, name),
                                 target.deployment);
     if (!removed) return removed;
+  }
+  return {};
+}
+
+kube::Result<void> GatewayApiRouter::reweight(const RolloutTarget& target, int weight) {
+  for (const json& route : build_http_routes(target, weight)) {
+    const auto ref = routing_ref(target.api_version, "httproutes", target.namespace_name,
+                                 route["metadata"]["name"].get<std::string>());
+    if (auto ensured = ensure_owned(client_, ref, route, target.deployment, {"/spec"}); !ensured) return ensured;
   }
   return {};
 }

@@ -28,6 +28,7 @@ class GatewayApiRouter final : public MeshRouter {
  protected:
   [[nodiscard]] kube::Result<std::optional<int>> routed_weight(const RolloutTarget& target) override;
   [[nodiscard]] kube::Result<void> route(const RolloutTarget& target, int weight) override;
+  [[nodiscard]] kube::Result<void> reweight(const RolloutTarget& target, int weight) override;
   [[nodiscard]] kube::Result<void> unroute(const RolloutTarget& target) override;
   [[nodiscard]] kube::Result<bool> leftovers(const RolloutTarget& target) override;
 

@@ -71,7 +71,8 @@ kube::Result<void> MeshRouter::set_weight(const RolloutTarget& target, int weigh
   if (weight <= current) {
     // Less traffic never waits, and the route is written first: an abort's
     // time to weight 0 is one write.
-    if (auto routed_now = route(target, weight); !routed_now) return routed_now;
+    auto routed_now = routed->has_value() ? reweight(target, weight) : route(target, weight);
+    if (!routed_now) return routed_now;
     return scale_canary(target, weight);
   }
   // More traffic only to pods that can take it: the canary's ready pods must

@@ -32,6 +32,11 @@ class MeshRouter : public TrafficRouter {
   [[nodiscard]] virtual kube::Result<std::optional<int>> routed_weight(const RolloutTarget& target) = 0;
   // Creates or corrects every routing object so that `weight` percent goes to the canary.
   [[nodiscard]] virtual kube::Result<void> route(const RolloutTarget& target, int weight) = 0;
+  // Like route(), when the route resources exist: only they need writing (a
+  // lower weight, an abort), so a router may skip its other objects.
+  [[nodiscard]] virtual kube::Result<void> reweight(const RolloutTarget& target, int weight) {
+    return route(target, weight);
+  }
   // Removes the routing objects (restoring a user's) — after the route resource, what is left.
   [[nodiscard]] virtual kube::Result<void> unroute(const RolloutTarget& target) = 0;
   // Whether objects of ours other than the route resource remain (e.g. backend Services).

@@ -90,6 +90,10 @@ kube::Result<std::optional<int>> SmiRouter::routed_weight(const RolloutTarget& t
 kube::Result<void> SmiRouter::route(const RolloutTarget& target, int weight) {
   // Backends before the split: a split must never name a Service that is missing.
   if (auto services = ensure_backend_services(client_, target); !services) return services;
+  return reweight(target, weight);
+}
+
+kube::Result<void> SmiRouter::reweight(const RolloutTarget& target, int weight) {
   return ensure_owned(client_, split_ref(target), build_traffic_split(target, weight), target.deployment, {"/spec"});
 }
 

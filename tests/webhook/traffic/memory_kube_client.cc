@@ -44,12 +44,14 @@ const json* MemoryKubeClient::find(const std::string& resource, const std::strin
 }
 
 kube::Result<json> MemoryKubeClient::get(const kube::ResourceRef& ref) {
+  reads.push_back("get " + ref.resource + "/" + ref.name);
   if (const json* object = find(ref.resource, ref.namespace_name, ref.name)) return *object;
   return not_found(ref.resource + "/" + ref.name);
 }
 
 kube::Result<kube::ObjectList> MemoryKubeClient::list(const kube::ResourceRef& collection,
                                                        const kube::ListOptions& options) {
+  reads.push_back("list " + collection.resource);
   kube::ObjectList listed;
   const std::string prefix = collection.resource + "/" + collection.namespace_name + "/";
   for (const auto& [name, object] : objects)

@@ -20,6 +20,7 @@ class MemoryKubeClient final : public kube::KubeClient {
   // "" or "group/version" → discovery document.
   std::map<std::string, nlohmann::json> discovery;
   std::vector<std::string> writes;  // "create services/web-stable", …
+  std::vector<std::string> reads;   // "get trafficsplits/web-autocanary", "list httproutes", …
 
   void put(const std::string& resource, nlohmann::json object);
   [[nodiscard]] const nlohmann::json* find(const std::string& resource, const std::string& namespace_name,

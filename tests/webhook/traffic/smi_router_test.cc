@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/webhook/traffic/memory_kube_client.h"
 #include "tests/webhook/traffic/target_fixture.h"
 #include "webhook/traffic/backend_services.h"
@@ -102,7 +104,12 @@ TEST_F(SmiRouterTest, WeightZeroIsOneWriteOfTheSplitAndKeepsTheCanaryPods) {
   rollout.canary = *client.find("deployments", "shop", "web-canary");
   rollout.canary["status"]["readyReplicas"] = 4;
   client.writes.clear();
+  client.reads.clear();
   ASSERT_TRUE(router.set_weight(rollout.target(kVersion), 0));
+  EXPECT_EQ(std::count_if(client.reads.begin(), client.reads.end(),
+                          [](const std::string& read) { return read.starts_with("get services/"); }),
+            0)
+      << "weight 0 writes the split without checking the backend Services first";
   EXPECT_EQ(routed(), 0);
   EXPECT_EQ(client.writes,
             (std::vector<std::string>{"update trafficsplits/web-autocanary", "patch deployments/web-canary"}))
