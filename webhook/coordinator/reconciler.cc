@@ -69,7 +69,10 @@ struct Reconciler::Pass {
   std::chrono::steady_clock::time_point started;
   traffic::TrafficRouter* router = nullptr;
   TrafficRouting routing;
-  json service;  // the user's Service a mesh router splits; null when none or gone
+  // What a mesh router's writes need, read by read_split_service(): the user's
+  // Service it splits (null when none or gone) and the stable ReplicaSet's hash.
+  bool split_service_read = false;
+  json service;
   std::optional<std::string> stable_pod_template_hash;
   policy::CanaryReplicas canary_replicas = policy::CanaryReplicas::kWeight;
 
@@ -248,6 +251,7 @@ std::vector<analysis::MeasurementRecord> Reconciler::measure(const Pass& pass, c
 
 kube::Result<void> Reconciler::execute(Pass& pass, const Action& action) {
   if (const auto* set = std::get_if<SetWeight>(&action)) {
+    if (auto read = read_split_service(pass); !read) return read;
     auto routed = pass.router->set_weight(pass.target(), set->weight);
     if (routed && set->weight == 0 && pass.aborting) {
       metrics_.abort_to_zero_seconds.observe(
@@ -272,6 +276,7 @@ kube::Result<void> Reconciler::execute(Pass& pass, const Action& action) {
   if (const auto* promote_action = std::get_if<PromoteDeployment>(&action)) {
     // The stable workload is about to roll: "stable" must mean every pod of the
     // Deployment until it has, or its share would drain with the old ReplicaSet.
+    if (auto read = read_split_service(pass); !read) return read;
     if (!pass.service.is_null()) {
       pass.stable_pod_template_hash.reset();
       if (auto widened = pass.router->ensure(pass.target()); !widened) return widened;
@@ -317,9 +322,14 @@ kube::Result<void> Reconciler::route(Pass& pass, Observed& observed, const polic
   }
   pass.routing = observed.routing;
   pass.router = &routers_.for_backend(traffic::backend_named(pass.routing.router));
-  if (pass.routing.service.empty()) return {};
+  return {};
+}
 
-  // A mesh router splits the Service between the stable ReplicaSet and the canary.
+kube::Result<void> Reconciler::read_split_service(Pass& pass) {
+  if (pass.routing.service.empty() || pass.split_service_read) return {};
+  // A mesh router splits the Service between the stable ReplicaSet and the
+  // canary. Read only before a routing write: observing needs names alone, so
+  // a pass with nothing to route costs no reads for it.
   auto service = get_optional(client_, services(pass.ns, pass.routing.service));
   if (!service) return std::move(service).error();
   pass.service = std::move(*service);
@@ -328,6 +338,7 @@ kube::Result<void> Reconciler::route(Pass& pass, Observed& observed, const polic
   auto replica_sets = client_.list(replicasets(pass.ns), options);
   if (!replica_sets) return std::move(replica_sets).error();
   pass.stable_pod_template_hash = traffic::stable_pod_template_hash(pass.deployment, replica_sets->items);
+  pass.split_service_read = true;
   return {};
 }
 

@@ -51,9 +51,11 @@ class Reconciler {
   [[nodiscard]] kube::Result<void> annotate(Pass& pass, const std::string& key, const nlohmann::json& value);
   [[nodiscard]] kube::Result<void> write_status(Pass& pass, const CanaryStatus& status);
   [[nodiscard]] kube::Result<void> record_event(Pass& pass, const RecordEvent& event);
-  // Picks the rollout's router (a new rollout) or takes the recorded one, and
-  // reads what that router needs: the Service, the stable pod-template-hash.
+  // Picks the rollout's router (a new rollout) or takes the recorded one.
   [[nodiscard]] kube::Result<void> route(Pass& pass, Observed& observed, const policy::CanaryPolicy& policy);
+  // Reads, once per pass, what a mesh router's writes need: the Service, the
+  // stable pod-template-hash.
+  [[nodiscard]] kube::Result<void> read_split_service(Pass& pass);
   // Takes the measurements of the current step that are due.
   [[nodiscard]] std::vector<analysis::MeasurementRecord> measure(const Pass& pass, const Observed& observed,
                                                                  const policy::CanaryPolicy& policy,
