@@ -8,6 +8,7 @@ import socket
 import ssl
 import subprocess
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import yaml
@@ -151,11 +152,16 @@ class HostedRelease:
         return self.helm.run("uninstall", self.release, "-n", self.namespace, "--wait", "--timeout", "2m",
                              timeout=180, check=check)
 
-    def remove(self):
-        """After a failure: nothing of the release may outlive the test (its
-        registration would send every later admission to a stopped webhook)."""
-        self.stop_all()
-        self.uninstall(check=False)
+    @contextmanager
+    def removed_on_failure(self):
+        """A failure inside leaves nothing of the release behind: its
+        registration would send every later admission to a stopped webhook."""
+        try:
+            yield self
+        except BaseException:
+            self.stop_all()
+            self.uninstall(check=False)
+            raise
 
     def webhook_args(self, *overrides):
         """The chart's own webhook args, for a process that listens on 127.0.0.1."""

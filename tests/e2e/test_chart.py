@@ -137,7 +137,7 @@ def test_install_with_host_webhook_gives_labelled_namespaces_canaries_and_uninst
     namespace = unique("chart-system")
     kube.create_namespace(namespace)
     release = HostedRelease(kube, helm, kube.kubeconfig.rsplit("/", 1)[0], "chart", namespace)
-    try:
+    with release.removed_on_failure():
         release.install()
         release.start_webhook()
         # Self-managed certificates: the webhook filled the chart's Secret and its own caBundle.
@@ -167,9 +167,6 @@ def test_install_with_host_webhook_gives_labelled_namespaces_canaries_and_uninst
         untouched = kube.get("deployment", "web", plain)
         assert image_of(untouched) == V2 and "autocanary.io/pending-revision" not in \
             untouched["metadata"].get("annotations", {}), "an unlabelled namespace is not the webhook's business"
-    except BaseException:
-        release.remove()
-        raise
     release.stop_all()
 
     before = owned_objects(kube, "chart")

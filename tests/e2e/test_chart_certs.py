@@ -38,12 +38,9 @@ def release(kube, sole_registration):
     namespace = unique("certs-system")
     kube.create_namespace(namespace)
     hosted = HostedRelease(kube, helm, kube.kubeconfig.rsplit("/", 1)[0], "certs", namespace, SHORT_LIFETIMES)
-    try:
+    with hosted.removed_on_failure():
         hosted.install()
         hosted.start_webhook()
-    except BaseException:
-        hosted.remove()
-        raise
     yield hosted
     hosted.stop_all()
     hosted.uninstall()

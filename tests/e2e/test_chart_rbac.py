@@ -104,11 +104,8 @@ def release(kube, sole_registration):
     namespace = unique("rbac-system")
     kube.create_namespace(namespace)
     hosted = HostedRelease(kube, helm, kube.kubeconfig.rsplit("/", 1)[0], "rbac", namespace)
-    try:
+    with hosted.removed_on_failure():
         hosted.install()
-    except BaseException:
-        hosted.remove()
-        raise
     yield hosted
     hosted.stop_all()
     hosted.uninstall()
