@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <thread>
 
+#include "tests/support/test_cluster.h"
 #include "webhook/coordinator/leader_election.h"
 #include "webhook/kube/http_kube_client.h"
 
@@ -30,19 +31,13 @@ constexpr milliseconds kSlack{700};
 class Cluster : public ::testing::Environment {
  public:
   void SetUp() override {
-    const char* kubeconfig = std::getenv("KUBECONFIG");
-    if (kubeconfig == nullptr || *kubeconfig == '\0')
-      GTEST_FAIL() << "KUBECONFIG is not set. This test needs a running cluster: start one with "
-                      "tests/cluster/up.sh and source its env file, or run "
-                      "tests/e2e/test_leader_election.py.";
-    auto loaded = kube::load_kubeconfig_file(kubeconfig);
+    auto loaded = testing::test_cluster_config("tests/e2e/test_leader_election.py");
     if (auto* error = std::get_if<std::string>(&loaded)) GTEST_FAIL() << *error;
     config = std::get<kube::KubeConfig>(loaded);
     admin = make_client();
     ASSERT_NE(admin, nullptr);
 
-    const auto now = std::chrono::system_clock::now().time_since_epoch();
-    run = std::to_string(::getpid()) + "-" + std::to_string(now / 1ms % 100000);
+    run = testing::test_run_suffix();
     namespace_name = "leader-election-test-" + run;
     auto created = admin->create(kNamespaces, {{"apiVersion", "v1"},
                                                {"kind", "Namespace"},
@@ -65,12 +60,7 @@ class Cluster : public ::testing::Environment {
     options.retry.initial_backoff = 50ms;
     options.retry.max_backoff = 100ms;
     options.field_manager = "autocanary-leader-election-test";
-    auto built = kube::HttpKubeClient::from_config(config, options, logger);
-    if (auto* error = std::get_if<std::string>(&built)) {
-      ADD_FAILURE() << *error;
-      return nullptr;
-    }
-    return std::move(std::get<std::unique_ptr<kube::HttpKubeClient>>(built));
+    return testing::test_cluster_client(config, options, logger);
   }
 
   support::Logger logger{support::LogLevel::kWarn};

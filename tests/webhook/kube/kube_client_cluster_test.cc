@@ -18,6 +18,7 @@
 
 #include "certs/certified_key.h"
 #include "certs/generate.h"
+#include "tests/support/test_cluster.h"
 #include "webhook/kube/http_kube_client.h"
 #include "webhook/kube/informer.h"
 #include "webhook/kube/json_fields.h"
@@ -36,20 +37,13 @@ constexpr const char* kProbeGroup = "kubeclienttest.autocanary.io";
 class Cluster : public ::testing::Environment {
  public:
   void SetUp() override {
-    const char* kubeconfig = std::getenv("KUBECONFIG");
-    if (kubeconfig == nullptr || *kubeconfig == '\0')
-      GTEST_FAIL() << "KUBECONFIG is not set. This test needs a running cluster: start one with "
-                      "tests/cluster/up.sh and source its env file, or run "
-                      "tests/e2e/test_kube_client.py.";
-    auto loaded = load_kubeconfig_file(kubeconfig);
+    auto loaded = testing::test_cluster_config("tests/e2e/test_kube_client.py");
     if (auto* error = std::get_if<std::string>(&loaded)) GTEST_FAIL() << *error;
     config = std::get<KubeConfig>(loaded);
     client = make_client(config);
     ASSERT_NE(client, nullptr);
 
-    const auto now = std::chrono::system_clock::now().time_since_epoch();
-    const std::string run = std::to_string(::getpid()) + "-" + std::to_string(now / 1ms % 100000);
-    namespace_name = "kube-client-test-" + run;
+    namespace_name = "kube-client-test-" + testing::test_run_suffix();
     auto created = client->create(kNamespaces, {{"apiVersion", "v1"},
                                                 {"kind", "Namespace"},
                                                 {"metadata", {{"name", namespace_name}}}});
@@ -66,12 +60,7 @@ class Cluster : public ::testing::Environment {
   std::unique_ptr<HttpKubeClient> make_client(const KubeConfig& with) {
     HttpKubeClientOptions options;
     options.field_manager = "autocanary-cluster-test";
-    auto built = HttpKubeClient::from_config(with, options, logger);
-    if (auto* error = std::get_if<std::string>(&built)) {
-      ADD_FAILURE() << *error;
-      return nullptr;
-    }
-    return std::move(std::get<std::unique_ptr<HttpKubeClient>>(built));
+    return testing::test_cluster_client(with, options, logger);
   }
 
   static std::string probe_crd_name() { return std::string("probes.") + kProbeGroup; }
