@@ -1,4 +1,5 @@
-"""Measures autocanary-shim beside a local HTTP app (bench/shim.sh runs it).
+"""Measures autocanary-shim beside a local HTTP app, and autocanary-shim-tls
+beside the same app served over HTTPS (bench/shim.sh runs it).
 
 Per run: the time from exec to the first probe result (the shim logs that line
 with its CLOCK_MONOTONIC time, compared with ours taken just before the spawn),
@@ -7,7 +8,8 @@ peak RSS (VmHWM) and RSS after RSS_SECONDS with /ready polled each second and
 mappings), and the SIGTERM exit time. Then CPU per probe: the shim probing at a
 fast period, utime+stime from /proc/PID/stat and the threads' run time from
 /proc/PID/task/*/schedstat over a known number of probes (from /metrics).
-Medians over --runs."""
+Medians over --runs. The TLS app's certificate is a throwaway self-signed one
+made with the openssl command."""
 
 import argparse
 import collections
@@ -16,8 +18,10 @@ import json
 import os
 import signal
 import socket
+import ssl
 import statistics
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -33,7 +37,7 @@ def free_port():
         return s.getsockname()[1]
 
 
-def start_app():
+def start_app(tls_dir=None):
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
 
@@ -51,7 +55,20 @@ def start_app():
         request_queue_size = 128  # a probe every few ms must not find the backlog full
         daemon_threads = True
 
+        def handle_error(self, request, client_address):
+            # A probe the shim gave up on (its timeout, or SIGTERM) closes mid-answer.
+            if not isinstance(sys.exc_info()[1], (ConnectionError, ssl.SSLError)):
+                super().handle_error(request, client_address)
+
     server = Server(("127.0.0.1", free_port()), Handler)
+    if tls_dir is not None:
+        key, cert = os.path.join(tls_dir, "key.pem"), os.path.join(tls_dir, "cert.pem")
+        subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256",
+                        "-nodes", "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=127.0.0.1"],
+                       check=True, capture_output=True)
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
 
@@ -132,11 +149,11 @@ def first_probe_line(log_path):
     return None
 
 
-def memory_run(shim, app_port, rss_seconds):
+def memory_run(shim, probe, rss_seconds):
     port = free_port()
     with tempfile.NamedTemporaryFile("w+", suffix=".log") as log:
         spawned = time.monotonic()
-        process = start_shim(shim, port, f"http:{app_port}/healthz", [], log)
+        process = start_shim(shim, port, probe, [], log)
         try:
             first = wait_until(lambda: first_probe_line(log.name), 10, "the first probe result")
             while time.monotonic() - spawned < rss_seconds:
@@ -168,9 +185,8 @@ def memory_run(shim, app_port, rss_seconds):
                 process.wait()
 
 
-def cpu_run(shim, app_port, kind, period, probes):
+def cpu_run(shim, probe, period, probes):
     port = free_port()
-    probe = f"tcp:{app_port}" if kind == "tcp" else f"http:{app_port}/healthz"
     with tempfile.NamedTemporaryFile("w+", suffix=".log") as log:
         process = start_shim(shim, port, probe, ["--period", period], log)
         try:
@@ -205,9 +221,33 @@ def median(values):
     return statistics.median(values)
 
 
+def measure(name, shim, probes, args):
+    """Memory runs with the last of `probes` (kind → probe text), CPU runs with each."""
+    memory = [memory_run(shim, list(probes.values())[-1], args.rss_seconds) for _ in range(args.runs)]
+    cpu = {kind: [cpu_run(shim, probe, args.fast_period, args.probes) for _ in range(args.runs)]
+           for kind, probe in probes.items()}
+    print(f"{name}, probing {' and '.join(probes)} — runs: {args.runs}; medians (min–max)")
+    for key, unit in [("start_to_first_probe_ms", "ms"), ("main_to_first_probe_ms", "ms"),
+                      ("peak_rss_kib", "KiB"), ("rss_kib", "KiB"), ("rss_anon_kib", "KiB"),
+                      ("rss_file_kib", "KiB"), ("sigterm_exit_ms", "ms"), ("threads", "")]:
+        values = [run[key] for run in memory]
+        print(f"  {key:26} {median(values):10.2f} {unit:4} ({min(values):.2f}–{max(values):.2f})")
+    print("  largest mappings (last run, KiB): " +
+          ", ".join(f"{mapping} {kib}" for mapping, kib in memory[-1]["largest"]))
+    for kind, runs in cpu.items():
+        for key in ("cpu_us_per_probe", "run_us_per_probe"):
+            values = [run[key] for run in runs]
+            print(f"  {kind:5} {key:20} {median(values):10.1f} µs   ({min(values):.1f}–{max(values):.1f}),"
+                  f" {int(runs[0]['probes'])} probes at {args.fast_period}")
+    if any(run["exit_code"] != 0 for run in memory):
+        raise SystemExit(f"shim benchmark: {name} did not exit 0 on SIGTERM")
+    return {"memory": memory, "cpu": cpu}
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--shim", required=True)
+    parser.add_argument("--shim-tls", help="also measure this TLS build with an HTTPS probe")
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--rss-seconds", type=float, default=10)
     parser.add_argument("--fast-period", default="5ms")
@@ -215,31 +255,22 @@ def main():
     parser.add_argument("--json")
     args = parser.parse_args()
 
+    figures = {}
     app = start_app()
-    app_port = app.server_address[1]
-    memory = [memory_run(args.shim, app_port, args.rss_seconds) for _ in range(args.runs)]
-    cpu = {kind: [cpu_run(args.shim, app_port, kind, args.fast_period, args.probes) for _ in range(args.runs)]
-           for kind in ("tcp", "http")}
+    port = app.server_address[1]
+    figures["autocanary-shim"] = measure("autocanary-shim", args.shim,
+                                         {"tcp": f"tcp:{port}", "http": f"http:{port}/healthz"}, args)
     app.shutdown()
-
-    print(f"runs: {args.runs}; medians (min–max)")
-    for key, unit in [("start_to_first_probe_ms", "ms"), ("main_to_first_probe_ms", "ms"),
-                      ("peak_rss_kib", "KiB"), ("rss_kib", "KiB"), ("rss_anon_kib", "KiB"),
-                      ("rss_file_kib", "KiB"), ("sigterm_exit_ms", "ms"), ("threads", "")]:
-        values = [run[key] for run in memory]
-        print(f"  {key:26} {median(values):10.2f} {unit:4} ({min(values):.2f}–{max(values):.2f})")
-    print("  largest mappings (last run, KiB): " +
-          ", ".join(f"{name} {kib}" for name, kib in memory[-1]["largest"]))
-    for kind, runs in cpu.items():
-        for key in ("cpu_us_per_probe", "run_us_per_probe"):
-            values = [run[key] for run in runs]
-            print(f"  {kind} {key:22} {median(values):10.1f} µs   ({min(values):.1f}–{max(values):.1f}),"
-                  f" {int(runs[0]['probes'])} probes at {args.fast_period}")
+    if args.shim_tls:
+        with tempfile.TemporaryDirectory() as tls_dir:
+            app = start_app(tls_dir)
+            port = app.server_address[1]
+            figures["autocanary-shim-tls"] = measure("autocanary-shim-tls", args.shim_tls,
+                                                     {"https": f"https:{port}/healthz"}, args)
+            app.shutdown()
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({"memory": memory, "cpu": cpu}, f, indent=2)
-    if any(run["exit_code"] != 0 for run in memory):
-        raise SystemExit("shim benchmark: the shim did not exit 0 on SIGTERM")
+            json.dump(figures, f, indent=2)
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-// autocanary-shim: the in-pod readiness shim. See shim_usage().
+// autocanary-shim and autocanary-shim-tls: the in-pod readiness shim. See
+// shim_usage(); the two differ only in TLS (shim/tls_session.h).
 #include <malloc.h>
 
 #include <cstdio>
@@ -13,6 +14,7 @@
 #include "shim/shim_metrics.h"
 #include "shim/shim_options.h"
 #include "shim/status_server.h"
+#include "shim/tls_session.h"
 #include "webhook/support/metrics.h"
 #include "webhook/support/shutdown_signals.h"
 
@@ -33,6 +35,14 @@ int main(int argc, char** argv) {
     return message->starts_with("usage:") ? 0 : 2;
   }
   auto options = std::get<shim::ShimOptions>(std::move(parsed));
+  if (!shim::tls_available()) {
+    for (const auto& probe : options.probes) {
+      if (probe.kind != shim::ProbeKind::kHttps) continue;
+      std::fprintf(stderr, "probe %s needs TLS, which this binary leaves out to stay small: run %s instead\n",
+                   probe.name().c_str(), std::string(shim::kTlsShimBinary).c_str());
+      return 2;
+    }
+  }
 
   const support::ShutdownSignals shutdown;  // before any thread starts
 

@@ -3,8 +3,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
 #include <poll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -16,6 +14,7 @@
 #include <cstring>
 #include <string_view>
 
+#include "shim/tls_session.h"
 #include "webhook/support/duration.h"
 
 namespace autocanary::shim {
@@ -36,15 +35,6 @@ std::string error_text(int error) {
   return text;
 }
 
-std::string tls_error_text() {
-  const unsigned long code = ERR_get_error();
-  ERR_clear_error();
-  if (code == 0) return "TLS error";
-  char buffer[256];
-  ERR_error_string_n(code, buffer, sizeof buffer);
-  return buffer;
-}
-
 bool iequals(std::string_view a, std::string_view b) {
   return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
            const auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; };
@@ -58,7 +48,7 @@ class Connection {
  public:
   Connection(int cancel_fd, Clock::time_point deadline) : cancel_fd_(cancel_fd), deadline_(deadline) {}
   ~Connection() {
-    if (ssl_ != nullptr) SSL_free(ssl_);
+    tls_.reset();  // before the socket it runs over
     if (fd_ >= 0) close(fd_);
   }
   Connection(const Connection&) = delete;
@@ -86,25 +76,27 @@ class Connection {
     setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
   }
 
-  bool start_tls(ssl_ctx_st* context, ProbeOutcome& failure) {
-    ERR_clear_error();
-    ssl_ = SSL_new(context);
-    if (ssl_ == nullptr || SSL_set_fd(ssl_, fd_) != 1) return fail(failure, "TLS: " + tls_error_text());
+  bool start_tls(ProbeOutcome& failure) {
+    std::string error;
+    tls_ = shim::start_tls(fd_, error);
+    if (tls_ == nullptr) return fail(failure, std::move(error));
     for (;;) {
-      errno = 0;  // so SSL_ERROR_SYSCALL's errno is this call's
-      const int result = SSL_connect(ssl_);
-      if (result == 1) return true;
-      if (!wait_tls(result, failure, "TLS handshake")) return false;
+      const TlsStep step = tls_->handshake();
+      if (step.status == TlsStep::Status::kDone) return true;
+      if (!wait_tls(step, failure, "TLS handshake")) return false;
     }
   }
 
   bool write_all(std::string_view data, ProbeOutcome& failure) {
     while (!data.empty()) {
       std::size_t written = 0;
-      if (ssl_ != nullptr) {
-        errno = 0;
-        const int result = SSL_write_ex(ssl_, data.data(), data.size(), &written);
-        if (result != 1 && !wait_tls(result, failure, "TLS write")) return false;
+      if (tls_ != nullptr) {
+        const TlsStep step = tls_->write(data);
+        if (step.status == TlsStep::Status::kDone) {
+          written = step.bytes;
+        } else if (!wait_tls(step, failure, "TLS write")) {
+          return false;
+        }
       } else {
         const ssize_t sent = send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
         if (sent >= 0) {
@@ -123,14 +115,11 @@ class Connection {
   // Bytes read (0 at the end of the stream), or -1 with the failure filled in.
   std::ptrdiff_t read_some(char* buffer, std::size_t size, ProbeOutcome& failure) {
     for (;;) {
-      if (ssl_ != nullptr) {
-        std::size_t got = 0;
-        errno = 0;
-        const int result = SSL_read_ex(ssl_, buffer, size, &got);
-        if (result == 1) return static_cast<std::ptrdiff_t>(got);
-        const int error = SSL_get_error(ssl_, result);
-        if (error == SSL_ERROR_ZERO_RETURN) return 0;
-        if (!wait_tls(result, failure, "TLS read")) return -1;
+      if (tls_ != nullptr) {
+        const TlsStep step = tls_->read(buffer, size);
+        if (step.status == TlsStep::Status::kDone) return static_cast<std::ptrdiff_t>(step.bytes);
+        if (step.status == TlsStep::Status::kClosed) return 0;
+        if (!wait_tls(step, failure, "TLS read")) return -1;
       } else {
         const ssize_t got = recv(fd_, buffer, size, 0);
         if (got >= 0) return got;
@@ -163,24 +152,24 @@ class Connection {
     }
   }
 
-  // After an OpenSSL call returned `result` (not success): waits as it asks, or
-  // fills in why it failed.
-  bool wait_tls(int result, ProbeOutcome& failure, std::string_view what) {
-    switch (SSL_get_error(ssl_, result)) {
-      case SSL_ERROR_WANT_READ: return wait(POLLIN, failure);
-      case SSL_ERROR_WANT_WRITE: return wait(POLLOUT, failure);
-      case SSL_ERROR_SYSCALL:
-        if (errno != 0) return fail(failure, std::string(what) + ": " + error_text(errno));
-        return fail(failure, std::string(what) + ": connection closed");
-      case SSL_ERROR_ZERO_RETURN: return fail(failure, std::string(what) + ": connection closed");
-      default: return fail(failure, std::string(what) + ": " + tls_error_text());
+  // After a TLS step that did not complete: waits as it asks, or fills in why
+  // it failed.
+  bool wait_tls(const TlsStep& step, ProbeOutcome& failure, std::string_view what) {
+    switch (step.status) {
+      case TlsStep::Status::kWantRead: return wait(POLLIN, failure);
+      case TlsStep::Status::kWantWrite: return wait(POLLOUT, failure);
+      case TlsStep::Status::kClosed: return fail(failure, std::string(what) + ": connection closed");
+      case TlsStep::Status::kDone: return true;
+      case TlsStep::Status::kFailed: break;
     }
+    if (step.system_error != 0) return fail(failure, std::string(what) + ": " + error_text(step.system_error));
+    return fail(failure, std::string(what) + ": " + step.error);
   }
 
   int cancel_fd_;
   Clock::time_point deadline_;
   int fd_ = -1;
-  SSL* ssl_ = nullptr;
+  std::unique_ptr<TlsSession> tls_;
 };
 
 // "HTTP/1.1 200 OK" → 200.
@@ -307,7 +296,6 @@ ProbeTarget make_probe_target(ProbeSpec spec) {
 Prober::Prober() : cancel_fd_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {}
 
 Prober::~Prober() {
-  if (tls_ != nullptr) SSL_CTX_free(tls_);
   if (cancel_fd_ >= 0) close(cancel_fd_);
 }
 
@@ -327,17 +315,7 @@ ProbeOutcome Prober::run(const ProbeTarget& target) {
   if (!connection.open(target, outcome)) return done(std::move(outcome));
   if (target.spec.kind == ProbeKind::kTcp) return {true, "connected"};
   connection.send_at_once();
-  if (target.spec.kind == ProbeKind::kHttps) {
-    if (tls_ == nullptr) {
-      // As the kubelet: the app's certificate is not verified.
-      tls_ = SSL_CTX_new(TLS_client_method());
-      if (tls_ == nullptr) return {false, "TLS: " + tls_error_text()};
-      SSL_CTX_set_verify(tls_, SSL_VERIFY_NONE, nullptr);
-      SSL_CTX_set_min_proto_version(tls_, TLS1_2_VERSION);
-      SSL_CTX_set_options(tls_, SSL_OP_IGNORE_UNEXPECTED_EOF);
-    }
-    if (!connection.start_tls(tls_, outcome)) return done(std::move(outcome));
-  }
+  if (target.spec.kind == ProbeKind::kHttps && !connection.start_tls(outcome)) return done(std::move(outcome));
   if (!connection.write_all(target.request, outcome)) return done(std::move(outcome));
   return done(read_http_response(connection));
 }

@@ -12,8 +12,6 @@
 
 #include "shim/probe_spec.h"
 
-struct ssl_ctx_st;
-
 namespace autocanary::shim {
 
 // A probe made ready to run: its address resolved and its request written once,
@@ -51,7 +49,6 @@ class Prober {
 
  private:
   int cancel_fd_;
-  ssl_ctx_st* tls_ = nullptr;  // made for the first HTTPS probe
 };
 
 }  // namespace autocanary::shim

@@ -1,12 +1,14 @@
 """autocanary-shim as a process beside a real HTTP app on 127.0.0.1: readiness
-follows the app (closed, failing, recovered), warm-up, metrics, SIGTERM, bad flags.
-No cluster needed. BUILD_DIR chooses the build (default build/)."""
+follows the app (closed, failing, recovered), warm-up, metrics, SIGTERM, bad flags;
+autocanary-shim-tls beside the app over HTTPS. No cluster needed. BUILD_DIR
+chooses the build (default build/)."""
 
 import http.server
 import json
 import os
 import signal
 import socket
+import ssl
 import subprocess
 import threading
 import time
@@ -20,6 +22,7 @@ from kube import ROOT
 
 BUILD = ROOT / os.environ.get("BUILD_DIR", "build")
 SHIM = BUILD / "shim/autocanary-shim"
+SHIM_TLS = BUILD / "shim/autocanary-shim-tls"
 
 
 def free_port():
@@ -30,13 +33,14 @@ def free_port():
 
 class App:
     """A controllable app: closed (nothing listens), or answering its status to every GET;
-    "hang" accepts and never answers."""
+    "hang" accepts and never answers. Served over TLS when given a server context."""
 
-    def __init__(self):
+    def __init__(self, tls=None):
         self.port = free_port()
         self.status = 200
         self.server = None
         self.release = threading.Event()
+        self.tls = tls
 
     def open(self, status=200):
         self.status = status
@@ -59,6 +63,8 @@ class App:
                 pass
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        if self.tls:
+            self.server.socket = self.tls.wrap_socket(self.server.socket, server_side=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
     def close(self):
@@ -76,14 +82,28 @@ def app():
     application.close()
 
 
+@pytest.fixture
+def https_app(tmp_path):
+    """The app over TLS with a throwaway self-signed certificate, which the shim, as the
+    kubelet, does not verify."""
+    key, cert = tmp_path / "app-key.pem", tmp_path / "app-cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-keyout", key, "-out", cert, "-days", "1", "-subj", "/CN=app"], check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    application = App(tls=context)
+    yield application
+    application.close()
+
+
 class Shim:
-    def __init__(self, tmp_path, *args, env=None):
+    def __init__(self, tmp_path, *args, env=None, binary=SHIM):
         self.port = free_port()
         self.log_path = tmp_path / f"shim-{self.port}.log"
         self.log = open(self.log_path, "w")
         environment = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCANARY_SHIM_")}
         environment.update(env or {})
-        command = [str(SHIM), *args]
+        command = [str(binary), *args]
         if "AUTOCANARY_SHIM_PORT" not in environment:
             command += ["--bind-address", "127.0.0.1", "--port", str(self.port)]
         else:
@@ -125,8 +145,8 @@ class Shim:
 def shims(tmp_path):
     started = []
 
-    def start(*args, env=None):
-        shim = Shim(tmp_path, *args, env=env)
+    def start(*args, env=None, binary=SHIM):
+        shim = Shim(tmp_path, *args, env=env, binary=binary)
         started.append(shim)
         return shim
 
@@ -251,6 +271,8 @@ def test_sigint_exits_with_zero(app, shims):
      "exec probes run inside the app container; the shim cannot run them"),
     ([], {"AUTOCANARY_SHIM_PROBES": '{"httpGet": {"port": "http"}}'},
      "named port 'http' is not known: set AUTOCANARY_SHIM_NAMED_PORT_HTTP"),
+    (["--probe", "tcp:8080", "--probe", "https:8443/ready"], {},
+     "probe https:8443/ready needs TLS, which this binary leaves out to stay small: run autocanary-shim-tls"),
 ])
 def test_bad_configuration_exits_2_with_a_message(args, env, message):
     environment = {k: v for k, v in os.environ.items() if not k.startswith("AUTOCANARY_SHIM_")}
@@ -277,3 +299,26 @@ def test_port_in_use_exits_1(app, shims):
     line = json.loads(result.stderr.splitlines()[-1])
     assert line["msg"] == "cannot start"
     assert f"cannot listen on 127.0.0.1:{app.port}" in line["error"]
+
+
+def test_the_tls_build_follows_an_https_app(https_app, shims):
+    shim = shims("--probe", f"https:{https_app.port}/healthz", *FAST, binary=SHIM_TLS)
+    wait_for("the first probe result", lambda: any(line["msg"] == "first probe result" for line in shim.lines()))
+    assert shim.ready()[0] == 503, "nothing listens yet"
+
+    https_app.open(200)
+    wait_for("ready once the app answers over TLS", readiness_is(shim, 200))
+    https_app.open(500)
+    wait_for("not ready while the app fails", readiness_is(shim, 503))
+    assert "failing: HTTP 500" in shim.ready()[1]
+    https_app.open(200)
+    wait_for("ready again", readiness_is(shim, 200))
+
+    shim.process.send_signal(signal.SIGTERM)
+    assert shim.process.wait(timeout=5) == 0
+
+
+def test_the_tls_build_runs_plain_probes_too(app, shims):
+    app.open(200)
+    shim = shims("--probe", f"http:{app.port}/", "--probe", f"tcp:{app.port}", *FAST, binary=SHIM_TLS)
+    wait_for("ready over plain HTTP and TCP", readiness_is(shim, 200))

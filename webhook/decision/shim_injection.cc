@@ -48,6 +48,13 @@ json probes_for(const json& pod_spec) {
   return probes;
 }
 
+bool any_https(const json& probes) {
+  const json::json_pointer scheme{"/httpGet/scheme"};
+  return std::any_of(probes.begin(), probes.end(), [&](const json& probe) {
+    return probe.contains(scheme) && probe.at(scheme) == "HTTPS";
+  });
+}
+
 bool any_readiness_probe(const json& pod_spec) {
   for (const json& container : containers_of(pod_spec, "containers"))
     if (container.contains("readinessProbe")) return true;
@@ -108,6 +115,7 @@ json with_shim(const json& pod_template, const ShimSettings& settings, policy::S
         {"allowPrivilegeEscalation", false},
         {"capabilities", {{"drop", {"ALL"}}}}}},
   };
+  if (any_https(probes)) shim["command"] = {kShimTlsCommand};
   json injected = pod_template;
   injected["spec"]["initContainers"].push_back(std::move(shim));
   return injected;

@@ -13,6 +13,10 @@
 namespace autocanary::decision {
 
 inline constexpr const char* kShimContainerName = "autocanary-shim";
+// The shim image holds two binaries (shim/Dockerfile): its entry point, without
+// TLS, and this one, started instead in pods with an HTTPS probe — OpenSSL
+// would cost every other pod ~700 KiB of memory.
+inline constexpr const char* kShimTlsCommand = "/autocanary-shim-tls";
 
 struct ShimSettings {
   std::string image;  // empty: never inject
@@ -22,6 +26,7 @@ struct ShimSettings {
 // The template with the shim injected when `mode` asks for it, else unchanged.
 // kWhenNoProbe injects only when no app container has a readinessProbe; a pod
 // with nothing to probe (no probe, no TCP port) gets no shim.
+// An HTTPS probe among them makes the shim's command kShimTlsCommand.
 [[nodiscard]] nlohmann::json with_shim(const nlohmann::json& pod_template, const ShimSettings& settings,
                                        policy::ShimInjection mode);
 

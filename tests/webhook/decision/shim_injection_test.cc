@@ -40,6 +40,7 @@ TEST(ShimInjectionTest, NativeSidecarProbingTheDeclaredPorts) {
   EXPECT_EQ(shim["securityContext"]["allowPrivilegeEscalation"], false);
   EXPECT_EQ(shim["securityContext"]["capabilities"]["drop"], json({"ALL"}));
   EXPECT_TRUE(shim["resources"].contains("limits"));
+  EXPECT_FALSE(shim.contains("command")) << "the image's entry point: the shim without TLS";
   EXPECT_EQ(injected["spec"]["containers"], pod(R"([{"name":"web","image":"w:1","ports":[{"containerPort":8080}]}])")["spec"]["containers"]);
 }
 
@@ -63,6 +64,17 @@ TEST(ShimInjectionTest, EveryAppContainerIsProbed) {
   const json& shim = shim_of(injected);
   EXPECT_EQ(json::parse(shim["env"][0]["value"].get<std::string>()),
             json::parse(R"([{"tcpSocket":{"port":9000}},{"tcpSocket":{"port":8443}}])"));
+}
+
+TEST(ShimInjectionTest, AnHttpsProbeStartsTheShimBuiltWithTls) {
+  const json https = pod(R"([{"name":"web","image":"w:1","ports":[{"containerPort":8080}],
+      "readinessProbe":{"httpGet":{"path":"/ready","port":8443,"scheme":"HTTPS"}}},
+      {"name":"side","image":"s:1","ports":[{"containerPort":9000}]}])");
+  EXPECT_EQ(shim_of(with_shim(https, kShim, ShimInjection::kAlways))["command"], json({"/autocanary-shim-tls"}));
+
+  const json http = pod(R"([{"name":"web","image":"w:1",
+      "readinessProbe":{"httpGet":{"path":"/ready","port":8080,"scheme":"HTTP"}}}])");
+  EXPECT_FALSE(shim_of(with_shim(http, kShim, ShimInjection::kAlways)).contains("command"));
 }
 
 TEST(ShimInjectionTest, InjectingTwiceChangesNothing) {
