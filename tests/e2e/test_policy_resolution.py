@@ -31,6 +31,18 @@ spec:
     - setWeight: 100
   abortScaleDownDelay: 5s
 """
+# For apps that have a readiness probe: the shim is injected anyway.
+ALWAYS_SHIM = """apiVersion: autocanary.io/v1alpha1
+kind: ClusterCanaryPolicy
+metadata: {name: always-shim}
+spec:
+  steps:
+    - setWeight: 50
+    - pause: {}
+    - setWeight: 100
+  shimInjection: always
+  trafficBackend: podRatio
+"""
 
 
 @pytest.fixture(scope="module")
@@ -42,10 +54,12 @@ def cluster_policies(kube, webhook):
     webhook.start()
     kube.apply(DEFAULT)
     kube.apply(CAREFUL)
+    kube.apply(ALWAYS_SHIM)
     replicas.start("policies")
     yield kube
     replicas.stop("policies")
-    kube.run("delete", "clustercanarypolicies.autocanary.io", "default", "careful", "--ignore-not-found")
+    kube.run("delete", "clustercanarypolicies.autocanary.io", "default", "careful", "always-shim",
+             "--ignore-not-found")
 
 
 def new_namespace(kube, prefix, policy=None):
@@ -57,11 +71,19 @@ def new_namespace(kube, prefix, policy=None):
     return ns
 
 
-def roll(kube, ns, annotations=None):
-    manifest = deployment("web", ns, V1, replicas=4)
-    kube.apply(manifest)
+def with_readiness_probe(manifest, probe):
+    return manifest.replace("            - containerPort: 8080\n",
+                            f"            - containerPort: 8080\n          readinessProbe: {json.dumps(probe)}\n", 1)
+
+
+def roll(kube, ns, annotations=None, probe=None):
+    def manifest(image):
+        text = deployment("web", ns, image, replicas=4)
+        return with_readiness_probe(text, probe) if probe else text
+
+    kube.apply(manifest(V1))
     kube.run("rollout", "status", "deployment/web", "-n", ns, "--timeout=90s", timeout=100)
-    v2 = deployment("web", ns, V2, replicas=4)
+    v2 = manifest(V2)
     if annotations:
         lines = "".join(f"\n    {k}: '{v}'" for k, v in annotations.items())
         v2 = v2.replace("  labels:\n    app: web\nspec:", f"  annotations:{lines}\n  labels:\n    app: web\nspec:", 1)
@@ -137,3 +159,28 @@ def test_a_changed_policy_applies_to_the_next_rollout_not_the_running_one(cluste
         assert steps_of(following) == ["setWeight 30", "setWeight 100"]
     finally:
         kube.apply(CAREFUL)
+
+
+def shim_of(workload):
+    shims = [c for c in workload["spec"]["template"]["spec"].get("initContainers", [])
+             if c["name"] == "autocanary-shim"]
+    assert len(shims) == 1, "the shim exactly once"
+    return shims[0]
+
+
+@pytest.mark.parametrize("scheme,command", [("HTTPS", ["/autocanary-shim-tls"]), ("HTTP", None)])
+def test_an_https_probe_is_run_by_the_shim_built_with_tls(cluster_policies, scheme, command):
+    kube = cluster_policies
+    ns = new_namespace(kube, scheme.lower(), policy="always-shim")
+    probe = {"httpGet": {"path": "/ready", "port": 8443, "scheme": scheme}, "periodSeconds": 5}
+    roll(kube, ns, probe=probe)
+    wait_phase(kube, ns, "web", "WaitingForApproval")
+    shim = shim_of(kube.get("deployment", "web-canary", ns))
+    assert shim.get("command") == command
+    copied = json.loads(shim["env"][0]["value"])
+    assert [p["httpGet"] for p in copied] == [probe["httpGet"]], "the app's own probe, copied"
+
+    kube.run("patch", "canaries.autocanary.io", "web", "-n", ns, "--type=merge", "-p",
+             json.dumps({"spec": {"promote": "ok"}}))
+    wait_phase(kube, ns, "web", "Succeeded")
+    assert shim_of(kube.get("deployment", "web", ns)).get("command") == command, "and the promoted stable"
