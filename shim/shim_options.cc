@@ -57,6 +57,7 @@ Every flag can be set by the environment variable after it; a flag wins.
                                tcp:PORT            connects
                                http:PORT/PATH      GET; 200-399 passes
                                https:PORT/PATH     the same over TLS, certificate not verified
+                                                   (autocanary-shim-tls only)
                                {"httpGet": {...}}  a Kubernetes probe as JSON: httpGet (port,
                                {"tcpSocket": ...}  path, scheme, host, httpHeaders) or tcpSocket,
                                                    with timeoutSeconds, periodSeconds,
