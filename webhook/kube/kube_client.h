@@ -149,6 +149,13 @@ using Mutation = std::function<bool(nlohmann::json& object)>;
                                                                 const ResourceRef& ref,
                                                                 const Mutation& mutate,
                                                                 int attempts = 5);
+// The same, when the caller has just read the object: its first attempt starts
+// from `just_read` instead of reading again.
+[[nodiscard]] Result<nlohmann::json> update_with_conflict_retry(KubeClient& client,
+                                                                const ResourceRef& ref,
+                                                                nlohmann::json just_read,
+                                                                const Mutation& mutate,
+                                                                int attempts = 5);
 
 [[nodiscard]] const char* to_string(WatchEventType type) noexcept;
 

@@ -68,7 +68,7 @@ kube::Result<void> ensure_owned(kube::KubeClient& client, const kube::ResourceRe
     return not_ours(ref);
   }
   bool foreign = false;
-  auto updated = kube::update_with_conflict_retry(client, ref, [&](json& object) {
+  const kube::Mutation take_ours = [&](json& object) {
     if (!is_ours(object, deployment)) {
       foreign = true;
       return false;
@@ -83,7 +83,11 @@ kube::Result<void> ensure_owned(kube::KubeClient& client, const kube::ResourceRe
       changed = true;
     }
     return changed;
-  });
+  };
+  // The object read above is the update's first read, unless someone created
+  // it in between.
+  auto updated = live->has_value() ? kube::update_with_conflict_retry(client, ref, **std::move(live), take_ours)
+                                   : kube::update_with_conflict_retry(client, ref, take_ours);
   if (!updated) return std::move(updated).error();
   if (foreign) return not_ours(ref);
   return {};

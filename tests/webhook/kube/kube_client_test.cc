@@ -52,6 +52,24 @@ TEST_F(ConflictRetryTest, ReadsAgainAfterAConflictAndWritesOnTheFreshVersion) {
   EXPECT_EQ(written.value()["spec"]["replicas"], 3);
 }
 
+TEST_F(ConflictRetryTest, AnObjectJustReadIsTheFirstAttemptsAndAConflictReadsAgain) {
+  client.on_update = [this](const ResourceRef&, const json& object) -> Result<json> {
+    writes.push_back(object);
+    if (writes.size() == 1) return conflict();
+    return object;
+  };
+  const json just_read = {{"metadata", {{"name", "web"}, {"resourceVersion", "7"}}}, {"spec", {{"replicas", 1}}}};
+  const auto written = update_with_conflict_retry(client, kWeb, just_read, [](json& object) {
+    object["spec"]["replicas"] = 3;
+    return true;
+  });
+  ASSERT_TRUE(written.ok()) << written.error().describe();
+  ASSERT_EQ(writes.size(), 2u);
+  EXPECT_EQ(writes[0]["metadata"]["resourceVersion"], "7") << "written on the object given, without a read";
+  EXPECT_EQ(writes[1]["metadata"]["resourceVersion"], "11") << "the retry reads the fresh version";
+  EXPECT_EQ(reads, 1);
+}
+
 TEST_F(ConflictRetryTest, NoChangeMeansNoWrite) {
   client.on_update = [this](const ResourceRef&, const json& object) -> Result<json> {
     writes.push_back(object);

@@ -110,6 +110,8 @@ TEST_F(SmiRouterTest, WeightZeroIsOneWriteOfTheSplitAndKeepsTheCanaryPods) {
                           [](const std::string& read) { return read.starts_with("get services/"); }),
             0)
       << "weight 0 writes the split without checking the backend Services first";
+  EXPECT_EQ(std::count(client.reads.begin(), client.reads.end(), "get trafficsplits/web-autocanary"), 2)
+      << "the current weight, then the object to update, once";
   EXPECT_EQ(routed(), 0);
   EXPECT_EQ(client.writes,
             (std::vector<std::string>{"update trafficsplits/web-autocanary", "patch deployments/web-canary"}))
