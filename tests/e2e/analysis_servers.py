@@ -49,8 +49,9 @@ class _Server:
 
 class Exporter(_Server):
     """Serves http_requests_total of canary Deployments: 1000 requests a second
-    each, of which the share the test set are 5xx. Counters advance at every
-    scrape, so rate() over a few seconds reads the ratio back."""
+    each unless the test sets another rate, of which the share the test set are
+    5xx. Counters advance at every scrape, so rate() over a few seconds reads
+    the ratio back."""
 
     REQUESTS_PER_SECOND = 1000.0
 
@@ -64,17 +65,18 @@ class Exporter(_Server):
 
         super().__init__(Handler)
 
-    def set_ratio(self, namespace, deployment, ratio):
+    def set_ratio(self, namespace, deployment, ratio, per_second=REQUESTS_PER_SECOND):
         with self.lock:
             self._advance()
             target = self.targets.setdefault((namespace, deployment),
                                              {"ok": 0.0, "errors": 0.0, "at": time.monotonic()})
             target["ratio"] = ratio
+            target["per_second"] = per_second
 
     def _advance(self):
         now = time.monotonic()
         for target in self.targets.values():
-            requests = self.REQUESTS_PER_SECOND * (now - target["at"])
+            requests = target["per_second"] * (now - target["at"])
             target["errors"] += requests * target["ratio"]
             target["ok"] += requests * (1 - target["ratio"])
             target["at"] = now

@@ -16,10 +16,14 @@ V2 = "registry.example.com/shop/web:2.0.0"
 
 ERROR_RATIO = ('sum(rate(http_requests_total{namespace="{{namespace}}",deployment="{{canary}}",code=~"5.."}[5s]))'
                ' / sum(rate(http_requests_total{namespace="{{namespace}}",deployment="{{canary}}"}[5s]))')
+REQUESTS = 'sum(increase(http_requests_total{namespace="{{namespace}}",deployment="{{canary}}"}[5s]))'
 
 
 def prometheus_policy(name, address, steps="[{setWeight: 50}, {analysis: {names: [error-rate]}}, {setWeight: 100}]",
-                      count=3, interval="1s", inconclusive_limit=10):
+                      count=3, interval="1s", inconclusive_limit=10, minimum_sample=0):
+    samples = "" if not minimum_sample else f"""
+        sampleQuery: '{REQUESTS}'
+      minimumSample: {minimum_sample}"""
     return f"""apiVersion: autocanary.io/v1alpha1
 kind: ClusterCanaryPolicy
 metadata: {{name: {name}}}
@@ -32,7 +36,7 @@ spec:
       prometheus:
         address: {address}
         query: '{ERROR_RATIO}'
-        timeout: 2s
+        timeout: 2s{samples}
       successCondition: {{max: 0.01}}
       interval: {interval}
       count: {count}
@@ -65,11 +69,11 @@ def use_policy(kube, policy_yaml, prefix):
     return ns
 
 
-def serve_ratio(exporter, prometheus, ns, ratio):
+def serve_ratio(exporter, prometheus, ns, ratio, per_second=Exporter.REQUESTS_PER_SECOND):
     """The exporter serves the canary's requests with this 5xx ratio, and
     Prometheus has enough samples to compute it: an analysis starting now
     measures the ratio, not the absence of data."""
-    exporter.set_ratio(ns, "web-canary", ratio)
+    exporter.set_ratio(ns, "web-canary", ratio, per_second)
     wait_for(lambda: prometheus.query(f'sum(rate(http_requests_total{{namespace="{ns}"}}[5s]))'),
              f"Prometheus to have rates for {ns}", timeout=30)
 
@@ -144,6 +148,26 @@ def test_a_high_error_ratio_aborts(analysis):
     deployment_now = kube.get("deployment", "web", ns)
     assert image_of(deployment_now) == V1, "the stable workload keeps the old template"
     assert deployment_now["metadata"]["annotations"]["autocanary.io/failed-revision"] == status["revision"]
+
+
+def test_a_ratio_on_too_few_requests_is_not_judged_until_traffic_suffices(analysis):
+    kube, exporter, prometheus, _ = analysis
+    policy = prometheus_policy("NAME", prometheus.address, minimum_sample=200, inconclusive_limit=60)
+    ns = use_policy(kube, policy, "prom-samples")
+    serve_ratio(exporter, prometheus, ns, 0.002, per_second=10)  # ~50 requests in the query's 5 s
+    roll(kube, ns)
+    status = wait_status(kube, ns, lambda s: len(measurements(s, "error-rate")) >= 3,
+                         "three measurements on too little traffic")
+    taken = measurements(status, "error-rate")
+    assert {m["outcome"] for m in taken} == {"Inconclusive"}, taken
+    assert all("samples, fewer than minimumSample 200 (sampleQuery)" in m["message"] for m in taken), taken
+    assert not any("value" in m for m in taken), "a ratio on too few requests is not recorded as a value"
+    assert status["phase"] not in ("Succeeded", "Aborting", "Failed"), status["phase"]
+
+    exporter.set_ratio(ns, "web-canary", 0.002, per_second=1000)
+    status = wait_phase(kube, ns, "web", "Succeeded", timeout=120)
+    passed = [m["value"] for m in measurements(status, "error-rate") if m["outcome"] == "Passed"]
+    assert len(passed) == 3 and all(v == pytest.approx(0.002, rel=0.05) for v in passed), status["measurements"]
 
 
 def test_prometheus_stopped_mid_analysis_fails_after_the_inconclusive_limit_and_says_why(analysis):

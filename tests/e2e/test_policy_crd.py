@@ -33,6 +33,7 @@ FULL_SPEC = {
                 "address": "http://prometheus.monitoring:9090",
                 "query": 'sum(rate(http_requests_total{namespace="{{namespace}}",status=~"5.."}[1m]))'
                          ' / sum(rate(http_requests_total{namespace="{{namespace}}"}[1m]))',
+                "sampleQuery": 'sum(increase(http_requests_total{namespace="{{namespace}}"}[1m]))',
             },
             "successCondition": {"max": 0.01, "min": 0.0001},
             "interval": "1m30s",
@@ -217,11 +218,18 @@ def test_step_naming_an_undefined_analysis_is_rejected(kube, policies):
      ['spec.trafficBackend: Unsupported value: "linkerd"']),
     (lambda s: s.__setitem__("steps", []),
      ["spec.steps", "should have at least 1 items"]),
+    (lambda s: s["analyses"][0]["prometheus"].pop("sampleQuery"),
+     ["spec.analyses[0]: Required value: minimumSample needs prometheus.sampleQuery, the query counting the samples"]),
+    (lambda s: s["analyses"][0].__setitem__("minimumSample", 0),
+     ["spec.analyses[0]: Invalid value: prometheus.sampleQuery is used only with a minimumSample above 0"]),
+    (lambda s: s["analyses"][1].__setitem__("minimumSample", 5),
+     ["spec.analyses[1]: Required value: minimumSample needs prometheus.sampleQuery"]),
 ], ids=["undefined-test", "empty-step", "duration-without-unit", "zero-interval", "empty-query",
         "prometheus-without-section", "http-without-section", "section-of-another-provider",
         "prometheus-without-successCondition", "successCondition-without-bounds", "min-above-max",
         "redefined-pod-health", "name-not-a-label", "duplicate-analysis", "url-without-scheme",
-        "test-without-jobTemplate", "unknown-traffic-backend", "no-steps"])
+        "test-without-jobTemplate", "unknown-traffic-backend", "no-steps", "minimumSample-without-sampleQuery",
+        "sampleQuery-without-minimumSample", "minimumSample-of-an-http-gate"])
 def test_other_bad_policies_are_rejected(kube, policies, change, messages):
     assert_rejected(kube, policies(spec_with(change)), *messages)
 

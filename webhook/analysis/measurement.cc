@@ -98,6 +98,10 @@ MeasurementRecord judge(const Criteria& criteria, const Measurement& measurement
       record.outcome = criteria.no_data_fails ? Outcome::kFailed : Outcome::kInconclusive;
       if (record.message.empty()) record.message = "no data";
       break;
+    case Measurement::Kind::kTooFewSamples:
+      // Not yet enough traffic to tell: a reason to wait, up to inconclusiveLimit.
+      record.outcome = Outcome::kInconclusive;
+      break;
     case Measurement::Kind::kPassed:
       record.outcome = Outcome::kPassed;
       break;

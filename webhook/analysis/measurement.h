@@ -19,6 +19,7 @@ struct Measurement {
   enum class Kind {
     kValue,    // a number, for the success condition to judge
     kNoData,   // nothing to judge: an empty query result, NaN
+    kTooFewSamples,  // a value resting on fewer samples than the policy's minimumSample
     kPassed,   // the provider's own verdict: a gate's 2xx, a completed Job
     kFailed,   // a gate's refusal, a failed Job
     kRunning,  // not finished yet (a test Job): progress, not a measurement

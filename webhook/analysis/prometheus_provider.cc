@@ -1,6 +1,5 @@
 #include "webhook/analysis/prometheus_provider.h"
 
-#include "webhook/analysis/http_endpoint.h"
 #include "webhook/analysis/prometheus_response.h"
 #include "webhook/analysis/query_template.h"
 #include "webhook/kube/resource_path.h"
@@ -17,7 +16,30 @@ Measurement PrometheusProvider::measure(const AnalysisContext& context) {
             "no Prometheus address: set prometheus.address in the policy or --prometheus-address", {}};
   auto endpoint = parse_endpoint(address);
   if (auto* problem = std::get_if<std::string>(&endpoint)) return {Measurement::Kind::kError, 0, *problem, {}};
-  auto rendered = render_query(definition_.query, context);
+  if (definition_.minimum_sample > 0)
+    if (auto insufficient = too_few_samples(std::get<Endpoint>(endpoint), context)) return *std::move(insufficient);
+  return query(std::get<Endpoint>(endpoint), definition_.query, context);
+}
+
+std::optional<Measurement> PrometheusProvider::too_few_samples(const Endpoint& endpoint,
+                                                              const AnalysisContext& context) const {
+  Measurement samples = query(endpoint, definition_.sample_query, context);
+  if (samples.kind == Measurement::Kind::kError) {
+    samples.message = "sampleQuery: " + samples.message;
+    return samples;
+  }
+  // No series (or NaN) counts as no samples: no traffic yet.
+  const double count = samples.kind == Measurement::Kind::kValue ? samples.value : 0;
+  if (count >= definition_.minimum_sample) return std::nullopt;
+  return Measurement{Measurement::Kind::kTooFewSamples, 0,
+                     format_value(count) + " samples, fewer than minimumSample " +
+                         std::to_string(definition_.minimum_sample) + " (sampleQuery)",
+                     {}};
+}
+
+Measurement PrometheusProvider::query(const Endpoint& endpoint, const std::string& query_template,
+                                      const AnalysisContext& context) const {
+  auto rendered = render_query(query_template, context);
   if (auto* problem = std::get_if<QueryError>(&rendered))
     return {Measurement::Kind::kError, 0, "cannot fill in the query: " + problem->message, {}};
   const std::string& query = std::get<std::string>(rendered);
@@ -25,7 +47,7 @@ Measurement PrometheusProvider::measure(const AnalysisContext& context) {
   const HttpAccess access{definition_.timeout, definition_.bearer_token_file, definition_.ca_file,
                           definition_.insecure_skip_verify};
   // POST: a long query never meets a URL length limit.
-  auto answer = post(std::get<Endpoint>(endpoint), access, "/api/v1/query", "query=" + kube::percent_encode(query),
+  auto answer = post(endpoint, access, "/api/v1/query", "query=" + kube::percent_encode(query),
                      "application/x-www-form-urlencoded");
   if (auto* problem = std::get_if<std::string>(&answer))
     return {Measurement::Kind::kError, 0, "cannot reach Prometheus: " + *problem, {}};

@@ -1,10 +1,13 @@
 // Analysis provider: an instant query over Prometheus's HTTP API, with the
-// rollout's names templated in. One measurement is the query's single value.
+// rollout's names templated in. One measurement is the query's single value;
+// with a minimumSample, a sample query runs first and a value resting on fewer
+// samples is inconclusive.
 #pragma once
 
 #include <string>
 
 #include "webhook/analysis/analysis_provider.h"
+#include "webhook/analysis/http_endpoint.h"
 
 namespace autocanary::analysis {
 
@@ -16,6 +19,12 @@ class PrometheusProvider final : public AnalysisProvider {
   [[nodiscard]] Measurement measure(const AnalysisContext& context) override;
 
  private:
+  [[nodiscard]] Measurement query(const Endpoint& endpoint, const std::string& query_template,
+                                  const AnalysisContext& context) const;
+  // nullopt when the samples suffice, else the measurement saying why not.
+  [[nodiscard]] std::optional<Measurement> too_few_samples(const Endpoint& endpoint,
+                                                           const AnalysisContext& context) const;
+
   policy::AnalysisDefinition definition_;
   std::string default_address_;
 };

@@ -75,7 +75,15 @@ std::vector<std::string> validate(const CanaryPolicy& policy) {
         problems.push_back(where + ".prometheus.query: " + problem);
       if (!analysis.max && !analysis.min)
         problems.push_back(where + ".successCondition: needs max or min");
+      for (const auto& problem : analysis::query_template_problems(analysis.sample_query))
+        problems.push_back(where + ".prometheus.sampleQuery: " + problem);
+      if (analysis.minimum_sample > 0 && analysis.sample_query.empty())
+        problems.push_back(where + ".minimumSample: needs prometheus.sampleQuery, the query counting the samples");
+      if (analysis.minimum_sample == 0 && !analysis.sample_query.empty())
+        problems.push_back(where + ".prometheus.sampleQuery: used only with a minimumSample above 0");
     }
+    if (analysis.provider != AnalysisDefinition::Provider::kPrometheus && analysis.minimum_sample > 0)
+      problems.push_back(where + ".minimumSample: only prometheus analyses count samples");
     if (analysis.provider == AnalysisDefinition::Provider::kHttp && analysis.url.empty())
       problems.push_back(where + ".http.url: an HTTP gate needs a URL");
     if (analysis.max && analysis.min && *analysis.min > *analysis.max)

@@ -49,6 +49,7 @@ struct AnalysisDefinition {
   Provider provider = Provider::kPrometheus;
   std::string address;  // prometheus: server URL; empty = the coordinator's default
   std::string query;    // prometheus: instant query with {{namespace}}-style variables
+  std::string sample_query;  // prometheus: how many samples `query` rests on (with minimum_sample)
   std::string url;      // http: the gate
   std::chrono::milliseconds timeout{std::chrono::seconds(10)};  // one request
   int retries = 2;      // http: further attempts after a request got no answer
@@ -62,7 +63,7 @@ struct AnalysisDefinition {
   std::chrono::milliseconds interval{std::chrono::seconds(30)};
   int count = 1;          // passing measurements the analysis needs
   int failure_limit = 0;  // failed measurements tolerated
-  int minimum_sample = 0;
+  int minimum_sample = 0;  // fewer samples (sample_query) make a measurement inconclusive
   NoData no_data = NoData::kInconclusive;
   int inconclusive_limit = 3;
   bool operator==(const AnalysisDefinition&) const = default;

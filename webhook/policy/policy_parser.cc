@@ -135,6 +135,7 @@ class Parser {
       if (const json prometheus = item.value("prometheus", json()); prometheus.is_object()) {
         analysis.address = text(prometheus, "address", where + ".prometheus");
         analysis.query = text(prometheus, "query", where + ".prometheus");
+        analysis.sample_query = text(prometheus, "sampleQuery", where + ".prometheus");
         access(prometheus, where + ".prometheus", analysis);
       }
       if (const json http = item.value("http", json()); http.is_object()) {
@@ -305,6 +306,7 @@ json policy_to_json(const CanaryPolicy& policy) {
     if (a.provider == AnalysisDefinition::Provider::kPrometheus) {
       item["provider"] = "prometheus";
       section = {{"query", a.query}};
+      if (!a.sample_query.empty()) section["sampleQuery"] = a.sample_query;
       if (!a.address.empty()) section["address"] = a.address;
     } else {
       item["provider"] = "http";

@@ -1,5 +1,6 @@
 // A cpp-httplib server on a free 127.0.0.1 port for the providers' tests: it
-// answers with whatever the test sets and keeps what it was sent.
+// answers with whatever the test sets (one answer, or one chosen per request)
+// and keeps what it was sent.
 #pragma once
 
 #include <functional>
@@ -26,7 +27,7 @@ class LocalHttpServer {
       {
         const std::lock_guard lock(mutex_);
         received_.push_back(request);
-        answer = answer_;
+        answer = choose_ ? choose_(request) : answer_;
       }
       if (answer.delay.count() > 0) std::this_thread::sleep_for(answer.delay);
       response.status = answer.status;
@@ -45,6 +46,10 @@ class LocalHttpServer {
     const std::lock_guard lock(mutex_);
     answer_ = std::move(answer);
   }
+  void answer_by(std::function<Answer(const httplib::Request&)> choose) {
+    const std::lock_guard lock(mutex_);
+    choose_ = std::move(choose);
+  }
   [[nodiscard]] std::vector<httplib::Request> received() const {
     const std::lock_guard lock(mutex_);
     return received_;
@@ -59,6 +64,7 @@ class LocalHttpServer {
   std::thread thread_;
   mutable std::mutex mutex_;
   Answer answer_;
+  std::function<Answer(const httplib::Request&)> choose_;
   std::vector<httplib::Request> received_;
 };
 

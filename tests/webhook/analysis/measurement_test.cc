@@ -50,6 +50,17 @@ TEST(MeasurementTest, NoDataIsNeverAPass) {
   EXPECT_EQ(judge(criteria, {Kind::kNoData, 0, "no series", ""}).outcome, Outcome::kFailed);
 }
 
+TEST(MeasurementTest, TooFewSamplesAreInconclusiveWhateverNoDataSays) {
+  Criteria criteria = error_ratio();
+  criteria.no_data_fails = true;
+  const MeasurementRecord record =
+      judge(criteria, {Kind::kTooFewSamples, 0, "42 samples, fewer than minimumSample 100 (sampleQuery)", ""});
+  EXPECT_EQ(record.outcome, Outcome::kInconclusive) << "little traffic is not a failing canary";
+  EXPECT_FALSE(record.error);
+  EXPECT_FALSE(record.value);
+  EXPECT_EQ(record.message, "42 samples, fewer than minimumSample 100 (sampleQuery)");
+}
+
 TEST(MeasurementTest, AnErrorIsInconclusiveAndMarked) {
   const MeasurementRecord record = judge(error_ratio(), {Kind::kError, 0, "cannot reach Prometheus", ""});
   EXPECT_EQ(record.outcome, Outcome::kInconclusive);

@@ -83,5 +83,66 @@ TEST(PrometheusProviderTest, AnUnknownVariableNeverReachesTheServer) {
   EXPECT_TRUE(server.received().empty());
 }
 
+// Error rate 0.002 over `samples` requests: the sample query is told apart by
+// its metric name.
+void serve_error_rate_over(testing::LocalHttpServer& server, std::string samples) {
+  server.answer_by([samples = std::move(samples)](const httplib::Request& request) -> testing::LocalHttpServer::Answer {
+    if (request.get_param_value("query").starts_with("sum(increase(")) {
+      if (samples.empty()) return {200, testing::load_text("prometheus/vector-empty.json"), 0ms};
+      return {200, R"({"status":"success","data":{"resultType":"scalar","result":[1795600805.1,")" + samples + R"("]}})",
+              0ms};
+    }
+    return {200, testing::load_text("prometheus/vector-one.json"), 0ms};
+  });
+}
+
+policy::AnalysisDefinition error_rate_of_at_least(const std::string& address, int minimum_sample) {
+  policy::AnalysisDefinition definition = error_rate(address);
+  definition.minimum_sample = minimum_sample;
+  definition.sample_query = R"(sum(increase(http_requests_total{namespace="{{namespace}}"}[1m])))";
+  return definition;
+}
+
+TEST(PrometheusProviderTest, AValueOnTooFewSamplesIsNotTakenAndSaysHowMany) {
+  testing::LocalHttpServer server;
+  serve_error_rate_over(server, "42");
+  PrometheusProvider provider(error_rate_of_at_least(server.url(), 100), "");
+  const Measurement m = provider.measure(web());
+  EXPECT_EQ(m.kind, Kind::kTooFewSamples);
+  EXPECT_EQ(m.message, "42 samples, fewer than minimumSample 100 (sampleQuery)");
+  const auto received = server.received();
+  ASSERT_EQ(received.size(), 1U) << "the value's query is not even sent";
+  EXPECT_EQ(received[0].get_param_value("query"), R"(sum(increase(http_requests_total{namespace="shop"}[1m])))");
+}
+
+TEST(PrometheusProviderTest, EnoughSamplesLetTheValueBeJudged) {
+  testing::LocalHttpServer server;
+  serve_error_rate_over(server, "100");
+  PrometheusProvider provider(error_rate_of_at_least(server.url(), 100), "");
+  const Measurement m = provider.measure(web());
+  EXPECT_EQ(m.kind, Kind::kValue) << m.message;
+  EXPECT_DOUBLE_EQ(m.value, 0.002);
+  EXPECT_EQ(server.received().size(), 2U);
+}
+
+TEST(PrometheusProviderTest, NoSeriesOfSamplesIsNoTraffic) {
+  testing::LocalHttpServer server;
+  serve_error_rate_over(server, "");
+  PrometheusProvider provider(error_rate_of_at_least(server.url(), 1), "");
+  const Measurement m = provider.measure(web());
+  EXPECT_EQ(m.kind, Kind::kTooFewSamples);
+  EXPECT_EQ(m.message, "0 samples, fewer than minimumSample 1 (sampleQuery)");
+}
+
+TEST(PrometheusProviderTest, AFailingSampleQueryIsAnErrorNamingIt) {
+  testing::LocalHttpServer server;
+  server.answer({400, testing::load_text("prometheus/bad-query.json"), 0ms});
+  PrometheusProvider provider(error_rate_of_at_least(server.url(), 10), "");
+  const Measurement m = provider.measure(web());
+  EXPECT_EQ(m.kind, Kind::kError);
+  EXPECT_TRUE(m.message.starts_with("sampleQuery: ")) << m.message;
+  EXPECT_EQ(server.received().size(), 1U);
+}
+
 }  // namespace
 }  // namespace autocanary::analysis

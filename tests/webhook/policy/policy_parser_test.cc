@@ -30,7 +30,10 @@ steps:
 analyses:
   - name: error-rate
     provider: prometheus
-    prometheus: {address: "http://prometheus:9090", query: "sum(rate(errors[1m]))"}
+    prometheus:
+      address: "http://prometheus:9090"
+      query: "sum(rate(errors[1m]))"
+      sampleQuery: "sum(increase(requests[1m]))"
     successCondition: {max: 0.01}
     interval: 15s
     count: 4
@@ -74,6 +77,7 @@ shimInjection: always
   EXPECT_EQ(errors.count, 4);
   EXPECT_EQ(errors.failure_limit, 1);
   EXPECT_EQ(errors.minimum_sample, 100);
+  EXPECT_EQ(errors.sample_query, "sum(increase(requests[1m]))");
   EXPECT_EQ(errors.no_data, AnalysisDefinition::NoData::kFail);
   EXPECT_EQ(policy.analyses[1].provider, AnalysisDefinition::Provider::kHttp);
   EXPECT_EQ(policy.analyses[1].timeout, 3s);
@@ -155,6 +159,30 @@ podHealth: {readyDeadline: 0s, maxRestarts: -1}
         "podHealth: limits must not be negative"})
     EXPECT_NE(std::find(found.begin(), found.end(), message), found.end()) << message;
   EXPECT_EQ(problems("podHealth: {colour: red}"), std::vector<std::string>{"podHealth.colour: unknown field"});
+}
+
+TEST(PolicyParserTest, AMinimumSampleNeedsAQueryCountingThem) {
+  const auto found = problems(R"(
+steps: [{analysis: {names: [errors, gate]}}, {setWeight: 100}]
+analyses:
+  - name: errors
+    prometheus: {query: 'sum(rate(errors[1m]))'}
+    successCondition: {max: 1}
+    minimumSample: 50
+  - name: gate
+    provider: http
+    http: {url: "http://gate"}
+    minimumSample: 5
+  - name: latency
+    prometheus: {query: 'max(latency)', sampleQuery: 'sum(requests{x="{{app}}"})'}
+    successCondition: {max: 1}
+)");
+  EXPECT_EQ(found, (std::vector<std::string>{
+                       "analyses[0].minimumSample: needs prometheus.sampleQuery, the query counting the samples",
+                       "analyses[1].minimumSample: only prometheus analyses count samples",
+                       "analyses[2].prometheus.sampleQuery: unknown variable {{app}} (known: namespace, deployment, "
+                       "canary, revision, stableRevision, podTemplateHash, canaryService, stableService)",
+                       "analyses[2].prometheus.sampleQuery: used only with a minimumSample above 0"}));
 }
 
 TEST(PolicyParserTest, OmittedFieldsKeepTheDefaults) {
