@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Runs autocanary-coordinator on this host against the local control plane
-# (tests/cluster/up.sh), under its own ServiceAccount so that the webhook
-# recognises its updates, with the CRDs it needs installed.
+# (tests/cluster/up.sh), with the CRDs it needs installed, under the chart's own
+# ServiceAccount and RBAC (rendered by helm for a release named autocanary), so
+# every test and the demo run it with exactly what an installation grants, and
+# the webhook recognises its updates.
 #
-#   scripts/local-coordinator.sh setup                 CRDs, namespace, ServiceAccount, kubeconfig
+#   scripts/local-coordinator.sh setup                 CRDs, namespace, ServiceAccount + RBAC, kubeconfig
 #   scripts/local-coordinator.sh start NAME [FLAGS…]   start replica NAME (extra flags go to it)
 #   scripts/local-coordinator.sh stop NAME [SIGNAL]    stop it (default TERM; KILL for a crash)
 #
@@ -15,6 +17,7 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 run=${AUTOCANARY_RUN:-/tmp/autocanary-cluster}
 build_dir=${BUILD_DIR:-$root/build}
 namespace=${WEBHOOK_NAMESPACE:-autocanary-system}
+account=autocanary-coordinator  # the chart's, for a release named autocanary
 state=$run/coordinator
 
 [[ -f $run/env ]] || { echo "local-coordinator: no cluster in $run (run tests/cluster/up.sh)" >&2; exit 1; }
@@ -26,11 +29,12 @@ setup() {
   kubectl apply --server-side -f "$root/charts/autocanary/crds/" >/dev/null
   kubectl wait --for=condition=Established crd/canaries.autocanary.io --timeout=60s >/dev/null
   kubectl create namespace "$namespace" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-  kubectl create serviceaccount autocanary -n "$namespace" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
-  kubectl create clusterrolebinding autocanary-local --clusterrole=cluster-admin \
-    --serviceaccount="$namespace:autocanary" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
+  # helm's own state stays in the run dir.
+  HELM_CACHE_HOME=$state/helm HELM_CONFIG_HOME=$state/helm HELM_DATA_HOME=$state/helm \
+    helm template autocanary "$root/charts/autocanary" --namespace "$namespace" \
+    --show-only templates/serviceaccounts.yaml --show-only templates/rbac.yaml | kubectl apply -f - >/dev/null
   local token server
-  token=$(kubectl create token autocanary -n "$namespace" --duration=48h)
+  token=$(kubectl create token "$account" -n "$namespace" --duration=48h)
   server=$(kubectl config view --raw -o jsonpath='{.clusters[0].cluster.server}')
   cat >"$state/kubeconfig" <<YAML
 apiVersion: v1
@@ -41,16 +45,16 @@ clusters:
       server: $server
       certificate-authority-data: $(kubectl config view --raw -o jsonpath='{.clusters[0].cluster.certificate-authority-data}')
 users:
-  - name: autocanary
+  - name: $account
     user:
       token: $token
 contexts:
-  - name: autocanary
-    context: {cluster: local, user: autocanary}
-current-context: autocanary
+  - name: $account
+    context: {cluster: local, user: $account}
+current-context: $account
 YAML
   chmod 600 "$state/kubeconfig"
-  echo "local-coordinator: ready (ServiceAccount $namespace/autocanary)"
+  echo "local-coordinator: ready (ServiceAccount $namespace/$account, the chart's RBAC)"
 }
 
 start() {

@@ -18,7 +18,8 @@ run=${AUTOCANARY_RUN:-/tmp/autocanary-cluster}
 build_dir=${BUILD_DIR:-$root/build}
 failure_policy=${FAILURE_POLICY:-Fail}
 webhook_namespace=${WEBHOOK_NAMESPACE:-autocanary-system}
-coordinator_user="system:serviceaccount:$webhook_namespace:autocanary"
+# The identity scripts/local-coordinator.sh runs the coordinator under.
+coordinator_user="system:serviceaccount:$webhook_namespace:autocanary-coordinator"
 state=$run/webhook
 pidfile=$run/pids/90-autocanary-webhook.pid
 

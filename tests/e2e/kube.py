@@ -150,8 +150,20 @@ def sanitize(text):
     return re.sub(r"\s+", " ", text)
 
 
+def refusal(log_line):
+    """Whether a log line reports an apiserver refusal (403, "... is forbidden: User ...").
+    A JSON line's timestamp is left out: its milliseconds may read 403."""
+    try:
+        entry = json.loads(log_line)
+        text = json.dumps({k: v for k, v in entry.items() if k != "ts"})
+    except ValueError:
+        text = log_line
+    return re.search(r"\b403\b|forbidden", text, re.IGNORECASE) is not None
+
+
 class Coordinators:
-    """Coordinator replicas started by scripts/local-coordinator.sh."""
+    """Coordinator replicas started by scripts/local-coordinator.sh, under the chart's
+    ServiceAccount and RBAC: stopping one checks the apiserver refused it nothing."""
 
     def __init__(self, run_dir, policy_file):
         self.run_dir = Path(run_dir)
@@ -167,6 +179,9 @@ class Coordinators:
 
     def stop(self, name, signal="TERM"):
         self._script("stop", name, signal)
+        log = self.run_dir / "coordinator" / f"{name}.log"
+        refused = [line for line in log.read_text().splitlines() if refusal(line)] if log.exists() else []
+        assert not refused, f"coordinator {name} was refused by RBAC:\n" + "\n".join(refused[:5])
 
     def metrics(self, name):
         port = (self.run_dir / "coordinator" / f"{name}.port").read_text().strip()

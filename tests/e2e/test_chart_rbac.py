@@ -3,13 +3,12 @@ calls and nothing more (kubectl auth can-i --list), every resource the code
 addresses is granted, and a full rollout runs under those identities without a
 single refused request."""
 
-import json
 import re
 
 import pytest
 
 from helm_release import Helm, HostedRelease
-from kube import ROOT, deployment, image_of, unique, wait_phase
+from kube import ROOT, deployment, image_of, refusal, unique, wait_phase
 
 ENABLED = {"autocanary.io/enabled": "true"}
 ALL = {"get", "list", "watch", "create", "update", "patch", "delete"}
@@ -142,17 +141,6 @@ def test_every_resource_the_code_addresses_is_granted():
         if resource not in names if group == ANY_GROUP else qualified not in granted[owner]:
             ungranted.append(f"{path}: {owner} addresses {qualified}")
     assert ungranted == [], "the chart grants nothing for:\n" + "\n".join(ungranted)
-
-
-def refusal(log_line):
-    """Whether a log line reports an apiserver refusal (403, "... is forbidden: User ...").
-    A JSON line's timestamp is left out: its milliseconds may read 403."""
-    try:
-        entry = json.loads(log_line)
-        text = json.dumps({k: v for k, v in entry.items() if k != "ts"})
-    except ValueError:
-        text = log_line
-    return re.search(r"\b403\b|forbidden", text, re.IGNORECASE) is not None
 
 
 def test_a_full_rollout_runs_under_the_chart_identities(kube, release):
