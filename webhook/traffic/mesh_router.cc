@@ -3,9 +3,9 @@
 #include <algorithm>
 
 #include "webhook/api/names.h"
-#include "webhook/coordinator/canary_workload.h"
 #include "webhook/decision/json_patch.h"
 #include "webhook/kube/json_fields.h"
+#include "webhook/traffic/canary_weight.h"
 
 namespace autocanary::traffic {
 
@@ -51,13 +51,7 @@ kube::Result<void> MeshRouter::scale_canary(const RolloutTarget& target, int wei
   // inspectable until it is removed.
   const bool same_replicas = weight == 0 || kube::int_at(target.canary, "/spec/replicas", 1) == replicas;
   if (same_weight && same_replicas) return {};
-  json patch = {{"metadata", {{"annotations", {{std::string(names::kCanaryWeightAnnotation), weight_text}}}}}};
-  if (!same_replicas) patch["spec"] = {{"replicas", replicas}};
-  const kube::ResourceRef ref{"apps", "v1", "deployments", target.namespace_name,
-                              coordinator::canary_name(target.deployment), ""};
-  auto patched = client_.patch(ref, patch, kube::PatchOptions{kube::PatchType::kMerge, "", false});
-  if (!patched && !patched.error().is_not_found()) return std::move(patched).error();
-  return {};
+  return patch_canary(client_, target, weight, same_replicas ? std::nullopt : std::optional<int>(replicas));
 }
 
 kube::Result<void> MeshRouter::set_weight(const RolloutTarget& target, int weight) {

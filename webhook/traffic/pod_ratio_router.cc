@@ -3,20 +3,14 @@
 #include <cstdlib>
 
 #include "webhook/api/names.h"
-#include "webhook/coordinator/canary_workload.h"
 #include "webhook/decision/json_patch.h"
 #include "webhook/kube/json_fields.h"
+#include "webhook/traffic/canary_weight.h"
 #include "webhook/traffic/pod_ratio.h"
 
 namespace autocanary::traffic {
 
-namespace {
-
 using nlohmann::json;
-
-const kube::ResourceRef kDeployments{"apps", "v1", "deployments", "", "", ""};
-
-}  // namespace
 
 int PodRatioRouter::canary_replicas(const RolloutTarget& target, int weight) const {
   return split_for_weight(weight, kube::int_at(target.stable, "/spec/replicas", 1)).canary_replicas;
@@ -24,16 +18,8 @@ int PodRatioRouter::canary_replicas(const RolloutTarget& target, int weight) con
 
 kube::Result<void> PodRatioRouter::set_weight(const RolloutTarget& target, int weight) {
   if (target.canary == nullptr) return {};  // no canary pods: nothing is routed to it
-  kube::ResourceRef ref = kDeployments;
-  ref.namespace_name = target.namespace_name;
-  ref.name = coordinator::canary_name(target.deployment);
-  const json patch = {{"metadata", {{"annotations", {{std::string(names::kCanaryWeightAnnotation),
-                                                      std::to_string(weight)}}}}},
-                      {"spec", {{"replicas", canary_replicas(target, weight)}}}};
-  auto patched = client_.patch(ref, patch, kube::PatchOptions{kube::PatchType::kMerge, "", false});
-  if (!patched && patched.error().is_not_found()) return {};  // already gone: weight 0
-  if (!patched) return std::move(patched).error();
-  return {};
+  // The weight is the pods: replicas and annotation in the same write.
+  return patch_canary(client_, target, weight, canary_replicas(target, weight));
 }
 
 kube::Result<coordinator::TrafficView> PodRatioRouter::observe(const RolloutTarget& target) {
