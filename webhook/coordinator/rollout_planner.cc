@@ -250,7 +250,11 @@ class Planner {
       }
       if (!o_.traffic.settled || !runs_revision(revision)) return wait();
       st_.actual_weight = o_.traffic.actual_weight;
-      return done("actual weight " + std::to_string(o_.traffic.actual_weight) + "%");
+      std::string message = "actual weight " + std::to_string(o_.traffic.actual_weight) + "%";
+      // Pod ratio never drains the stable workload: full weight is the promotion's work.
+      if (set_weight->weight == 100 && o_.traffic.actual_weight < 100)
+        message += " (the stable pods serve until the promotion)";
+      return done(message);
     }
     if (const auto* pause = std::get_if<policy::PauseStep>(&step)) {
       if (promote_requested) {

@@ -149,6 +149,8 @@ TEST(RolloutPlannerTest, WalksEveryStepThenPromotes) {
   world.run_until_quiet();
   EXPECT_EQ(world.o.status.phase, Phase::kSucceeded);
   EXPECT_EQ(world.step_results(), kDefaultWalk);
+  EXPECT_EQ(world.o.status.steps[4].message, "actual weight 50% (the stable pods serve until the promotion)")
+      << "4 canary pods beside 4 stable ones: pod ratio reaches 100% only by promoting";
   EXPECT_EQ(world.weights, (std::vector<int>{25, 50, 100, 0}));
   EXPECT_EQ(world.o.live_revision, "bbbbbbbbbb");
   EXPECT_FALSE(world.o.canary.exists);
