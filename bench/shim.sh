@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Shim benchmark: autocanary-shim (Release build) beside a local HTTP app on
-# 127.0.0.1, then autocanary-shim-tls beside the app over HTTPS. Reports time from exec to the first probe result, peak RSS (VmHWM)
-# and RSS after RSS_SECONDS, the resident split and largest mappings, SIGTERM
-# exit time, and CPU per probe (TCP and HTTP) at a fast period. Medians over
-# RUNS runs. Bounded: every wait has a deadline.
+# 127.0.0.1, then autocanary-shim-tls beside the app over HTTPS. Reports time
+# from exec to the first probe result, peak RSS (VmHWM) and RSS after
+# RSS_SECONDS, the resident split and largest mappings, SIGTERM exit time, and
+# CPU per probe (TCP and HTTP; HTTPS for the TLS build) at a fast period.
+# Medians over RUNS runs. Bounded: every wait has a deadline.
 #
 #   bench/shim.sh        # RUNS=5 RSS_SECONDS=10 FAST_PERIOD=5ms PROBES=2000
 #
