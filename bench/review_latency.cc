@@ -30,8 +30,8 @@ int main(int argc, char** argv) {
   const std::string body = content.str();
   const int iterations = argc > 2 ? std::atoi(argv[2]) : 2000;
 
-  support::Logger logger(support::LogLevel::kError);
-  support::MetricsRegistry metrics;
+  common::Logger logger(common::LogLevel::kError);
+  common::MetricsRegistry metrics;
   server::AdmissionHandler handler({"autocanary-system", {}, {}, {}}, server::fixed_policy(policy::builtin_default_policy()), logger,
                                    metrics);
   for (int i = 0; i < 50; ++i) (void)handler.review(body, Clock::now() + std::chrono::seconds(10));

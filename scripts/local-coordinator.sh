@@ -66,10 +66,10 @@ start() {
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   local policy=()
   [[ -n ${POLICY_FILE:-} ]] && policy=(--policy-file "$POLICY_FILE")
-  "$build_dir/webhook/autocanary-coordinator" --kubeconfig "$state/kubeconfig" --namespace "$namespace" \
+  "$build_dir/coordinator/autocanary-coordinator" --kubeconfig "$state/kubeconfig" --namespace "$namespace" \
     --identity "$name" --metrics-address 127.0.0.1 --metrics-port "$port" "${policy[@]}" "$@" \
     >>"$state/$name.log" 2>&1 </dev/null &
-  printf '%s %s\n' "$!" "$(readlink -f "$build_dir/webhook/autocanary-coordinator")" >"$pidfile"
+  printf '%s %s\n' "$!" "$(readlink -f "$build_dir/coordinator/autocanary-coordinator")" >"$pidfile"
   echo "$port" >"$state/$name.port"
   for _ in $(seq 100); do
     curl -sf "http://127.0.0.1:$port/healthz" >/dev/null && break

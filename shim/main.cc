@@ -9,14 +9,14 @@
 #include <variant>
 #include <vector>
 
+#include "common/metrics.h"
+#include "common/shutdown_signals.h"
 #include "shim/probe_loop.h"
 #include "shim/prober.h"
 #include "shim/shim_metrics.h"
 #include "shim/shim_options.h"
 #include "shim/status_server.h"
 #include "shim/tls_session.h"
-#include "webhook/support/metrics.h"
-#include "webhook/support/shutdown_signals.h"
 
 using namespace autocanary;
 
@@ -44,19 +44,19 @@ int main(int argc, char** argv) {
     }
   }
 
-  const support::ShutdownSignals shutdown;  // before any thread starts
+  const common::ShutdownSignals shutdown;  // before any thread starts
 
-  support::Logger logger(options.log_level);
+  common::Logger logger(options.log_level);
   std::vector<shim::ProbeTarget> targets;
   std::vector<std::string> names;
   for (auto& probe : options.probes) {
     targets.push_back(shim::make_probe_target(std::move(probe)));
     names.push_back(targets.back().name);
   }
-  support::MetricsRegistry registry;
+  common::MetricsRegistry registry;
   auto& metrics = registry.add<shim::ShimMetrics>(names);
-  registry.add<support::GaugeFunc>("process_resident_memory_bytes", "Resident memory size in bytes.",
-                                   &support::process_resident_bytes);
+  registry.add<common::GaugeFunc>("process_resident_memory_bytes", "Resident memory size in bytes.",
+                                   &common::process_resident_bytes);
 
   shim::Prober prober;
   shim::ProbeLoop loop(std::move(targets), options.warm_up, prober, metrics, logger, started);

@@ -28,7 +28,7 @@ Seconds::rep monotonic_seconds(ProbeLoop::Clock::time_point at) {
 }  // namespace
 
 ProbeLoop::ProbeLoop(std::vector<ProbeTarget> targets, WarmUp warm_up, Prober& prober, ShimMetrics& metrics,
-                     support::Logger& logger, Clock::time_point started)
+                     common::Logger& logger, Clock::time_point started)
     : targets_(std::move(targets)),
       prober_(prober),
       metrics_(metrics),
@@ -116,7 +116,7 @@ void ProbeLoop::probe(std::size_t index) {
                                         {"detail", outcome.detail},
                                         {"secondsSinceStart", Seconds(end - started_).count()},
                                         {"monotonicSeconds", monotonic_seconds(end)}});
-  } else if (logger_.enabled(support::LogLevel::kDebug)) {
+  } else if (logger_.enabled(common::LogLevel::kDebug)) {
     logger_.debug("probe result", {{"probe", target.name},
                                    {"success", outcome.success},
                                    {"detail", outcome.detail},

@@ -10,10 +10,10 @@
 #include <string>
 #include <vector>
 
+#include "common/log.h"
 #include "shim/prober.h"
 #include "shim/readiness.h"
 #include "shim/shim_metrics.h"
-#include "webhook/support/log.h"
 
 namespace autocanary::shim {
 
@@ -27,7 +27,7 @@ class ProbeLoop {
   using Clock = std::chrono::steady_clock;
 
   ProbeLoop(std::vector<ProbeTarget> targets, WarmUp warm_up, Prober& prober, ShimMetrics& metrics,
-            support::Logger& logger, Clock::time_point started);
+            common::Logger& logger, Clock::time_point started);
 
   // Probes until stop(); call on the probing thread.
   void run();
@@ -46,7 +46,7 @@ class ProbeLoop {
   std::vector<ProbeTarget> targets_;
   Prober& prober_;
   ShimMetrics& metrics_;
-  support::Logger& logger_;
+  common::Logger& logger_;
   Clock::time_point started_;
   Readiness readiness_;  // the probing thread's alone
   std::vector<bool> reported_;  // a probe's first result was logged

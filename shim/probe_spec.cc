@@ -9,7 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "webhook/support/json_text.h"
+#include "common/json_text.h"
 
 namespace autocanary::shim {
 
@@ -269,7 +269,7 @@ std::variant<ProbeSpec, std::string> parse_probe(std::string_view text, const Pr
   if (text.size() > kMaxProbeTextLength) return "bad probe: longer than 64 KiB";
   if (text.empty()) return "bad probe: empty";
   if (text.front() != '{') return parse_short_form(text, defaults);
-  if (support::json_nesting_exceeds(text, kMaxNesting)) return "bad probe " + quoted(text) + ": nested too deeply";
+  if (common::json_nesting_exceeds(text, kMaxNesting)) return "bad probe " + quoted(text) + ": nested too deeply";
   const json object = json::parse(text, nullptr, false);
   if (object.is_discarded()) return "bad probe " + quoted(text) + ": not valid JSON";
   return parse_probe_object(object, text, defaults);
@@ -288,7 +288,7 @@ std::variant<std::vector<ProbeSpec>, std::string> parse_probe_list(std::string_v
     return probes;
   }
   if (text.front() == '[') {
-    if (support::json_nesting_exceeds(text, kMaxNesting)) return "bad probe list " + quoted(text) + ": nested too deeply";
+    if (common::json_nesting_exceeds(text, kMaxNesting)) return "bad probe list " + quoted(text) + ": nested too deeply";
     const json list = json::parse(text, nullptr, false);
     if (list.is_discarded() || !list.is_array()) return "bad probe list " + quoted(text) + ": not a valid JSON array";
     for (const auto& element : list) {

@@ -14,8 +14,8 @@
 #include <cstring>
 #include <string_view>
 
+#include "common/duration.h"
 #include "shim/tls_session.h"
-#include "webhook/support/duration.h"
 
 namespace autocanary::shim {
 
@@ -309,7 +309,7 @@ ProbeOutcome Prober::run(const ProbeTarget& target) {
   Connection connection(cancel_fd_, Clock::now() + timeout);
   ProbeOutcome outcome;
   const auto done = [&](ProbeOutcome result) {
-    if (result.detail == kTimedOut) result.detail = "timed out after " + support::format_duration(timeout);
+    if (result.detail == kTimedOut) result.detail = "timed out after " + common::format_duration(timeout);
     return result;
   };
   if (!connection.open(target, outcome)) return done(std::move(outcome));

@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "webhook/support/duration.h"
+#include "common/duration.h"
 
 namespace autocanary::shim {
 
@@ -10,7 +10,7 @@ namespace {
 
 // Tenths of a second are enough to read a warm-up's progress.
 std::string tenths(std::chrono::nanoseconds duration) {
-  return support::format_duration(std::chrono::floor<std::chrono::milliseconds>(duration) / 100 * 100);
+  return common::format_duration(std::chrono::floor<std::chrono::milliseconds>(duration) / 100 * 100);
 }
 
 std::string times(int count) { return std::to_string(count) + (count == 1 ? " time" : " times"); }
@@ -92,7 +92,7 @@ std::string Readiness::explain(TimePoint now) const {
     return reason;
   }
   std::string reason = "warming up: passing for " + tenths(now - *all_passing_since_) + " of " +
-                       support::format_duration(warm_up_.time);
+                       common::format_duration(warm_up_.time);
   if (warm_up_.successes > 0) {
     const auto fewest = std::min_element(probes_.begin(), probes_.end(), [](const auto& a, const auto& b) {
       return a.successes_in_row < b.successes_in_row;

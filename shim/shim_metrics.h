@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "webhook/support/metrics.h"
+#include "common/metrics.h"
 
 namespace autocanary::shim {
 
-class ShimMetrics final : public support::Metric {
+class ShimMetrics final : public common::Metric {
  public:
   static constexpr std::array<double, 12> kLatencyBounds = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                                             0.05,   0.1,   0.25,   0.5,   1,    5};

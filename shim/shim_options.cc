@@ -8,7 +8,7 @@
 #include <functional>
 #include <set>
 
-#include "webhook/support/duration.h"
+#include "common/duration.h"
 
 namespace autocanary::shim {
 
@@ -28,7 +28,7 @@ bool parse_number(const std::string& text, long long minimum, long long maximum,
 }
 
 bool parse_millis(const std::string& text, milliseconds minimum, milliseconds& out) {
-  const auto parsed = support::parse_duration(text);
+  const auto parsed = common::parse_duration(text);
   if (!parsed || *parsed < minimum || *parsed > kLongest) return false;
   out = std::chrono::duration_cast<milliseconds>(*parsed);
   return true;
@@ -117,7 +117,7 @@ std::variant<ShimOptions, std::string> parse_shim_options(const std::vector<std:
       {"--warmup-time", "AUTOCANARY_SHIM_WARMUP_TIME",
        [&](const std::string& v) { return parse_millis(v, milliseconds(0), options.warm_up.time); }},
       {"--log-level", "AUTOCANARY_SHIM_LOG_LEVEL",
-       [&](const std::string& v) { return support::parse_log_level(v, options.log_level); }},
+       [&](const std::string& v) { return common::parse_log_level(v, options.log_level); }},
   };
 
   // The environment first, so flags override it. An empty variable is unset.

@@ -8,9 +8,9 @@
 #include <variant>
 #include <vector>
 
+#include "common/log.h"
 #include "shim/probe_spec.h"
 #include "shim/readiness.h"
-#include "webhook/support/log.h"
 
 namespace autocanary::shim {
 
@@ -21,7 +21,7 @@ struct ShimOptions {
   ProbeTiming defaults;  // for whatever a probe's text leaves unsaid
   std::string probe_host = "127.0.0.1";
   WarmUp warm_up;
-  support::LogLevel log_level = support::LogLevel::kInfo;
+  common::LogLevel log_level = common::LogLevel::kInfo;
 };
 
 // Parsed options, or a message for the user; a message starting with "usage:"

@@ -2,7 +2,7 @@
 
 namespace autocanary::shim {
 
-StatusServer::StatusServer(const ProbeLoop& loop, const support::MetricsRegistry& metrics) {
+StatusServer::StatusServer(const ProbeLoop& loop, const common::MetricsRegistry& metrics) {
   server_.get("/ready", [&loop] {
     Verdict verdict = loop.verdict();
     verdict.reason += '\n';

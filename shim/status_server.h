@@ -9,15 +9,15 @@
 #include <string>
 #include <variant>
 
+#include "common/metrics.h"
 #include "shim/http_server.h"
 #include "shim/probe_loop.h"
-#include "webhook/support/metrics.h"
 
 namespace autocanary::shim {
 
 class StatusServer {
  public:
-  StatusServer(const ProbeLoop& loop, const support::MetricsRegistry& metrics);
+  StatusServer(const ProbeLoop& loop, const common::MetricsRegistry& metrics);
 
   // The bound port (the one asked for, or a free one for 0), or why not.
   [[nodiscard]] std::variant<int, std::string> bind(const std::string& address, int port) {

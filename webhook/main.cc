@@ -8,16 +8,16 @@
 #include <thread>
 #include <variant>
 
-#include "webhook/kube/http_kube_client.h"
-#include "webhook/kube/kube_config.h"
-#include "webhook/policy/canary_policy.h"
-#include "webhook/policy/policy_store.h"
+#include "common/shutdown_signals.h"
+#include "kube/http_kube_client.h"
+#include "kube/kube_config.h"
+#include "policy/canary_policy.h"
+#include "policy/policy_store.h"
 #include "webhook/server/admission_handler.h"
 #include "webhook/server/admission_server.h"
 #include "webhook/server/certificate_reloader.h"
 #include "webhook/server/self_managed_certificates.h"
 #include "webhook/server/webhook_options.h"
-#include "webhook/support/shutdown_signals.h"
 
 using namespace autocanary;
 
@@ -29,10 +29,10 @@ int main(int argc, char** argv) {
   }
   auto options = std::get<server::WebhookOptions>(std::move(parsed));
 
-  const support::ShutdownSignals shutdown;  // before any thread starts
+  const common::ShutdownSignals shutdown;  // before any thread starts
 
-  support::Logger logger(options.log_level);
-  support::MetricsRegistry metrics;
+  common::Logger logger(options.log_level);
+  common::MetricsRegistry metrics;
   server::CertificateReloader certificates(options.cert_file, options.key_file, logger, metrics);
   // Policies come from the cluster when the webhook can read it; until the first
   // list arrives, and without API access, the built-in policy applies.

@@ -220,7 +220,7 @@ class HostedRelease:
         args = replace_flag(args, "--metrics-port", str(metrics_port))
         args += ["--metrics-address=127.0.0.1", f"--kubeconfig={kubeconfig}", *extra]
         process = HostProcess(self.state.parent, f"{self.release}-{name}",
-                              BUILD_DIR / "webhook/autocanary-coordinator", args)
+                              BUILD_DIR / "coordinator/autocanary-coordinator", args)
         process.metrics_port = metrics_port
         self.processes[name] = process
 

@@ -35,7 +35,7 @@ TEST(ShimOptionsTest, DefaultsNeedOnlyAProbe) {
   EXPECT_EQ(options.defaults, ProbeTiming{});
   EXPECT_EQ(options.warm_up.successes, 0);
   EXPECT_EQ(options.warm_up.time, 0ms);
-  EXPECT_EQ(options.log_level, support::LogLevel::kInfo);
+  EXPECT_EQ(options.log_level, common::LogLevel::kInfo);
   ASSERT_EQ(options.probes.size(), 1U);
   EXPECT_EQ(options.probes[0].name(), "tcp:8080");
 }
@@ -52,7 +52,7 @@ TEST(ShimOptionsTest, ParsesEveryFlag) {
   EXPECT_EQ(options.defaults, (ProbeTiming{250ms, 100ms, 2s, 2, 5}));
   EXPECT_EQ(options.warm_up.successes, 3);
   EXPECT_EQ(options.warm_up.time, 10s);
-  EXPECT_EQ(options.log_level, support::LogLevel::kDebug);
+  EXPECT_EQ(options.log_level, common::LogLevel::kDebug);
   ASSERT_EQ(options.probes.size(), 2U);
   // Probes take the timing and host flags even when those come after them.
   EXPECT_EQ(options.probes[1].timing, options.defaults);
@@ -78,7 +78,7 @@ TEST(ShimOptionsTest, EveryFlagHasAnEnvironmentVariable) {
   EXPECT_EQ(options.defaults, (ProbeTiming{2s, 500ms, 1s, 3, 4}));
   EXPECT_EQ(options.warm_up.successes, 5);
   EXPECT_EQ(options.warm_up.time, 30s);
-  EXPECT_EQ(options.log_level, support::LogLevel::kWarn);
+  EXPECT_EQ(options.log_level, common::LogLevel::kWarn);
   ASSERT_EQ(options.probes.size(), 2U);
   EXPECT_EQ(options.probes[0].name(), "http:8080/");
   EXPECT_EQ(options.probes[0].host, "10.0.0.8");

@@ -12,8 +12,8 @@
 
 #include <gtest/gtest.h>
 
-#include "webhook/kube/http_kube_client.h"
-#include "webhook/kube/kube_config.h"
+#include "kube/http_kube_client.h"
+#include "kube/kube_config.h"
 
 namespace autocanary::testing {
 
@@ -30,7 +30,7 @@ inline std::variant<kube::KubeConfig, std::string> test_cluster_config(const std
 // A client to the cluster; null (and the test failed) when the configuration is unusable.
 inline std::unique_ptr<kube::HttpKubeClient> test_cluster_client(const kube::KubeConfig& config,
                                                                  const kube::HttpKubeClientOptions& options,
-                                                                 support::Logger& logger) {
+                                                                 common::Logger& logger) {
   auto built = kube::HttpKubeClient::from_config(config, options, logger);
   if (auto* error = std::get_if<std::string>(&built)) {
     ADD_FAILURE() << *error;

@@ -4,14 +4,17 @@
 #include <map>
 #include <optional>
 
-#include "webhook/api/names.h"
-#include "webhook/decision/template_revision.h"
+#include "common/json_fields.h"
+#include "policy/names.h"
+#include "policy/template_revision.h"
 
 namespace autocanary::decision {
 
 namespace {
 
 using nlohmann::json;
+using common::annotation;
+using common::child;
 using Entries = std::map<std::string, std::optional<std::string>>;
 
 // The apiserver rejects objects whose annotations total more than 256 KiB.
@@ -20,24 +23,8 @@ constexpr std::size_t kAnnotationBudgetBytes = 256 * 1024;
 constexpr std::string_view kAlwaysProtectedNamespaces[] = {"kube-system", "kube-public",
                                                            "kube-node-lease"};
 
-const json* child(const json* object, std::string_view key) {
-  if (object == nullptr || !object->is_object()) return nullptr;
-  const auto found = object->find(key);
-  return found == object->end() ? nullptr : &*found;
-}
-
-std::optional<std::string> string_at(const json* object, std::string_view key) {
-  const json* value = child(object, key);
-  if (value == nullptr || !value->is_string()) return std::nullopt;
-  return value->get<std::string>();
-}
-
 const json* annotations_of(const json& object) {
   return child(child(&object, "metadata"), "annotations");
-}
-
-std::optional<std::string> annotation(const json& object, std::string_view key) {
-  return string_at(annotations_of(object), key);
 }
 
 const json* pod_template_of(const json& deployment) {
@@ -78,7 +65,7 @@ bool is_consistent_pending(const std::optional<std::string>& revision,
                            const std::optional<std::string>& pod_template) {
   if (!revision || !pod_template) return false;
   const json parsed = json::parse(*pod_template, nullptr, /*allow_exceptions=*/false);
-  return parsed.is_object() && template_revision(parsed) == *revision;
+  return parsed.is_object() && policy::template_revision(parsed) == *revision;
 }
 
 std::size_t annotation_bytes_after(const json& object, const Entries& wanted) {
@@ -99,7 +86,7 @@ std::size_t annotation_bytes_after(const json& object, const Entries& wanted) {
 }
 
 std::string deployment_ref(const json& deployment) {
-  return "deployment/" + string_at(child(&deployment, "metadata"), "name").value_or("<unnamed>");
+  return "deployment/" + common::optional_string(common::at(deployment, "/metadata/name")).value_or("<unnamed>");
 }
 
 Decision finish(Outcome outcome, std::string message) {
@@ -109,7 +96,7 @@ Decision finish(Outcome outcome, std::string message) {
   return decision;
 }
 
-void mark_managed(const json& deployment, JsonPatch& patch) {
+void mark_managed(const json& deployment, common::JsonPatch& patch) {
   patch.set_map_entries(deployment, "/metadata/labels",
                         {{std::string(names::kManagedLabel), "true"}});
 }
@@ -190,7 +177,7 @@ Decision decide_update(const json& old_deployment, const json& new_deployment,
     // unless the shim (which revisions leave out) is part of it.
     std::string canonical = new_template.dump();
     const std::string revision =
-        has_shim(new_template) ? template_revision(new_template) : revision_of_canonical(canonical);
+        has_shim(new_template) ? policy::template_revision(new_template) : policy::revision_of_canonical(canonical);
     if (revision == held_revision) {
       decision.outcome = Outcome::kHeldFailed;
       decision.message = "revision " + revision + " failed its canary and is held";
@@ -278,7 +265,7 @@ Decision decide(const AdmissionInput& input, const policy::CanaryPolicy& policy,
   const json* new_object = input.new_object;
   if (new_object == nullptr || !new_object->is_object())
     return finish(Outcome::kInvalidObject, "request carries no object; left unchanged");
-  if (const auto kind = string_at(new_object, "kind"); kind && *kind != "Deployment")
+  if (const auto kind = common::optional_string(child(new_object, "kind")); kind && *kind != "Deployment")
     return finish(Outcome::kInvalidObject, "object is a " + *kind + ", not a Deployment; left unchanged");
   if (!child(new_object, "metadata") || !child(new_object, "metadata")->is_object())
     return finish(Outcome::kInvalidObject, "Deployment has no metadata; left unchanged");

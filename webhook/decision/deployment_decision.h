@@ -9,9 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "webhook/decision/json_patch.h"
+#include "common/json_patch.h"
+#include "policy/canary_policy.h"
 #include "webhook/decision/shim_injection.h"
-#include "webhook/policy/canary_policy.h"
 
 namespace autocanary::decision {
 
@@ -58,7 +58,7 @@ enum class Outcome {
 struct Decision {
   Outcome outcome = Outcome::kNotApplicable;
   bool allowed = true;
-  JsonPatch patch;
+  common::JsonPatch patch;
   std::vector<std::string> warnings;
   std::string message;  // why; logged, and shown to the user when denied
 };

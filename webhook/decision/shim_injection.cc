@@ -3,27 +3,18 @@
 #include <algorithm>
 #include <set>
 
+#include "common/json_fields.h"
+
 namespace autocanary::decision {
 
 namespace {
 
 using nlohmann::json;
 
-const json& containers_of(const json& pod_spec, const char* key) {
-  static const json kNone = json::array();
-  const auto found = pod_spec.find(key);
-  return found != pod_spec.end() && found->is_array() ? *found : kNone;
-}
-
-std::string text(const json& object, const char* key, const char* fallback) {
-  const auto found = object.find(key);
-  return found != object.end() && found->is_string() ? found->get_ref<const std::string&>() : fallback;
-}
-
 std::set<int> ports_in_use(const json& pod_spec) {
   std::set<int> used;
   for (const char* key : {"containers", "initContainers"})
-    for (const json& container : containers_of(pod_spec, key))
+    for (const json& container : common::array_field(&pod_spec, key))
       for (const json& port : container.value("ports", json::array()))
         if (port.contains("containerPort") && port["containerPort"].is_number_integer())
           used.insert(port["containerPort"].get<int>());
@@ -34,14 +25,14 @@ std::set<int> ports_in_use(const json& pod_spec) {
 // one, else a TCP connect to each TCP port it declares.
 json probes_for(const json& pod_spec) {
   json probes = json::array();
-  for (const json& container : containers_of(pod_spec, "containers")) {
+  for (const json& container : common::array_field(&pod_spec, "containers")) {
     const json probe = container.value("readinessProbe", json());
     if (probe.is_object() && (probe.contains("httpGet") || probe.contains("tcpSocket"))) {
       probes.push_back(probe);
       continue;
     }
     for (const json& port : container.value("ports", json::array())) {
-      if (text(port, "protocol", "TCP") != "TCP" || !port.contains("containerPort")) continue;
+      if (common::optional_string(common::child(&port, "protocol")).value_or("TCP") != "TCP" || !port.contains("containerPort")) continue;
       probes.push_back({{"tcpSocket", {{"port", port["containerPort"]}}}});
     }
   }
@@ -56,31 +47,12 @@ bool any_https(const json& probes) {
 }
 
 bool any_readiness_probe(const json& pod_spec) {
-  for (const json& container : containers_of(pod_spec, "containers"))
+  for (const json& container : common::array_field(&pod_spec, "containers"))
     if (container.contains("readinessProbe")) return true;
   return false;
 }
 
 }  // namespace
-
-bool has_shim(const json& pod_template) {
-  const json::json_pointer spec_path{"/spec"};
-  if (!pod_template.contains(spec_path)) return false;
-  for (const json& container : containers_of(pod_template.at(spec_path), "initContainers"))
-    if (text(container, "name", "") == kShimContainerName) return true;
-  return false;
-}
-
-json without_shim(const json& pod_template) {
-  if (!has_shim(pod_template)) return pod_template;
-  json stripped = pod_template;
-  json& init = stripped["spec"]["initContainers"];
-  init.erase(std::remove_if(init.begin(), init.end(),
-                            [](const json& c) { return text(c, "name", "") == kShimContainerName; }),
-             init.end());
-  if (init.empty()) stripped["spec"].erase("initContainers");
-  return stripped;
-}
 
 json with_shim(const json& pod_template, const ShimSettings& settings, policy::ShimInjection mode) {
   if (settings.image.empty() || mode == policy::ShimInjection::kNever || has_shim(pod_template) ||

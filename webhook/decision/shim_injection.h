@@ -8,11 +8,15 @@
 
 #include <nlohmann/json.hpp>
 
-#include "webhook/policy/canary_policy.h"
+#include "policy/canary_policy.h"
+#include "policy/template_revision.h"
 
 namespace autocanary::decision {
 
-inline constexpr const char* kShimContainerName = "autocanary-shim";
+using policy::has_shim;
+using policy::kShimContainerName;
+using policy::without_shim;
+
 // The shim image holds two binaries (shim/Dockerfile): its entry point, without
 // TLS, and this one, started instead in pods with an HTTPS probe — OpenSSL
 // would cost every other pod ~700 KiB of memory.
@@ -29,11 +33,5 @@ struct ShimSettings {
 // An HTTPS probe among them makes the shim's command kShimTlsCommand.
 [[nodiscard]] nlohmann::json with_shim(const nlohmann::json& pod_template, const ShimSettings& settings,
                                        policy::ShimInjection mode);
-
-[[nodiscard]] bool has_shim(const nlohmann::json& pod_template);
-
-// The template as the app's owner wrote it: without the shim (however the
-// apiserver defaulted it). Revisions are computed on this.
-[[nodiscard]] nlohmann::json without_shim(const nlohmann::json& pod_template);
 
 }  // namespace autocanary::decision

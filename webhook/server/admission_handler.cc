@@ -2,7 +2,7 @@
 
 #include <variant>
 
-#include "webhook/api/admission_review.h"
+#include "webhook/review/admission_review.h"
 
 namespace autocanary::server {
 
@@ -13,18 +13,18 @@ AdmissionHandler::PolicyFor fixed_policy(policy::CanaryPolicy policy) {
 }
 
 AdmissionHandler::AdmissionHandler(decision::WebhookScope scope, PolicyFor policy_for,
-                                   support::Logger& logger, support::MetricsRegistry& metrics)
+                                   common::Logger& logger, common::MetricsRegistry& metrics)
     : scope_(std::move(scope)),
       policy_for_(std::move(policy_for)),
       logger_(logger),
-      requests_(metrics.add<support::CounterVec>("autocanary_webhook_requests_total",
+      requests_(metrics.add<common::CounterVec>("autocanary_webhook_requests_total",
                                                  "Admission requests by HTTP status.", "code")),
-      decisions_(metrics.add<support::CounterVec>("autocanary_webhook_decisions_total",
+      decisions_(metrics.add<common::CounterVec>("autocanary_webhook_decisions_total",
                                                   "Admission decisions by kind.", "decision")),
-      errors_(metrics.add<support::CounterVec>("autocanary_webhook_errors_total",
+      errors_(metrics.add<common::CounterVec>("autocanary_webhook_errors_total",
                                                "Requests that could not be reviewed, by reason.",
                                                "reason")),
-      latency_(metrics.add<support::Histogram>(
+      latency_(metrics.add<common::Histogram>(
           "autocanary_webhook_request_duration_seconds",
           "Time to review one AdmissionReview, from parsed body to response bytes.",
           std::vector<double>{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1, 1})) {}
@@ -84,7 +84,7 @@ HttpReply AdmissionHandler::review(std::string_view body, Clock::time_point dead
   latency_.observe(seconds);
 
   const bool noteworthy = !decision.patch.empty() || !decision.allowed || !decision.warnings.empty();
-  const auto level = noteworthy ? support::LogLevel::kInfo : support::LogLevel::kDebug;
+  const auto level = noteworthy ? common::LogLevel::kInfo : common::LogLevel::kDebug;
   if (logger_.enabled(level))
     logger_.log(level, "admission reviewed",
                 {{"uid", request.uid},

@@ -7,11 +7,11 @@
 #include <string>
 #include <string_view>
 
+#include "common/log.h"
+#include "common/metrics.h"
+#include "policy/canary_policy.h"
+#include "policy/policy_resolution.h"
 #include "webhook/decision/deployment_decision.h"
-#include "webhook/policy/canary_policy.h"
-#include "webhook/policy/policy_resolution.h"
-#include "webhook/support/log.h"
-#include "webhook/support/metrics.h"
 
 namespace autocanary::server {
 
@@ -27,8 +27,8 @@ class AdmissionHandler {
   // The policy for a Deployment (as sent), with what resolving it had to skip.
   using PolicyFor = std::function<policy::ResolvedPolicy(const nlohmann::json& deployment)>;
 
-  AdmissionHandler(decision::WebhookScope scope, PolicyFor policy_for, support::Logger& logger,
-                   support::MetricsRegistry& metrics);
+  AdmissionHandler(decision::WebhookScope scope, PolicyFor policy_for, common::Logger& logger,
+                   common::MetricsRegistry& metrics);
 
   // `deadline` is when the apiserver stops waiting (from its ?timeout=); work
   // that cannot finish before it is not started.
@@ -42,11 +42,11 @@ class AdmissionHandler {
 
   decision::WebhookScope scope_;
   PolicyFor policy_for_;
-  support::Logger& logger_;
-  support::CounterVec& requests_;
-  support::CounterVec& decisions_;
-  support::CounterVec& errors_;
-  support::Histogram& latency_;
+  common::Logger& logger_;
+  common::CounterVec& requests_;
+  common::CounterVec& decisions_;
+  common::CounterVec& errors_;
+  common::Histogram& latency_;
 };
 
 // Always the same policy, e.g. the built-in one when the webhook has no API access.

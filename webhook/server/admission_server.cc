@@ -5,7 +5,7 @@
 
 #include <algorithm>
 
-#include "webhook/support/duration.h"
+#include "common/duration.h"
 
 namespace autocanary::server {
 
@@ -33,15 +33,15 @@ bool configure_tls(SSL_CTX& context, CertificateReloader& certificates) {
 std::chrono::milliseconds review_timeout(const std::string& query_value,
                                          std::chrono::milliseconds fallback) {
   if (query_value.empty()) return fallback;
-  const auto parsed = support::parse_duration(query_value);
+  const auto parsed = common::parse_duration(query_value);
   if (!parsed) return fallback;
   const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(*parsed);
   return std::clamp(millis, kMinReviewTimeout, kMaxReviewTimeout);
 }
 
 AdmissionServer::AdmissionServer(ServerOptions options, AdmissionHandler& handler,
-                                 CertificateReloader& certificates, support::MetricsRegistry& metrics,
-                                 support::Logger& logger)
+                                 CertificateReloader& certificates, common::MetricsRegistry& metrics,
+                                 common::Logger& logger)
     : options_(std::move(options)),
       handler_(handler),
       certificates_(certificates),
@@ -62,8 +62,8 @@ AdmissionServer::AdmissionServer(ServerOptions options, AdmissionHandler& handle
     int yes = 1;
     ::setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof yes);
   });
-  metrics_.add<support::GaugeFunc>("process_resident_memory_bytes", "Resident memory size in bytes.",
-                                   &support::process_resident_bytes);
+  metrics_.add<common::GaugeFunc>("process_resident_memory_bytes", "Resident memory size in bytes.",
+                                   &common::process_resident_bytes);
   install_routes();
 }
 

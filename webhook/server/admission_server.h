@@ -11,10 +11,10 @@
 
 #include <httplib.h>
 
+#include "common/log.h"
+#include "common/metrics.h"
 #include "webhook/server/admission_handler.h"
 #include "webhook/server/certificate_reloader.h"
-#include "webhook/support/log.h"
-#include "webhook/support/metrics.h"
 
 namespace autocanary::server {
 
@@ -39,7 +39,7 @@ struct ServerOptions {
 class AdmissionServer {
  public:
   AdmissionServer(ServerOptions options, AdmissionHandler& handler, CertificateReloader& certificates,
-                  support::MetricsRegistry& metrics, support::Logger& logger);
+                  common::MetricsRegistry& metrics, common::Logger& logger);
 
   // Binds the listening socket: the port (useful with port 0), or an error.
   [[nodiscard]] std::variant<int, std::string> bind();
@@ -60,8 +60,8 @@ class AdmissionServer {
   ServerOptions options_;
   AdmissionHandler& handler_;
   CertificateReloader& certificates_;
-  support::MetricsRegistry& metrics_;
-  support::Logger& logger_;
+  common::MetricsRegistry& metrics_;
+  common::Logger& logger_;
   httplib::SSLServer server_;
   std::atomic<bool> draining_{false};
 };

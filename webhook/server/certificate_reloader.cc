@@ -7,13 +7,13 @@
 namespace autocanary::server {
 
 CertificateReloader::CertificateReloader(std::string cert_path, std::string key_path,
-                                         support::Logger& logger, support::MetricsRegistry& metrics)
+                                         common::Logger& logger, common::MetricsRegistry& metrics)
     : cert_path_(std::move(cert_path)),
       key_path_(std::move(key_path)),
       logger_(logger),
-      reloads_(metrics.add<support::Counter>("autocanary_webhook_certificate_reloads_total",
+      reloads_(metrics.add<common::Counter>("autocanary_webhook_certificate_reloads_total",
                                              "Serving certificate pairs loaded from disk.")),
-      reload_errors_(metrics.add<support::Counter>(
+      reload_errors_(metrics.add<common::Counter>(
           "autocanary_webhook_certificate_reload_errors_total",
           "Changed certificate files that could not be loaded (the previous pair stays).")) {}
 

@@ -11,15 +11,15 @@
 #include <string>
 
 #include "certs/certified_key.h"
-#include "webhook/support/log.h"
-#include "webhook/support/metrics.h"
+#include "common/log.h"
+#include "common/metrics.h"
 
 namespace autocanary::server {
 
 class CertificateReloader {
  public:
-  CertificateReloader(std::string cert_path, std::string key_path, support::Logger& logger,
-                      support::MetricsRegistry& metrics);
+  CertificateReloader(std::string cert_path, std::string key_path, common::Logger& logger,
+                      common::MetricsRegistry& metrics);
 
   // Loads the first pair; returns an error sentence, empty on success.
   [[nodiscard]] std::string load();
@@ -43,9 +43,9 @@ class CertificateReloader {
   static FileStamp stamp_of(const std::string& path);
 
   std::string cert_path_, key_path_;
-  support::Logger& logger_;
-  support::Counter& reloads_;
-  support::Counter& reload_errors_;
+  common::Logger& logger_;
+  common::Counter& reloads_;
+  common::Counter& reload_errors_;
 
   mutable std::mutex mutex_;
   std::shared_ptr<const certs::CertifiedKey> current_;

@@ -5,9 +5,10 @@
 
 #include "certs/certificate_info.h"
 #include "certs/pem_files.h"
-#include "webhook/api/admission_review.h"
-#include "webhook/kube/json_fields.h"
-#include "webhook/kube/kube_config.h"
+#include "common/json_fields.h"
+#include "kube/kube_config.h"
+#include "kube/resources.h"
+#include "webhook/review/admission_review.h"
 
 namespace autocanary::server {
 
@@ -24,7 +25,7 @@ constexpr int kWriteAttempts = 5;
 constexpr std::chrono::seconds kRetryAfterError{5};
 
 std::string data_field(const nlohmann::json& secret, const char* key) {
-  const std::string encoded = kube::string_field(kube::child(&secret, "data"), key);
+  const std::string encoded = common::string_field(common::child(&secret, "data"), key);
   return kube::decode_base64(encoded).value_or("");
 }
 
@@ -62,20 +63,20 @@ std::vector<certs::CertificateInfo> infos_of(const std::string& pem) {
 }  // namespace
 
 SelfManagedCertificates::SelfManagedCertificates(kube::KubeClient& client, SelfManagedCertificateOptions options,
-                                                 Clock clock, support::Logger& logger,
-                                                 support::MetricsRegistry& metrics)
+                                                 Clock clock, common::Logger& logger,
+                                                 common::MetricsRegistry& metrics)
     : client_(client),
       options_(std::move(options)),
       clock_(std::move(clock)),
       logger_(logger),
-      renewals_(metrics.add<support::Counter>("autocanary_webhook_certificate_renewals_total",
+      renewals_(metrics.add<common::Counter>("autocanary_webhook_certificate_renewals_total",
                                               "Certificate material this replica renewed in the Secret.")),
-      bundle_updates_(metrics.add<support::Counter>(
+      bundle_updates_(metrics.add<common::Counter>(
           "autocanary_webhook_ca_bundle_updates_total",
           "caBundle updates of the MutatingWebhookConfiguration made by this replica.")),
-      sync_errors_(metrics.add<support::Counter>("autocanary_webhook_certificate_sync_errors_total",
+      sync_errors_(metrics.add<common::Counter>("autocanary_webhook_certificate_sync_errors_total",
                                                  "Self-managed certificate passes that failed.")) {
-  metrics.add<support::GaugeFunc>(
+  metrics.add<common::GaugeFunc>(
       "autocanary_webhook_certificate_expiry_timestamp_seconds",
       "When the installed serving certificate expires (Unix time).", [this] {
         const std::lock_guard lock(mutex_);
@@ -84,7 +85,7 @@ SelfManagedCertificates::SelfManagedCertificates(kube::KubeClient& client, SelfM
 }
 
 kube::Result<certs::CertificateMaterial> SelfManagedCertificates::renew_if_due() {
-  const kube::ResourceRef secret_ref{"", "v1", "secrets", options_.namespace_name, options_.secret_name, ""};
+  const kube::ResourceRef secret_ref = kube::secrets(options_.namespace_name, options_.secret_name);
   for (int attempt = 1;; ++attempt) {
     auto secret = client_.get(secret_ref);
     if (!secret) return std::move(secret).error();
@@ -120,8 +121,7 @@ std::string SelfManagedCertificates::reconcile_ca_bundle(const certs::Certificat
   }
   const std::string bundle = api::base64_encode(material.ca_bundle);
   bool changed = false;
-  const kube::ResourceRef ref{"admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "",
-                              options_.webhook_configuration, ""};
+  const kube::ResourceRef ref = kube::mutating_webhook_configurations(options_.webhook_configuration);
   auto updated = kube::update_with_conflict_retry(client_, ref, [&](nlohmann::json& configuration) {
     changed = false;
     const auto webhooks = configuration.find("webhooks");

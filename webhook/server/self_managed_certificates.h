@@ -18,9 +18,9 @@
 #include <string>
 
 #include "certs/certificate_material.h"
-#include "webhook/kube/kube_client.h"
-#include "webhook/support/log.h"
-#include "webhook/support/metrics.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "kube/kube_client.h"
 
 namespace autocanary::server {
 
@@ -41,7 +41,7 @@ class SelfManagedCertificates {
   using Clock = std::function<std::chrono::system_clock::time_point()>;
 
   SelfManagedCertificates(kube::KubeClient& client, SelfManagedCertificateOptions options, Clock clock,
-                          support::Logger& logger, support::MetricsRegistry& metrics);
+                          common::Logger& logger, common::MetricsRegistry& metrics);
 
   // One pass: renew the Secret's material if due, reconcile the caBundle, install
   // the serving pair. Returns what went wrong, empty on success.
@@ -64,10 +64,10 @@ class SelfManagedCertificates {
   kube::KubeClient& client_;
   SelfManagedCertificateOptions options_;
   Clock clock_;
-  support::Logger& logger_;
-  support::Counter& renewals_;
-  support::Counter& bundle_updates_;
-  support::Counter& sync_errors_;
+  common::Logger& logger_;
+  common::Counter& renewals_;
+  common::Counter& bundle_updates_;
+  common::Counter& sync_errors_;
 
   mutable std::mutex mutex_;
   std::string installed_cert_;

@@ -6,7 +6,7 @@
 #include <map>
 
 #include "certs/certificate_info.h"
-#include "webhook/support/duration.h"
+#include "common/duration.h"
 
 namespace autocanary::server {
 
@@ -19,7 +19,7 @@ bool parse_number(const std::string& text, long long& value) {
 
 template <typename Duration>
 bool parse_positive_duration(const std::string& text, Duration& out, bool allow_zero) {
-  const auto parsed = support::parse_duration(text);
+  const auto parsed = common::parse_duration(text);
   if (!parsed || parsed->count() < 0 || (!allow_zero && parsed->count() == 0)) return false;
   out = std::chrono::duration_cast<Duration>(*parsed);
   return true;
@@ -115,7 +115,7 @@ std::variant<WebhookOptions, std::string> parse_webhook_options(
       {"--drain-delay", [&](const std::string& v) {
          return parse_positive_duration(v, options.drain_delay, true);
        }},
-      {"--log-level", [&](const std::string& v) { return support::parse_log_level(v, options.log_level); }},
+      {"--log-level", [&](const std::string& v) { return common::parse_log_level(v, options.log_level); }},
       {"--cert-secret", [&](const std::string& v) {
          options.self_managed_certificates = true;
          options.certificates.secret_name = v;

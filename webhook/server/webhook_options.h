@@ -6,10 +6,10 @@
 #include <variant>
 #include <vector>
 
+#include "common/log.h"
 #include "webhook/decision/deployment_decision.h"
 #include "webhook/server/admission_server.h"
 #include "webhook/server/self_managed_certificates.h"
-#include "webhook/support/log.h"
 
 namespace autocanary::server {
 
@@ -21,7 +21,7 @@ struct WebhookOptions {
   // else the pod's service account, else none (the built-in policy applies).
   std::string kubeconfig;
   decision::WebhookScope scope;
-  support::LogLevel log_level = support::LogLevel::kInfo;
+  common::LogLevel log_level = common::LogLevel::kInfo;
   // After SIGTERM: how long /readyz fails while requests are still served.
   std::chrono::milliseconds drain_delay{5'000};
   // With --cert-secret the webhook keeps its own CA and serving certificate in that

@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "policy/names.h"
+#include "policy/template_revision.h"
 #include "tests/support/fixtures.h"
-#include "webhook/api/names.h"
-#include "webhook/decision/template_revision.h"
 
 namespace autocanary::decision {
 namespace {
@@ -82,7 +82,7 @@ TEST_F(DeploymentDecisionTest, CreateDropsCanaryStateCopiedFromElsewhere) {
 TEST_F(DeploymentDecisionTest, ImageChangeKeepsLiveTemplateAndRecordsPendingRevision) {
   json review = load_json("admission/update-web-image.json");
   const json requested_template = object_of(review)["spec"]["template"];
-  const std::string revision = template_revision(requested_template);
+  const std::string revision = policy::template_revision(requested_template);
   const Decision decision = decide_review(review);
 
   EXPECT_TRUE(decision.allowed);
@@ -137,7 +137,7 @@ TEST_F(DeploymentDecisionTest, EnvAndImageChangesInAMultiContainerPodAreOneCanar
       {{"op", "replace"},
        {"path", "/spec/template/spec/containers/1/image"},
        {"value", "registry.example.com/edge/envoy:1.31"}},
-      {{"op", "add"}, {"path", kPendingRevision}, {"value", template_revision(requested_template)}},
+      {{"op", "add"}, {"path", kPendingRevision}, {"value", policy::template_revision(requested_template)}},
       {{"op", "add"}, {"path", kPendingTemplate}, {"value", requested_template.dump()}},
   });
   EXPECT_EQ(decision.patch.operations(), expected_patch);
@@ -278,7 +278,7 @@ TEST_F(DeploymentDecisionTest, AnotherRevisionSupersedesThePendingOne) {
       {{"op", "replace"},
        {"path", "/spec/template/spec/containers/0/image"},
        {"value", "registry.example.com/shop/web:1.0.0"}},
-      {{"op", "replace"}, {"path", kPendingRevision}, {"value", template_revision(v3_template)}},
+      {{"op", "replace"}, {"path", kPendingRevision}, {"value", policy::template_revision(v3_template)}},
       {{"op", "replace"}, {"path", kPendingTemplate}, {"value", v3_template.dump()}},
   });
   EXPECT_EQ(decision.patch.operations(), expected_patch);

@@ -2,9 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "policy/template_revision.h"
 #include "tests/support/fixtures.h"
 #include "webhook/decision/deployment_decision.h"
-#include "webhook/decision/template_revision.h"
 
 namespace autocanary::decision {
 namespace {
@@ -126,7 +126,7 @@ TEST_F(InjectingDecisionTest, ThePendingRevisionCarriesTheShimExactlyOnce) {
   const json pending = json::parse(stored["metadata"]["annotations"]["autocanary.io/pending-template"].get<std::string>());
   EXPECT_EQ(pending["spec"]["initContainers"].size(), 1U);
   EXPECT_EQ(pending["spec"]["initContainers"][0]["name"], "autocanary-shim");
-  EXPECT_EQ(stored["metadata"]["annotations"]["autocanary.io/pending-revision"], template_revision(pending));
+  EXPECT_EQ(stored["metadata"]["annotations"]["autocanary.io/pending-revision"], policy::template_revision(pending));
 
   // The same manifest again is the same revision.
   json again = review;
@@ -156,11 +156,11 @@ namespace {
 TEST(ShimInjectionRevisionTest, RevisionsLeaveTheShimOutEvenOnceTheApiserverDefaultedIt) {
   const json app = pod(R"([{"name":"web","image":"w:1","ports":[{"containerPort":8080}]}])");
   json injected = with_shim(app, kShim, ShimInjection::kAlways);
-  EXPECT_EQ(template_revision(injected), template_revision(app));
+  EXPECT_EQ(policy::template_revision(injected), policy::template_revision(app));
   // What a stored Deployment holds after promotion: the shim with defaults filled in.
   injected["spec"]["initContainers"][0]["imagePullPolicy"] = "IfNotPresent";
   injected["spec"]["initContainers"][0]["terminationMessagePath"] = "/dev/termination-log";
-  EXPECT_EQ(template_revision(injected), template_revision(app));
+  EXPECT_EQ(policy::template_revision(injected), policy::template_revision(app));
   EXPECT_EQ(without_shim(injected), app);
 }
 

@@ -15,8 +15,8 @@ using namespace std::chrono_literals;
 class AdmissionHandlerTest : public ::testing::Test {
  protected:
   std::FILE* log_file = std::tmpfile();
-  support::Logger logger{support::LogLevel::kDebug, log_file};
-  support::MetricsRegistry metrics;
+  common::Logger logger{common::LogLevel::kDebug, log_file};
+  common::MetricsRegistry metrics;
   AdmissionHandler handler{decision::WebhookScope{"autocanary-system", {}, {}, {}},
                            server::fixed_policy(policy::builtin_default_policy()), logger, metrics};
 

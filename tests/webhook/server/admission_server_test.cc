@@ -56,8 +56,8 @@ class AdmissionServerTest : public ::testing::Test {
   }
 
   std::FILE* log_file = std::tmpfile();
-  support::Logger logger{support::LogLevel::kInfo, log_file};
-  support::MetricsRegistry metrics;
+  common::Logger logger{common::LogLevel::kInfo, log_file};
+  common::MetricsRegistry metrics;
   testing::TestCertificates files;
   std::unique_ptr<CertificateReloader> certificates;
   std::unique_ptr<AdmissionHandler> handler;

@@ -8,8 +8,9 @@
 #include <sstream>
 
 #include "certs/certified_key.h"
-#include "webhook/api/admission_review.h"
-#include "webhook/kube/kube_config.h"
+#include "kube/kube_config.h"
+#include "kube/resources.h"
+#include "webhook/review/admission_review.h"
 
 namespace autocanary::server {
 namespace {
@@ -68,9 +69,8 @@ class InMemoryKubeClient final : public kube::KubeClient {
   int version_ = 0;
 };
 
-const kube::ResourceRef kSecret{"", "v1", "secrets", "ac", "ac-webhook-tls", ""};
-const kube::ResourceRef kRegistration{"admissionregistration.k8s.io", "v1", "mutatingwebhookconfigurations", "",
-                                      "ac", ""};
+const kube::ResourceRef kSecret = kube::secrets("ac", "ac-webhook-tls");
+const kube::ResourceRef kRegistration = kube::mutating_webhook_configurations("ac");
 
 std::string read(const std::filesystem::path& path) {
   std::ifstream file(path);
@@ -85,8 +85,8 @@ std::string secret_field(InMemoryKubeClient& client, const char* key) {
 
 struct Replica {
   std::filesystem::path dir;
-  support::Logger logger{support::LogLevel::kError};
-  support::MetricsRegistry metrics;
+  common::Logger logger{common::LogLevel::kError};
+  common::MetricsRegistry metrics;
   std::unique_ptr<SelfManagedCertificates> certificates;
 
   Replica(InMemoryKubeClient& client, const std::filesystem::path& base, const std::string& name,

@@ -27,7 +27,7 @@ TEST(WebhookOptionsTest, ParsesEveryFlag) {
   EXPECT_EQ(options.server.keep_alive_timeout, 3s);
   EXPECT_EQ(options.server.max_body_bytes, 2048U);
   EXPECT_EQ(options.drain_delay, 0ms);
-  EXPECT_EQ(options.log_level, support::LogLevel::kDebug);
+  EXPECT_EQ(options.log_level, common::LogLevel::kDebug);
   EXPECT_EQ(options.scope.shim.image, "shim:1");
   EXPECT_EQ(options.scope.shim.port, 16000);
 }

@@ -1,0 +1,98 @@
+#include "coordinator/analysis/http_endpoint.h"
+
+#include <cctype>
+#include <charconv>
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include <httplib.h>
+
+namespace autocanary::analysis {
+
+namespace {
+
+std::string describe(const Endpoint& endpoint) {
+  return std::string(endpoint.tls ? "https://" : "http://") + endpoint.host + ":" + std::to_string(endpoint.port) +
+         endpoint.path;
+}
+
+}  // namespace
+
+std::variant<Endpoint, std::string> parse_endpoint(std::string_view url) {
+  Endpoint endpoint;
+  std::string_view rest = url;
+  if (rest.starts_with("https://")) {
+    endpoint.tls = true;
+    rest.remove_prefix(8);
+  } else if (rest.starts_with("http://")) {
+    rest.remove_prefix(7);
+  } else {
+    return "\"" + std::string(url) + "\" is not an http:// or https:// URL";
+  }
+  const std::size_t slash = rest.find('/');
+  std::string_view authority = rest.substr(0, slash);
+  std::string_view path = slash == std::string_view::npos ? std::string_view() : rest.substr(slash);
+  if (path.find_first_of("?#") != std::string_view::npos) return "\"" + std::string(url) + "\" has a query or fragment";
+  while (!path.empty() && path.back() == '/') path.remove_suffix(1);
+  endpoint.path = std::string(path);
+  endpoint.port = endpoint.tls ? 443 : 80;
+  if (authority.starts_with('[')) {  // [::1]:9090
+    const std::size_t close = authority.find(']');
+    if (close == std::string_view::npos) return "\"" + std::string(url) + "\" has an unclosed [";
+    endpoint.host = std::string(authority.substr(1, close - 1));
+    authority.remove_prefix(close + 1);
+  } else {
+    const std::size_t colon = authority.find(':');
+    endpoint.host = std::string(authority.substr(0, colon));
+    authority.remove_prefix(colon == std::string_view::npos ? authority.size() : colon);
+  }
+  if (authority.starts_with(':')) {
+    authority.remove_prefix(1);
+    int port = 0;
+    const auto parsed = std::from_chars(authority.data(), authority.data() + authority.size(), port);
+    if (parsed.ec != std::errc() || parsed.ptr != authority.data() + authority.size() || port <= 0 || port > 65535)
+      return "\"" + std::string(url) + "\" has an invalid port";
+    endpoint.port = port;
+  } else if (!authority.empty()) {
+    return "\"" + std::string(url) + "\" is not a valid URL";
+  }
+  if (endpoint.host.empty()) return "\"" + std::string(url) + "\" has no host";
+  return endpoint;
+}
+
+std::variant<HttpAnswer, std::string> post(const Endpoint& endpoint, const HttpAccess& access, const std::string& path,
+                                           const std::string& body, const std::string& content_type) {
+  httplib::Headers headers{{"Accept", "application/json"}, {"User-Agent", "autocanary-coordinator"}};
+  if (!access.bearer_token_file.empty()) {
+    std::ifstream file(access.bearer_token_file);
+    std::stringstream token;
+    if (file) token << file.rdbuf();
+    std::string text = token.str();
+    while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
+    if (text.empty()) return "cannot read a bearer token from " + access.bearer_token_file;
+    headers.emplace("Authorization", "Bearer " + text);
+  }
+  std::unique_ptr<httplib::ClientImpl> client;
+  if (endpoint.tls) {
+    auto tls = std::make_unique<httplib::SSLClient>(endpoint.host, endpoint.port);
+    if (!access.ca_file.empty()) tls->set_ca_cert_path(access.ca_file.c_str());
+    tls->enable_server_certificate_verification(!access.insecure_skip_verify);
+    client = std::move(tls);
+  } else {
+    client = std::make_unique<httplib::ClientImpl>(endpoint.host, endpoint.port);
+  }
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(access.timeout);
+  const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(access.timeout - seconds);
+  client->set_connection_timeout(static_cast<time_t>(seconds.count()), static_cast<time_t>(micros.count()));
+  client->set_read_timeout(static_cast<time_t>(seconds.count()), static_cast<time_t>(micros.count()));
+  client->set_write_timeout(static_cast<time_t>(seconds.count()), static_cast<time_t>(micros.count()));
+  client->set_keep_alive(false);
+  std::string target = endpoint.path + path;
+  if (target.empty()) target = "/";
+  const httplib::Result result = client->Post(target, headers, body, content_type);
+  if (!result) return "no answer from " + describe(endpoint) + path + ": " + httplib::to_string(result.error());
+  return HttpAnswer{result->status, result->body};
+}
+
+}  // namespace autocanary::analysis

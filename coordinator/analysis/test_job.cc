@@ -1,0 +1,131 @@
+#include "coordinator/analysis/test_job.h"
+
+#include <cstdint>
+#include <cstdio>
+
+#include "common/json_fields.h"
+#include "kube/resources.h"
+#include "policy/names.h"
+
+namespace autocanary::analysis {
+
+namespace {
+
+using nlohmann::json;
+using Kind = Measurement::Kind;
+
+constexpr std::size_t kNameLimit = 63;
+
+using kube::jobs;
+
+// FNV-1a: stable across builds, unlike std::hash.
+std::string short_hash(std::string_view text) {
+  std::uint64_t hash = 14695981039346656037ULL;
+  for (const char c : text) {
+    hash ^= static_cast<unsigned char>(c);
+    hash *= 1099511628211ULL;
+  }
+  char buffer[17];
+  std::snprintf(buffer, sizeof buffer, "%016llx", static_cast<unsigned long long>(hash));
+  return std::string(buffer, 8);
+}
+
+const json* object_at(const json& object, const char* key) {
+  const auto found = object.find(key);
+  return found != object.end() && found->is_object() ? &*found : nullptr;
+}
+
+std::string logs_hint(const json& job) {
+  return "logs: kubectl logs -n " + common::metadata_string(job, "namespace") + " job/" +
+         common::metadata_string(job, "name");
+}
+
+}  // namespace
+
+std::string test_job_name(const AnalysisContext& context) {
+  std::string name = context.deployment + "-" + context.analysis + "-" + context.revision + "-" +
+                     std::to_string(context.step_index);
+  if (name.size() <= kNameLimit) return name;
+  const std::string suffix = "-" + short_hash(name);
+  name.resize(kNameLimit - suffix.size());
+  while (!name.empty() && name.back() == '-') name.pop_back();
+  return name + suffix;
+}
+
+json build_test_job(const policy::TestDefinition& test, const AnalysisContext& context) {
+  const json& job_template = test.job_template;
+  json metadata = json::object();
+  if (const json* given = object_at(job_template, "metadata")) {
+    for (const char* key : {"labels", "annotations"})
+      if (const json* map = object_at(*given, key)) metadata[key] = *map;
+  }
+  metadata["name"] = test_job_name(context);
+  metadata["namespace"] = context.namespace_name;
+  metadata["labels"][std::string(names::kCanaryOfLabel)] = context.deployment;
+  metadata["labels"][std::string(names::kCanaryRevisionLabel)] = context.revision;
+  metadata["labels"]["autocanary.io/test"] = context.analysis;
+  metadata["ownerReferences"] = json::array({{{"apiVersion", "apps/v1"},
+                                              {"kind", "Deployment"},
+                                              {"name", context.deployment},
+                                              {"uid", context.deployment_uid}}});
+
+  json spec = json::object();
+  if (const json* given = object_at(job_template, "spec")) spec = *given;
+  const json::json_pointer containers_path("/template/spec/containers");
+  if (spec.contains(containers_path) && spec.at(containers_path).is_array()) {
+    const std::pair<const char*, const std::string*> variables[] = {
+        {"AUTOCANARY_NAMESPACE", &context.namespace_name}, {"AUTOCANARY_DEPLOYMENT", &context.deployment},
+        {"AUTOCANARY_CANARY", &context.canary_deployment},  {"AUTOCANARY_REVISION", &context.revision},
+        {"AUTOCANARY_STABLE_REVISION", &context.stable_revision}};
+    for (json& container : spec.at(containers_path)) {
+      if (!container.is_object()) continue;
+      json& env = container["env"];
+      if (!env.is_array()) env = json::array();
+      for (const auto& [name, value] : variables) {
+        const bool set = std::any_of(env.begin(), env.end(), [&](const json& entry) {
+          return entry.is_object() && common::string_field(&entry, "name") == name;
+        });
+        if (!set) env.push_back({{"name", name}, {"value", *value}});
+      }
+    }
+  }
+  return {{"apiVersion", "batch/v1"}, {"kind", "Job"}, {"metadata", std::move(metadata)}, {"spec", std::move(spec)}};
+}
+
+Measurement read_test_job(const json& job) {
+  const std::string name = common::metadata_string(job, "name");
+  const json::json_pointer conditions_path("/status/conditions");
+  if (job.contains(conditions_path) && job.at(conditions_path).is_array()) {
+    for (const json& condition : job.at(conditions_path)) {
+      if (!condition.is_object() || common::string_field(&condition, "status") != "True") continue;
+      const std::string type = common::string_field(&condition, "type");
+      if (type == "Complete") return {Kind::kPassed, 0, "Job " + name + " completed; " + logs_hint(job), name};
+      if (type == "Failed") {
+        const std::string reason = common::string_field(&condition, "reason");
+        const std::string message = common::string_field(&condition, "message");
+        return {Kind::kFailed, 0,
+                "Job " + name + " failed" + (reason.empty() ? "" : " (" + reason + ")") +
+                    (message.empty() ? "" : ": " + message) + "; " + logs_hint(job),
+                name};
+      }
+    }
+  }
+  return {Kind::kRunning, 0, "Job " + name + " is running; " + logs_hint(job), name};
+}
+
+TestJobProvider::TestJobProvider(kube::KubeClient& client, policy::TestDefinition definition)
+    : client_(client), definition_(std::move(definition)) {}
+
+Measurement TestJobProvider::measure(const AnalysisContext& context) {
+  const std::string name = test_job_name(context);
+  auto existing = client_.get(jobs(context.namespace_name, name));
+  if (existing) return read_test_job(*existing);
+  if (!existing.error().is_not_found())
+    return {Kind::kError, 0, "cannot read test Job " + name + ": " + existing.error().describe(), name};
+  auto created = client_.create(jobs(context.namespace_name), build_test_job(definition_, context));
+  if (created) return read_test_job(*created);
+  if (created.error().is_already_exists()) return {Kind::kRunning, 0, "Job " + name + " is running", name};
+  return {Kind::kError, 0, "cannot create test Job " + name + ": " + created.error().describe(), name};
+}
+
+}  // namespace autocanary::analysis

@@ -1,0 +1,75 @@
+// One level-based pass over one Deployment: read everything that matters from
+// the cluster, plan (rollout_planner), carry the plan out in order. It never
+// trusts the event that woke it, so running it twice, or after a crash, is safe.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "common/log.h"
+#include "common/rfc3339.h"
+#include "coordinator/analysis/analysis_provider.h"
+#include "coordinator/coordinator_metrics.h"
+#include "coordinator/readiness_flaps.h"
+#include "coordinator/rollout_planner.h"
+#include "coordinator/traffic/routers.h"
+#include "kube/kube_client.h"
+#include "policy/canary_policy.h"
+#include "policy/policy_resolution.h"
+
+namespace autocanary::coordinator {
+
+struct ReconcileResult {
+  bool ok = true;  // false: an action failed; retry with backoff
+  std::optional<std::chrono::milliseconds> requeue_after;
+};
+
+class Reconciler {
+ public:
+  using Clock = std::function<common::SystemTime()>;
+  using PolicyFor = std::function<policy::ResolvedPolicy(const nlohmann::json& deployment)>;
+
+  // `may_act` is asked before every action: a replica that lost its Lease stops
+  // mid-pass instead of finishing it.
+  // `flaps` (may be null) counts canary pods losing readiness.
+  // `providers` builds the measurement providers of the policy in force.
+  // `routers` are chosen from per rollout (policy, installed routing APIs, Service).
+  Reconciler(kube::KubeClient& client, traffic::Routers& routers, analysis::ProviderFactory& providers,
+             PolicyFor policy_for, Clock clock, common::Logger& logger, CoordinatorMetrics& metrics,
+             const ReadinessFlaps* flaps, std::function<bool()> may_act = [] { return true; });
+
+  [[nodiscard]] ReconcileResult reconcile(const std::string& namespace_name, const std::string& name);
+
+ private:
+  struct Pass;
+
+  [[nodiscard]] kube::Result<void> execute(Pass& pass, const Action& action);
+  [[nodiscard]] kube::Result<void> ensure_canary(Pass& pass, const EnsureCanaryWorkload& ensure);
+  [[nodiscard]] kube::Result<void> promote(Pass& pass, const std::string& revision);
+  [[nodiscard]] kube::Result<void> annotate(Pass& pass, const std::string& key, const nlohmann::json& value);
+  [[nodiscard]] kube::Result<void> write_status(Pass& pass, const CanaryStatus& status);
+  [[nodiscard]] kube::Result<void> record_event(Pass& pass, const RecordEvent& event);
+  // Picks the rollout's router (a new rollout) or takes the recorded one.
+  [[nodiscard]] kube::Result<void> route(Pass& pass, Observed& observed, const policy::CanaryPolicy& policy);
+  // Reads, once per pass, what a mesh router's writes need: the Service, the
+  // stable pod-template-hash.
+  [[nodiscard]] kube::Result<void> read_split_service(Pass& pass);
+  // Takes the measurements of the current step that are due.
+  [[nodiscard]] std::vector<analysis::MeasurementRecord> measure(const Pass& pass, const Observed& observed,
+                                                                 const policy::CanaryPolicy& policy,
+                                                                 const std::vector<nlohmann::json>& canary_pods);
+
+  kube::KubeClient& client_;
+  traffic::Routers& routers_;
+  analysis::ProviderFactory& providers_;
+  PolicyFor policy_for_;
+  Clock clock_;
+  common::Logger& logger_;
+  CoordinatorMetrics& metrics_;
+  const ReadinessFlaps* flaps_;
+  std::function<bool()> may_act_;
+};
+
+}  // namespace autocanary::coordinator

@@ -1,0 +1,126 @@
+// The coordinator's decisions, apart from all I/O: given what was observed of
+// one Deployment (its annotations, its canary workload, its Canary record, the
+// router's view and the analyses' verdicts), the policy and the time, which
+// actions bring the cluster one step closer to the desired state. Level-based:
+// it trusts nothing but the observation, so any crash between two actions is
+// repaired by planning again.
+#pragma once
+
+#include <chrono>
+#include <map>
+
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <variant>
+#include <vector>
+
+#include "common/rfc3339.h"
+#include "coordinator/analysis/measurement.h"
+#include "coordinator/canary_record.h"
+#include "coordinator/traffic/traffic_view.h"
+#include "policy/canary_policy.h"
+
+namespace autocanary::coordinator {
+
+struct CanaryWorkload {
+  bool exists = false;
+  std::string revision;  // the template revision it runs
+  int replicas = 0;      // spec
+  int ready_replicas = 0;
+  int restarts = 0;      // container restarts across its pods
+  bool crash_looping = false;
+  std::string crash_loop;   // which pod and container, and why
+  int readiness_flaps = 0;  // Ready → not Ready transitions of its pods (the shim's verdict)
+  // The longest-waiting pod that is not Ready, and since when (RFC 3339): its
+  // creation, or when it last lost readiness. Empty when all are Ready.
+  std::string not_ready_pod;
+  std::string not_ready_since;
+};
+
+struct Observed {
+  std::string deployment;
+  int stable_replicas = 1;
+  std::string live_revision;      // revision of the Deployment's live template
+  bool stable_rolled_out = false; // every replica runs the live template and is available
+  std::optional<std::string> pending_revision;
+  std::optional<std::string> failed_revision;
+  bool retry_annotation = false;  // autocanary.io/retry present on the Deployment
+
+  CanaryWorkload canary;
+  traffic::TrafficView traffic;
+
+  bool record_exists = false;
+  CanaryRequests requests;
+  CanaryStatus status;
+
+  // The policy resolved now, as recorded when a rollout starts, and what the
+  // resolution had to skip (a missing policy, a malformed override).
+  nlohmann::json policy_record;
+  std::vector<std::string> policy_warnings;
+
+  // How a rollout starting now would route (or, for a running one, how it
+  // routes), and why the policy's choice could not be honoured, if so.
+  TrafficRouting routing;
+  std::string routing_warning;
+
+  // Measurements the reconciler took this pass for the current step's analyses
+  // and tests (those that were due). The planner tallies them into the status
+  // and judges the step from the tallies.
+  std::vector<analysis::MeasurementRecord> measurements;
+};
+
+// ---- actions, executed in order; the first failure ends the pass ----------------
+
+struct SetWeight { int weight = 0; };
+// Create or update the canary workload from the pending template, sized for `weight`.
+struct EnsureCanaryWorkload {
+  std::string revision;
+  int weight = 0;
+};
+struct DeleteCanaryWorkload {};
+// Everything to stable, the router's objects removed (a user's restored).
+struct RemoveRouting {};
+struct PromoteDeployment { std::string revision; };  // template := pending, pending marks removed
+struct MarkFailed { std::string revision; };
+struct ClearFailedMark {};
+struct AcknowledgeRetry {};  // remove autocanary.io/retry from the Deployment
+struct WriteStatus { CanaryStatus status; };
+struct RecordEvent {
+  bool warning = false;
+  std::string reason;
+  std::string message;
+};
+
+using Action = std::variant<SetWeight, EnsureCanaryWorkload, DeleteCanaryWorkload, RemoveRouting, PromoteDeployment,
+                            MarkFailed, ClearFailedMark, AcknowledgeRetry, WriteStatus, RecordEvent>;
+
+struct Plan {
+  std::vector<Action> actions;
+  // Plan again after this long even if nothing changes (a pause ending, an
+  // abort delay running out); events from watches plan again sooner.
+  std::optional<std::chrono::milliseconds> requeue_after;
+};
+
+[[nodiscard]] Plan plan_rollout(const Observed& observed, const policy::CanaryPolicy& policy,
+                                common::SystemTime now);
+
+// "setWeight 25", "pause 30s", "pause until approved", "analysis pod-health", …
+[[nodiscard]] std::string describe(const policy::Step& step);
+
+// Name of the analysis built into the coordinator: canary pods Ready within the
+// policy's deadline, no more restarts or readiness losses than it tolerates, no
+// crash loop. Once a step names it, it is judged on every pass (fail fast).
+inline constexpr const char* kPodHealthAnalysis = "pod-health";
+
+// The analyses and tests step `step_index` runs (pod-health left out; nothing
+// for other kinds of step), and the criteria that judge one of them.
+struct StepCheck {
+  std::string name;
+  bool test = false;
+};
+[[nodiscard]] std::vector<StepCheck> step_checks(const policy::CanaryPolicy& policy, int step_index);
+[[nodiscard]] std::optional<analysis::Criteria> criteria_of(const policy::CanaryPolicy& policy,
+                                                            const StepCheck& check);
+
+}  // namespace autocanary::coordinator

@@ -1,0 +1,226 @@
+#include "coordinator/traffic/istio_router.h"
+
+#include <algorithm>
+
+#include "common/json_fields.h"
+#include "coordinator/traffic/routing_objects.h"
+#include "policy/names.h"
+
+namespace autocanary::traffic {
+
+namespace {
+
+using nlohmann::json;
+
+std::string our_name(const RolloutTarget& target) { return target.service_name + "-autocanary"; }
+
+// DestinationRules live in the VirtualServices' group and version.
+kube::ResourceRef destination_rule_ref(const RolloutTarget& target) {
+  return routing_ref(target.api_version, "destinationrules", target.namespace_name, our_name(target));
+}
+kube::ResourceRef virtual_service_ref(const RolloutTarget& target, const std::string& name) {
+  return routing_ref(target.api_version, "virtualservices", target.namespace_name, name);
+}
+
+json weighted_route(json stable_destination, int weight) {
+  json canary_destination = stable_destination;
+  stable_destination["subset"] = kStableSubset;
+  canary_destination["subset"] = kCanarySubset;
+  return json::array({{{"destination", std::move(stable_destination)}, {"weight", 100 - weight}},
+                      {{"destination", std::move(canary_destination)}, {"weight", weight}}});
+}
+
+const json* annotations_of(const json& object) { return common::child(common::child(&object, "metadata"), "annotations"); }
+
+// The recorded original routes, {"<index>": route}; empty when there are none.
+json recorded_routes(const json& virtual_service) {
+  const std::string text = common::string_field(annotations_of(virtual_service), names::kOriginalRoutesAnnotation);
+  if (text.empty()) return json::object();
+  json parsed = json::parse(text, nullptr, false);
+  return parsed.is_object() ? parsed : json::object();
+}
+
+bool routes_only_to(const json& http_route, const RolloutTarget& target) {
+  const json* route = common::child(&http_route, "route");
+  if (route == nullptr || !route->is_array() || route->empty()) return false;
+  return std::all_of(route->begin(), route->end(), [&](const json& destination) {
+    return names_service(common::string_field(common::child(&destination, "destination"), "host"), target.service_name,
+                         target.namespace_name);
+  });
+}
+
+bool hosts_service(const json& virtual_service, const RolloutTarget& target) {
+  const json* hosts = common::child(common::child(&virtual_service, "spec"), "hosts");
+  if (hosts == nullptr || !hosts->is_array()) return false;
+  return std::any_of(hosts->begin(), hosts->end(), [&](const json& host) {
+    return host.is_string() && names_service(host.get<std::string>(), target.service_name, target.namespace_name);
+  });
+}
+
+}  // namespace
+
+bool names_service(const std::string& host, const std::string& service, const std::string& namespace_name) {
+  const std::string qualified = service + "." + namespace_name;
+  return host == service || host == qualified || host == qualified + ".svc" || host == qualified + ".svc.cluster.local";
+}
+
+json build_destination_rule(const RolloutTarget& target) {
+  json stable = {{"name", kStableSubset}};
+  // Without a hash (the stable workload is rolling) the subset is every pod of the host.
+  if (target.stable_pod_template_hash)
+    stable["labels"] = {{std::string(names::kPodTemplateHashLabel), *target.stable_pod_template_hash}};
+  const json canary = {{"name", kCanarySubset},
+                       {"labels",
+                        {{std::string(names::kTrackLabel), "canary"},
+                         {std::string(names::kCanaryOfLabel), target.deployment}}}};
+  return {{"apiVersion", target.api_version},
+          {"kind", "DestinationRule"},
+          {"metadata", routing_metadata(target, our_name(target))},
+          {"spec", {{"host", target.service_name}, {"subsets", json::array({stable, canary})}}}};
+}
+
+json build_virtual_service(const RolloutTarget& target, int weight) {
+  return {{"apiVersion", target.api_version},
+          {"kind", "VirtualService"},
+          {"metadata", routing_metadata(target, our_name(target))},
+          {"spec",
+           {{"hosts", json::array({target.service_name})},
+            {"http", json::array({{{"route", weighted_route({{"host", target.service_name}}, weight)}}})}}}};
+}
+
+std::optional<json> reweight_user_virtual_service(const json& virtual_service, const RolloutTarget& target,
+                                                  int weight) {
+  json result = virtual_service;
+  json originals = recorded_routes(virtual_service);
+  const json::json_pointer http_path{"/spec/http"};
+  if (!result.contains(http_path) || !result.at(http_path).is_array()) return std::nullopt;
+  json& http = result.at(http_path);
+  for (std::size_t index = 0; index < http.size(); ++index) {
+    const std::string key = std::to_string(index);
+    if (!originals.contains(key)) {
+      if (!routes_only_to(http[index], target)) continue;
+      originals[key] = http[index]["route"];
+    }
+    const json& original = originals[key];
+    json destination = original.is_array() && !original.empty() && original[0].contains("destination")
+                           ? original[0]["destination"]
+                           : json{{"host", target.service_name}};
+    destination.erase("subset");
+    http[index]["route"] = weighted_route(std::move(destination), weight);
+  }
+  if (originals.empty()) return std::nullopt;
+  result["metadata"]["annotations"][std::string(names::kOriginalRoutesAnnotation)] = originals.dump();
+  return result;
+}
+
+json restore_user_virtual_service(const json& virtual_service) {
+  json result = virtual_service;
+  const json originals = recorded_routes(virtual_service);
+  const json::json_pointer http_path{"/spec/http"};
+  if (result.contains(http_path) && result.at(http_path).is_array()) {
+    json& http = result.at(http_path);
+    for (const auto& [key, route] : originals.items()) {
+      const auto index = static_cast<std::size_t>(std::strtoul(key.c_str(), nullptr, 10));
+      if (index < http.size()) http[index]["route"] = route;
+    }
+  }
+  const json::json_pointer annotations_path{"/metadata/annotations"};
+  if (result.contains(annotations_path) && result.at(annotations_path).is_object()) {
+    json& annotations = result.at(annotations_path);
+    annotations.erase(std::string(names::kOriginalRoutesAnnotation));
+    if (annotations.empty()) result["metadata"].erase("annotations");
+  }
+  return result;
+}
+
+std::optional<int> virtual_service_weight(const json& virtual_service) {
+  const json* http = common::child(common::child(&virtual_service, "spec"), "http");
+  if (http == nullptr || !http->is_array()) return std::nullopt;
+  for (const json& entry : *http) {
+    const json* route = common::child(&entry, "route");
+    if (route == nullptr || !route->is_array()) continue;
+    double stable = -1;  // -1: no such backend
+    double canary = -1;
+    for (const json& destination : *route) {
+      const std::string subset = common::string_field(common::child(&destination, "destination"), "subset");
+      const json* weight = common::child(&destination, "weight");
+      const double value = weight != nullptr && weight->is_number() ? weight->get<double>() : 0.0;
+      if (subset == kStableSubset) stable = value;
+      if (subset == kCanarySubset) canary = value;
+    }
+    if (stable >= 0 && canary >= 0) return percent_of(canary, stable);
+  }
+  return std::nullopt;
+}
+
+kube::Result<std::optional<json>> IstioRouter::user_virtual_service(const RolloutTarget& target) {
+  auto listed = client_.list(routing_ref(target.api_version, "virtualservices", target.namespace_name), {});
+  if (!listed) return std::move(listed).error();
+  std::vector<json>& items = listed->items;
+  std::sort(items.begin(), items.end(), [](const json& a, const json& b) {
+    return common::metadata_string(a, "name") < common::metadata_string(b, "name");
+  });
+  for (json& item : items) {
+    if (is_ours(item, target.deployment) || !hosts_service(item, target)) continue;
+    if (!recorded_routes(item).empty() || reweight_user_virtual_service(item, target, 0))
+      return std::optional<json>(std::move(item));
+  }
+  return std::optional<json>();
+}
+
+kube::Result<std::optional<int>> IstioRouter::routed_weight(const RolloutTarget& target) {
+  auto user = user_virtual_service(target);
+  if (!user) return std::move(user).error();
+  if (user->has_value() && !recorded_routes(**user).empty())
+    return std::optional<int>(virtual_service_weight(**user).value_or(100));
+  auto ours = get_if_exists(client_, virtual_service_ref(target, our_name(target)));
+  if (!ours) return std::move(ours).error();
+  if (!ours->has_value() || !is_ours(**ours, target.deployment)) return std::optional<int>();
+  return std::optional<int>(virtual_service_weight(**ours).value_or(100));
+}
+
+kube::Result<void> IstioRouter::route(const RolloutTarget& target, int weight) {
+  // Subsets before the routes that use them.
+  auto rule = ensure_owned(client_, destination_rule_ref(target), build_destination_rule(target), target.deployment,
+                           {"/spec"});
+  if (!rule) return rule;
+  auto user = user_virtual_service(target);
+  if (!user) return std::move(user).error();
+  if (!user->has_value())
+    return ensure_owned(client_, virtual_service_ref(target, our_name(target)), build_virtual_service(target, weight),
+                        target.deployment, {"/spec"});
+  auto updated = kube::update_with_conflict_retry(
+      client_, virtual_service_ref(target, common::metadata_string(**user, "name")), [&](json& live) {
+        auto reweighted = reweight_user_virtual_service(live, target, weight);
+        if (!reweighted || *reweighted == live) return false;
+        live = std::move(*reweighted);
+        return true;
+      });
+  if (!updated) return std::move(updated).error();
+  return {};
+}
+
+kube::Result<void> IstioRouter::unroute(const RolloutTarget& target) {
+  auto user = user_virtual_service(target);
+  if (!user) return std::move(user).error();
+  if (user->has_value() && !recorded_routes(**user).empty()) {
+    auto restored = kube::update_with_conflict_retry(
+        client_, virtual_service_ref(target, common::metadata_string(**user, "name")), [](json& live) {
+          if (recorded_routes(live).empty()) return false;
+          live = restore_user_virtual_service(live);
+          return true;
+        });
+    if (!restored) return std::move(restored).error();
+  }
+  if (auto removed = remove_owned(client_, virtual_service_ref(target, our_name(target)), target.deployment); !removed)
+    return removed;
+  return remove_owned(client_, destination_rule_ref(target), target.deployment);
+}
+
+kube::Result<bool> IstioRouter::leftovers(const RolloutTarget& target) {
+  auto rule = get_if_exists(client_, destination_rule_ref(target));
+  if (!rule) return std::move(rule).error();
+  return rule->has_value() && is_ours(**rule, target.deployment);
+}
+
+}  // namespace autocanary::traffic

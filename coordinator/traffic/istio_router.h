@@ -1,0 +1,59 @@
+// Istio: a DestinationRule `<svc>-autocanary` gives the user's host two subsets
+// (the stable ReplicaSet by pod-template-hash, the canary by its labels), and a
+// VirtualService weights them. When the user already has a VirtualService for
+// the host, only its routes to that host are reweighted — the originals kept in
+// an annotation and restored at the end — and every other route stays as the
+// user wrote it. Otherwise the VirtualService `<svc>-autocanary` is ours.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "coordinator/traffic/mesh_router.h"
+
+namespace autocanary::traffic {
+
+inline constexpr const char* kStableSubset = "autocanary-stable";
+inline constexpr const char* kCanarySubset = "autocanary-canary";
+
+[[nodiscard]] nlohmann::json build_destination_rule(const RolloutTarget& target);
+[[nodiscard]] nlohmann::json build_virtual_service(const RolloutTarget& target, int weight);
+
+// Whether `host` (as a VirtualService writes it) names Service `service` of `namespace_name`.
+[[nodiscard]] bool names_service(const std::string& host, const std::string& service,
+                                 const std::string& namespace_name);
+
+// A user's VirtualService with its routes to the Service weighted `weight`
+// percent to the canary subset; the routes' originals are recorded (once) in
+// the original-routes annotation. Routes to anything else are not touched.
+// Nullopt when no route of it goes only to the Service.
+[[nodiscard]] std::optional<nlohmann::json> reweight_user_virtual_service(const nlohmann::json& virtual_service,
+                                                                          const RolloutTarget& target, int weight);
+
+// The user's VirtualService as it was before the canary: recorded routes put
+// back, the annotation removed.
+[[nodiscard]] nlohmann::json restore_user_virtual_service(const nlohmann::json& virtual_service);
+
+// The canary's percentage in a VirtualService's first reweighted route; nullopt when none is.
+[[nodiscard]] std::optional<int> virtual_service_weight(const nlohmann::json& virtual_service);
+
+class IstioRouter final : public MeshRouter {
+ public:
+  explicit IstioRouter(kube::KubeClient& client) : MeshRouter(client) {}
+  [[nodiscard]] std::string_view name() const noexcept override { return "istio"; }
+
+ protected:
+  [[nodiscard]] kube::Result<std::optional<int>> routed_weight(const RolloutTarget& target) override;
+  [[nodiscard]] kube::Result<void> route(const RolloutTarget& target, int weight) override;
+  [[nodiscard]] kube::Result<void> unroute(const RolloutTarget& target) override;
+  [[nodiscard]] kube::Result<bool> leftovers(const RolloutTarget& target) override;
+
+ private:
+  // The user's VirtualService for the host, when there is one.
+  [[nodiscard]] kube::Result<std::optional<nlohmann::json>> user_virtual_service(const RolloutTarget& target);
+};
+
+}  // namespace autocanary::traffic

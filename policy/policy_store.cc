@@ -1,0 +1,44 @@
+#include "policy/policy_store.h"
+
+#include <thread>
+
+#include "kube/resources.h"
+#include "policy/names.h"
+#include "policy/resources.h"
+
+namespace autocanary::policy {
+
+namespace {
+
+kube::InformerOptions opted_in_namespaces() {
+  kube::InformerOptions options;
+  options.list.label_selector = std::string(names::kEnabledLabel) + "=true";
+  options.transform = kube::project_metadata({"/metadata/annotations"});  // the policy choice
+  return options;
+}
+
+}  // namespace
+
+PolicyStore::PolicyStore(kube::KubeClient& client, common::Logger& logger)
+    : policies_(client, cluster_canary_policies(),
+                kube::InformerOptions{}, kube::InformerHandlers{}, logger),
+      namespaces_(client, kube::namespaces(), opted_in_namespaces(),
+                  kube::InformerHandlers{}, logger) {}
+
+void PolicyStore::run(std::stop_token stop) {
+  std::jthread namespaces([this, stop] { namespaces_.run(stop); });
+  policies_.run(stop);
+}
+
+bool PolicyStore::has_synced() const { return policies_.has_synced() && namespaces_.has_synced(); }
+
+ResolvedPolicy PolicyStore::resolve(const nlohmann::json& deployment) const {
+  const std::string namespace_name = deployment.value("/metadata/namespace"_json_pointer, std::string());
+  const nlohmann::json namespace_object = namespaces_.get(namespace_name).value_or(nlohmann::json());
+  return resolve_policy(deployment, namespace_object, [this](const std::string& name) {
+    const auto policy = policies_.get(name);
+    return policy ? policy->value("spec", nlohmann::json::object()) : nlohmann::json();
+  });
+}
+
+}  // namespace autocanary::policy

@@ -1,0 +1,121 @@
+#include "coordinator/analysis/test_job.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/coordinator/analysis/web_context.h"
+
+#include <map>
+
+namespace autocanary::analysis {
+namespace {
+
+using namespace std::chrono_literals;
+using Kind = Measurement::Kind;
+using nlohmann::json;
+
+AnalysisContext web() { return web_context("smoke"); }
+
+policy::TestDefinition smoke() {
+  policy::TestDefinition test;
+  test.name = "smoke";
+  test.job_template = json::parse(R"({
+    "metadata": {"labels": {"team": "shop"}, "annotations": {"note": "kept"}, "name": "ignored"},
+    "spec": {"backoffLimit": 0, "template": {"spec": {"restartPolicy": "Never", "containers": [
+      {"name": "curl", "image": "curl", "env": [{"name": "AUTOCANARY_CANARY", "value": "mine"}]}]}}}})");
+  return test;
+}
+
+// Jobs by name; counts creations.
+class JobsClient final : public kube::KubeClient {
+ public:
+  std::map<std::string, json> jobs;
+  int creations = 0;
+  kube::Result<json> get(const kube::ResourceRef& ref) override {
+    const auto found = jobs.find(ref.name);
+    if (found == jobs.end()) return kube::KubeError{404, "NotFound", ref.name, false};
+    return found->second;
+  }
+  kube::Result<kube::ObjectList> list(const kube::ResourceRef&, const kube::ListOptions&) override {
+    return kube::ObjectList{};
+  }
+  kube::Result<json> create(const kube::ResourceRef& ref, const json& object) override {
+    EXPECT_EQ(ref.group, "batch");
+    EXPECT_EQ(ref.resource, "jobs");
+    ++creations;
+    return jobs[object["metadata"]["name"].get<std::string>()] = object;
+  }
+  kube::Result<json> update(const kube::ResourceRef&, const json& object) override { return object; }
+  kube::Result<json> patch(const kube::ResourceRef&, const json& patch, const kube::PatchOptions&) override {
+    return patch;
+  }
+  kube::Result<json> remove(const kube::ResourceRef&, const kube::DeleteOptions&) override { return json(); }
+  kube::Result<void> watch(const kube::ResourceRef&, const kube::WatchOptions&, const kube::WatchHandler&,
+                           std::stop_token) override {
+    return {};
+  }
+};
+
+TEST(TestJobTest, NameIsFixedByRolloutStepAndTest) {
+  EXPECT_EQ(test_job_name(web()), "web-smoke-bbbbbbbbbb-2");
+  AnalysisContext long_name = web();
+  long_name.deployment = std::string(60, 'd');
+  const std::string name = test_job_name(long_name);
+  EXPECT_EQ(name.size(), 63U);
+  EXPECT_EQ(name, test_job_name(long_name)) << "stable";
+  long_name.step_index = 3;
+  EXPECT_NE(test_job_name(long_name), name);
+}
+
+TEST(TestJobTest, JobComesFromTheTemplateWithOurLabelsOwnerAndEnvironment) {
+  const json job = build_test_job(smoke(), web());
+  EXPECT_EQ(job["apiVersion"], "batch/v1");
+  EXPECT_EQ(job["metadata"]["name"], "web-smoke-bbbbbbbbbb-2");
+  EXPECT_EQ(job["metadata"]["namespace"], "shop");
+  EXPECT_EQ(job["metadata"]["labels"], json::parse(R"({"team": "shop", "autocanary.io/canary-of": "web",
+              "autocanary.io/revision": "bbbbbbbbbb", "autocanary.io/test": "smoke"})"));
+  EXPECT_EQ(job["metadata"]["annotations"]["note"], "kept");
+  EXPECT_EQ(job["metadata"]["ownerReferences"][0]["uid"], "uid-web");
+  EXPECT_EQ(job["spec"]["backoffLimit"], 0);
+  const json& env = job["spec"]["template"]["spec"]["containers"][0]["env"];
+  const auto value_of = [&](const char* name) {
+    for (const auto& entry : env)
+      if (entry["name"] == name) return entry["value"].get<std::string>();
+    return std::string("<unset>");
+  };
+  EXPECT_EQ(value_of("AUTOCANARY_CANARY"), "mine") << "the template's own value wins";
+  EXPECT_EQ(value_of("AUTOCANARY_NAMESPACE"), "shop");
+  EXPECT_EQ(value_of("AUTOCANARY_REVISION"), "bbbbbbbbbb");
+  EXPECT_EQ(value_of("AUTOCANARY_STABLE_REVISION"), "aaaaaaaaaa");
+}
+
+TEST(TestJobTest, ConditionsDecide) {
+  json job = {{"metadata", {{"name", "web-smoke-bbbbbbbbbb-2"}, {"namespace", "shop"}}}};
+  const Measurement running = read_test_job(job);
+  EXPECT_EQ(running.kind, Kind::kRunning);
+  EXPECT_EQ(running.resource, "web-smoke-bbbbbbbbbb-2");
+  job["status"]["conditions"] = json::parse(R"([{"type": "Complete", "status": "True"}])");
+  const Measurement passed = read_test_job(job);
+  EXPECT_EQ(passed.kind, Kind::kPassed);
+  EXPECT_EQ(passed.message,
+            "Job web-smoke-bbbbbbbbbb-2 completed; logs: kubectl logs -n shop job/web-smoke-bbbbbbbbbb-2");
+  job["status"]["conditions"] = json::parse(
+      R"([{"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded", "message": "Job has reached the specified backoff limit"}])");
+  const Measurement failed = read_test_job(job);
+  EXPECT_EQ(failed.kind, Kind::kFailed);
+  EXPECT_EQ(failed.message.substr(0, 99),
+            "Job web-smoke-bbbbbbbbbb-2 failed (BackoffLimitExceeded): Job has reached the specified backoff lim");
+}
+
+TEST(TestJobTest, TheFirstLookCreatesTheJobLaterOnesReadIt) {
+  JobsClient client;
+  TestJobProvider provider(client, smoke());
+  EXPECT_EQ(provider.measure(web()).kind, Kind::kRunning);
+  EXPECT_EQ(provider.measure(web()).kind, Kind::kRunning);
+  EXPECT_EQ(client.creations, 1);
+  client.jobs["web-smoke-bbbbbbbbbb-2"]["status"]["conditions"] =
+      json::parse(R"([{"type": "Complete", "status": "True"}])");
+  EXPECT_EQ(provider.measure(web()).kind, Kind::kPassed);
+}
+
+}  // namespace
+}  // namespace autocanary::analysis

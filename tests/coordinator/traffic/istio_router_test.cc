@@ -1,0 +1,125 @@
+#include "coordinator/traffic/istio_router.h"
+
+#include <gtest/gtest.h>
+
+#include "tests/coordinator/traffic/memory_kube_client.h"
+#include "tests/coordinator/traffic/target_fixture.h"
+
+namespace autocanary::traffic {
+namespace {
+
+using nlohmann::json;
+
+constexpr const char* kVersion = "networking.istio.io/v1";
+
+TEST(DestinationRule, SubsetsTheStableReplicaSetAndTheCanary) {
+  const testing::TargetFixture rollout;
+  EXPECT_EQ(build_destination_rule(rollout.target(kVersion)), testing::load_json("traffic/destinationrule.json"));
+}
+
+TEST(DestinationRule, WhileStableRollsItsSubsetIsEveryPodOfTheHost) {
+  const testing::TargetFixture rollout;
+  RolloutTarget target = rollout.target(kVersion);
+  target.stable_pod_template_hash.reset();
+  const json rule = build_destination_rule(target);
+  EXPECT_EQ(rule["spec"]["subsets"][0], (json{{"name", "autocanary-stable"}}));
+}
+
+TEST(VirtualService, OursWeightsTheTwoSubsets) {
+  const testing::TargetFixture rollout;
+  const json service = build_virtual_service(rollout.target(kVersion), 40);
+  EXPECT_EQ(service, testing::load_json("traffic/virtualservice.json"));
+  EXPECT_EQ(virtual_service_weight(service), 40);
+}
+
+TEST(NamesService, AcceptsEveryFormOfTheHost) {
+  for (const char* host : {"web", "web.shop", "web.shop.svc", "web.shop.svc.cluster.local"})
+    EXPECT_TRUE(names_service(host, "web", "shop")) << host;
+  for (const char* host : {"web.other", "webx", "web-legacy.shop.svc.cluster.local", "web.example.com"})
+    EXPECT_FALSE(names_service(host, "web", "shop")) << host;
+}
+
+TEST(UserVirtualService, OnlyTheRoutesToTheServiceAreReweighted) {
+  const testing::TargetFixture rollout;
+  const json user = testing::load_json("traffic/user-virtualservice.json");
+  const auto reweighted = reweight_user_virtual_service(user, rollout.target(kVersion), 30);
+  ASSERT_TRUE(reweighted);
+  EXPECT_EQ(*reweighted, testing::load_json("traffic/user-virtualservice-at-30.json"));
+  EXPECT_EQ((*reweighted)["spec"]["http"][0].dump(), user["spec"]["http"][0].dump());
+  EXPECT_EQ((*reweighted)["spec"]["http"][2].dump(), user["spec"]["http"][2].dump());
+  EXPECT_EQ(virtual_service_weight(*reweighted), 30);
+}
+
+TEST(UserVirtualService, ReweightingAgainKeepsTheFirstOriginals) {
+  const testing::TargetFixture rollout;
+  const json at_30 = testing::load_json("traffic/user-virtualservice-at-30.json");
+  const auto at_0 = reweight_user_virtual_service(at_30, rollout.target(kVersion), 0);
+  ASSERT_TRUE(at_0);
+  EXPECT_EQ((*at_0)["metadata"]["annotations"], at_30["metadata"]["annotations"]);
+  EXPECT_EQ(virtual_service_weight(*at_0), 0);
+}
+
+TEST(UserVirtualService, RestoringGivesBackTheObjectAsTheUserWroteIt) {
+  const json user = testing::load_json("traffic/user-virtualservice.json");
+  EXPECT_EQ(restore_user_virtual_service(testing::load_json("traffic/user-virtualservice-at-30.json")), user);
+  json without_annotations = user;
+  without_annotations["metadata"].erase("annotations");
+  const testing::TargetFixture rollout;
+  const auto reweighted = reweight_user_virtual_service(without_annotations, rollout.target(kVersion), 10);
+  ASSERT_TRUE(reweighted);
+  EXPECT_EQ(restore_user_virtual_service(*reweighted), without_annotations);
+}
+
+TEST(UserVirtualService, NoRouteToTheServiceMeansNothingToReweight) {
+  const testing::TargetFixture rollout;
+  json user = testing::load_json("traffic/user-virtualservice.json");
+  user["spec"]["http"].erase(1);
+  EXPECT_EQ(reweight_user_virtual_service(user, rollout.target(kVersion), 10), std::nullopt);
+}
+
+class IstioRouterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    rollout.canary = {{"metadata", {{"name", "web-canary"}, {"namespace", "shop"}}},
+                      {"spec", {{"replicas", 4}}},
+                      {"status", {{"readyReplicas", 4}}}};
+    client.put("deployments", rollout.canary);
+  }
+  testing::MemoryKubeClient client;
+  IstioRouter router{client};
+  testing::TargetFixture rollout;
+};
+
+TEST_F(IstioRouterTest, AUsersVirtualServiceIsReweightedInPlaceAndRestored) {
+  json user = testing::load_json("traffic/user-virtualservice.json");
+  client.put("virtualservices", user);
+  user = *client.find("virtualservices", "shop", "web");
+  ASSERT_TRUE(router.set_weight(rollout.target(kVersion), 30));
+  EXPECT_EQ(client.find("virtualservices", "shop", "web-autocanary"), nullptr) << "no VirtualService of ours";
+  EXPECT_NE(client.find("destinationrules", "shop", "web-autocanary"), nullptr);
+  const auto view = router.observe(rollout.target(kVersion));
+  ASSERT_TRUE(view);
+  EXPECT_EQ(view->applied_weight, 30);
+
+  ASSERT_TRUE(router.cleanup(rollout.target(kVersion)));
+  json restored = *client.find("virtualservices", "shop", "web");
+  EXPECT_EQ(restored["spec"], user["spec"]);
+  EXPECT_EQ(restored["metadata"]["annotations"], user["metadata"]["annotations"]);
+  EXPECT_EQ(client.find("destinationrules", "shop", "web-autocanary"), nullptr);
+  const auto after = router.observe(rollout.target(kVersion));
+  ASSERT_TRUE(after);
+  EXPECT_FALSE(after->routing_objects);
+}
+
+TEST_F(IstioRouterTest, WithoutAUsersVirtualServiceItCreatesAndRemovesItsOwn) {
+  ASSERT_TRUE(router.set_weight(rollout.target(kVersion), 40));
+  const json* ours = client.find("virtualservices", "shop", "web-autocanary");
+  ASSERT_NE(ours, nullptr);
+  EXPECT_EQ(virtual_service_weight(*ours), 40);
+  ASSERT_TRUE(router.cleanup(rollout.target(kVersion)));
+  EXPECT_EQ(client.find("virtualservices", "shop", "web-autocanary"), nullptr);
+  EXPECT_EQ(client.find("destinationrules", "shop", "web-autocanary"), nullptr);
+}
+
+}  // namespace
+}  // namespace autocanary::traffic
