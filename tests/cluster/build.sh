@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Build the local control-plane binaries (kube-apiserver, kube-controller-manager,
-# kube-scheduler, kubectl, etcd, kwok) and helm from Go modules and cache them under
+# kube-scheduler, kubectl, etcd, kwok), helm, and the real node's kubelet,
+# kube-proxy and containerd (+ ctr, containerd-shim-runc-v2) from Go modules and cache them under
 # ${AUTOCANARY_CACHE:-$HOME/.cache/autocanary}/bin.
 #
 # Idempotent: each component has a stamp keyed by its pinned version, the Go
@@ -112,46 +113,82 @@ build_cmd() {
   log "built $name in $((SECONDS - start))s"
 }
 
-build_kubernetes() {
-  local cmds=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
-  if up_to_date kubernetes "$K8S_VERSION" "${cmds[@]}"; then
-    log "kubernetes $K8S_VERSION up to date"
-    return
-  fi
-  local v=${K8S_VERSION#v} major minor patch staging gomod dir mods m replaces="" date ldflags cmd pkgs=()
+# k8s_wrapper: the wrapper module every Kubernetes command is built from, and
+# K8S_LDFLAGS. The control plane and the node binaries share it, so the second
+# group compiles only the packages the first did not already put in GOCACHE.
+K8S_CMDS=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy)
+k8s_wrapper() {
+  local v=${K8S_VERSION#v} major minor patch staging gomod mods m replaces="" date cmd pkgs=()
+  K8S_DIR=$SRC/kubernetes-$K8S_VERSION
   IFS=. read -r major minor patch <<<"$v"
   patch=${patch%%[-+]*}
   # Staging modules are published as v0.<minor>.<patch> next to v1.<minor>.<patch>.
   staging=v0.${minor}.${patch}${v#"$major.$minor.$patch"}
 
-  # kubernetes' own go.mod lists its staging modules in a replace block pointing
-  # at ./staging; the wrapper swaps those paths for the published versions.
-  gomod=$(cd "$SRC" && go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
-  [[ -f $gomod ]] || die "could not download k8s.io/kubernetes@$K8S_VERSION"
-  mods=$(awk '/^replace \(/ {inblock=1; next} inblock && /^\)/ {inblock=0}
-              inblock && $2 == "=>" && $3 ~ /^\.\/staging\// {print $1}' "$gomod")
-  [[ -n $mods ]] || die "no staging replace block in $gomod"
-  for m in $mods; do replaces+=$(printf '\t%s => %s %s' "$m" "$m" "$staging")$'\n'; done
-
-  for cmd in "${cmds[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$cmd"); done
-  dir=$SRC/kubernetes-$K8S_VERSION
-  write_wrapper "$dir" autocanary.test/k8s-wrapper $'\tk8s.io/kubernetes '"$K8S_VERSION"$'\n' "$replaces" "${pkgs[@]}"
+  for cmd in "${K8S_CMDS[@]}"; do pkgs+=("k8s.io/kubernetes/cmd/$cmd"); done
+  # Reuse a wrapper that already pins every command (its tools.go lists them).
+  if ! ([[ -f $K8S_DIR/go.sum ]] && for cmd in "${K8S_CMDS[@]}"; do
+    grep -q "\"k8s.io/kubernetes/cmd/$cmd\"" "$K8S_DIR/tools.go" || exit 1; done); then
+    # kubernetes' own go.mod lists its staging modules in a replace block pointing
+    # at ./staging; the wrapper swaps those paths for the published versions.
+    gomod=$(cd "$SRC" && go mod download -json "k8s.io/kubernetes@$K8S_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+    [[ -f $gomod ]] || die "could not download k8s.io/kubernetes@$K8S_VERSION"
+    mods=$(awk '/^replace \(/ {inblock=1; next} inblock && /^\)/ {inblock=0}
+                inblock && $2 == "=>" && $3 ~ /^\.\/staging\// {print $1}' "$gomod")
+    [[ -n $mods ]] || die "no staging replace block in $gomod"
+    for m in $mods; do replaces+=$(printf '\t%s => %s %s' "$m" "$m" "$staging")$'\n'; done
+    write_wrapper "$K8S_DIR" autocanary.test/k8s-wrapper $'\tk8s.io/kubernetes '"$K8S_VERSION"$'\n' "$replaces" "${pkgs[@]}"
+  fi
 
   # Same version stamping as the upstream release build, so `--version` and
   # `kubectl version` report the real release; the build date is the release's
   # publication time, which keeps rebuilds reproducible.
-  date=$(cd "$dir" && go list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes)
-  ldflags="-s -w"
+  date=$(cd "$K8S_DIR" && go list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' k8s.io/kubernetes)
+  K8S_LDFLAGS="-s -w"
   for m in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
-    ldflags+=" -X $m.gitVersion=$K8S_VERSION -X $m.gitMajor=$major -X $m.gitMinor=$minor"
+    K8S_LDFLAGS+=" -X $m.gitVersion=$K8S_VERSION -X $m.gitMajor=$major -X $m.gitMinor=$minor"
     # The module zip carries no commit id; an empty one beats the "$Format:%H$" placeholder.
-    ldflags+=" -X $m.gitTreeState=clean -X $m.buildDate=$date -X $m.gitCommit="
+    K8S_LDFLAGS+=" -X $m.gitTreeState=clean -X $m.buildDate=$date -X $m.gitCommit="
   done
-  for cmd in "${cmds[@]}"; do
+}
+
+# build_k8s STAMP CMD...: build some Kubernetes commands under their own stamp.
+build_k8s() {
+  local stamp=$1 cmd
+  shift
+  if up_to_date "$stamp" "$K8S_VERSION" "$@"; then
+    log "$stamp $K8S_VERSION up to date"
+    return
+  fi
+  k8s_wrapper
+  for cmd in "$@"; do
     # Release tags: drop test-only code and the gRPC tracing dependency.
-    build_cmd "$dir" "$cmd" "k8s.io/kubernetes/cmd/$cmd" "$ldflags" selinux,notest,grpcnotrace
+    build_cmd "$K8S_DIR" "$cmd" "k8s.io/kubernetes/cmd/$cmd" "$K8S_LDFLAGS" selinux,notest,grpcnotrace
   done
-  mark_built kubernetes "$K8S_VERSION"
+  mark_built "$stamp" "$K8S_VERSION"
+}
+
+build_kubernetes() { build_k8s kubernetes kube-apiserver kube-controller-manager kube-scheduler kubectl; }
+
+# The real node (up.sh REAL_NODE=1): kubelet and kube-proxy, static like the rest.
+build_kubernetes_node() { build_k8s kubernetes-node kubelet kube-proxy; }
+
+# containerd, its CLI and the runc shim. Pure Go (CGO off) with the snapshotters
+# that need cgo or kernel support compiled out; overlayfs and native remain.
+build_containerd() {
+  local cmds=(containerd ctr containerd-shim-runc-v2) key="$CONTAINERD_VERSION containerd-recipe=1"
+  if up_to_date containerd "$key" "${cmds[@]}"; then
+    log "containerd $CONTAINERD_VERSION up to date"
+    return
+  fi
+  local dir=$SRC/containerd-$CONTAINERD_VERSION mod=github.com/containerd/containerd/v2 cmd ldflags
+  write_wrapper "$dir" autocanary.test/containerd-wrapper $'\t'"$mod $CONTAINERD_VERSION"$'\n' "" \
+    "$mod/cmd/containerd" "$mod/cmd/ctr" "$mod/cmd/containerd-shim-runc-v2"
+  ldflags="-s -w -X $mod/version.Version=$CONTAINERD_VERSION -X $mod/version.Revision="
+  for cmd in "${cmds[@]}"; do
+    build_cmd "$dir" "$cmd" "$mod/cmd/$cmd" "$ldflags" no_btrfs,no_devmapper,no_zfs
+  done
+  mark_built containerd "$key"
 }
 
 build_etcd() {
@@ -229,9 +266,13 @@ build_kwok
 build_etcd
 build_kubernetes
 build_helm
+build_containerd
+build_kubernetes_node
 log "done in $((SECONDS - start))s:"
 "$BIN/kube-apiserver" --version
 "$BIN/kubectl" version --client 2>/dev/null | head -n 1
 "$BIN/etcd" --version | head -n 1
 "$BIN/kwok" --version 2>/dev/null | head -n 1 || true
 "$BIN/helm" version --short
+"$BIN/kubelet" --version
+"$BIN/containerd" --version
