@@ -10,6 +10,9 @@ BIN=$CACHE/bin
 RUN=${AUTOCANARY_RUN:-/tmp/autocanary-cluster}
 STOP_TIMEOUT=${AUTOCANARY_STOP_TIMEOUT:-10}
 MARKER=.autocanary-cluster
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source-path=SCRIPTDIR source=real-node.sh
+. "$HERE/real-node.sh"
 
 log() { printf '[down] %s\n' "$*"; }
 
@@ -80,7 +83,12 @@ stop_group() {
 
 # Clients first, etcd last, so nothing waits on or logs errors about an
 # already stopped dependency; the apiserver drains faster with no watchers.
-stop_group kwok kube-scheduler kube-controller-manager
+stop_group kwok kube-scheduler kube-controller-manager kube-proxy kubelet
+# The real node's containers outlive the kubelet; containerd removes them, then
+# the shims exit on their own.
+real_node_kill_containers
+stop_group containerd-shim-runc-v2
+stop_group containerd
 stop_group kube-apiserver
 stop_group etcd
 # Anything else built into the cache dir and pointed at this run dir.
@@ -93,6 +101,8 @@ if [[ -n $(leftovers) ]]; then
   leftovers >&2
   exit 1
 fi
+
+real_node_host_cleanup
 
 if [[ ${KEEP:-0} == 1 ]]; then
   log "kept $RUN (logs in $RUN/logs)"
