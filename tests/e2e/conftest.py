@@ -2,6 +2,7 @@
 running on the host, registered through a MutatingWebhookConfiguration."""
 
 import os
+import shutil
 import subprocess
 from pathlib import Path
 
@@ -17,13 +18,48 @@ def _script(path, *args, env=None):
     subprocess.run([str(ROOT / path), *args], check=True, env={**os.environ, "AUTOCANARY_RUN": RUN_DIR, **(env or {})})
 
 
+def _real_node_wanted():
+    """Whether the session cluster gets the real kubelet node (tests/cluster/
+    real-node.sh): REAL_NODE=1/0 decides; by default it does when it can, as
+    root with the node binaries built and no other real node on the machine."""
+    if os.environ.get("REAL_NODE") in ("0", "1"):
+        return os.environ["REAL_NODE"] == "1", "REAL_NODE=0"
+    if os.geteuid() != 0:
+        return False, "the real node needs root"
+    missing = [b for b in ("kubelet", "kube-proxy", "containerd", "containerd-shim-runc-v2")
+               if not (CACHE / "bin" / b).exists()]
+    if missing:
+        return False, f"{', '.join(missing)} not built (tests/cluster/build.sh)"
+    if not shutil.which("runc"):
+        return False, "runc not installed (scripts/bootstrap.sh)"
+    if Path("/sys/class/net/acbr0").exists():
+        return False, "another real node is running on this machine (bridge acbr0 exists)"
+    return True, ""
+
+
+REAL_NODE, REAL_NODE_SKIP_REASON = _real_node_wanted()
+
+
 @pytest.fixture(scope="session")
 def kube():
-    _script("tests/cluster/up.sh")
+    _script("tests/cluster/up.sh", env={"REAL_NODE": "1" if REAL_NODE else "0"})
     try:
         yield Kubectl(str(Path(RUN_DIR) / "kubeconfig"), str(CACHE / "bin/kubectl"))
     finally:
         _script("tests/cluster/down.sh")
+
+
+@pytest.fixture(scope="session")
+def real_node(kube):
+    """The real node's name (its IP), with the test app's image imported into
+    its containerd; skips when the session cluster has no real node."""
+    if not REAL_NODE:
+        pytest.skip(f"no real node: {REAL_NODE_SKIP_REASON}")
+    _script("scripts/images.sh", "all", "test-app")
+    for line in (Path(RUN_DIR) / "env").read_text().splitlines():
+        if line.startswith("export AUTOCANARY_REAL_NODE="):
+            return line.split("=", 1)[1]
+    raise AssertionError(f"{RUN_DIR}/env names no real node")
 
 
 @pytest.fixture(scope="module")
