@@ -49,16 +49,28 @@ def kube():
         _script("tests/cluster/down.sh")
 
 
+class RealNode:
+    """The session cluster's real node: `name` (its IP) and import_images(),
+    which builds images with scripts/images.sh and imports them into its containerd."""
+
+    def __init__(self, name):
+        self.name = name
+
+    @staticmethod
+    def import_images(*images):
+        _script("scripts/images.sh", "all", *images)
+
+
 @pytest.fixture(scope="session")
 def real_node(kube):
-    """The real node's name (its IP), with the test app's image imported into
-    its containerd; skips when the session cluster has no real node."""
+    """The real node, with the test app's image imported; skips when the
+    session cluster has no real node."""
     if not REAL_NODE:
         pytest.skip(f"no real node: {REAL_NODE_SKIP_REASON}")
-    _script("scripts/images.sh", "all", "test-app")
+    RealNode.import_images("test-app")
     for line in (Path(RUN_DIR) / "env").read_text().splitlines():
         if line.startswith("export AUTOCANARY_REAL_NODE="):
-            return line.split("=", 1)[1]
+            return RealNode(line.split("=", 1)[1])
     raise AssertionError(f"{RUN_DIR}/env names no real node")
 
 

@@ -93,7 +93,7 @@ def test_service_traffic_reaches_real_pods_of_two_versions(kube, real_node):
     kube.create_namespace(ns)
     try:
         started = time.monotonic()
-        kube.apply(app("demo-v1", ns, real_node, "v1", 2))
+        kube.apply(app("demo-v1", ns, real_node.name, "v1", 2))
         kube.apply(SERVICE.format(namespace=ns))
         rollout(kube, ns, "demo-v1")
         print(f"2 pods Ready {time.monotonic() - started:.1f}s after apply")
@@ -101,7 +101,7 @@ def test_service_traffic_reaches_real_pods_of_two_versions(kube, real_node):
         v1_pods = pods(kube, ns, "version=v1")
         assert len(v1_pods) == 2
         for pod in v1_pods:
-            assert pod["spec"]["nodeName"] == real_node
+            assert pod["spec"]["nodeName"] == real_node.name
             assert pod["status"]["podIP"].startswith("10.245.0.")
             status = pod["status"]["containerStatuses"][0]
             assert status["containerID"].startswith("containerd://") and status["started"], status
@@ -119,7 +119,7 @@ def test_service_traffic_reaches_real_pods_of_two_versions(kube, real_node):
         assert set(hosts) == {p["metadata"]["name"] for p in v1_pods}, hosts
         print(f"v1 only: {dict(hosts)}")
 
-        kube.apply(app("demo-v2", ns, real_node, "v2", 1))
+        kube.apply(app("demo-v2", ns, real_node.name, "v2", 1))
         rollout(kube, ns, "demo-v2")
         wait_for(lambda: any(v == "v2" for _, v, _ in answers(url, 5)), "v2 answering through the Service",
                  timeout=30)
@@ -139,9 +139,9 @@ def test_probes_and_restarts_are_real(kube, real_node):
     ns = unique("real-fail")
     kube.create_namespace(ns)
     try:
-        kube.apply(app("never", ns, real_node, "never", 1, APP_NEVER_READY=1))
-        kube.apply(app("crash", ns, real_node, "crash", 1, APP_EXIT_AFTER=1))
-        kube.apply(app("errors", ns, real_node, "errors", 1, APP_ERROR_RATE=0.5))
+        kube.apply(app("never", ns, real_node.name, "never", 1, APP_NEVER_READY=1))
+        kube.apply(app("crash", ns, real_node.name, "crash", 1, APP_EXIT_AFTER=1))
+        kube.apply(app("errors", ns, real_node.name, "errors", 1, APP_ERROR_RATE=0.5))
         rollout(kube, ns, "errors")
 
         def restarted():
@@ -158,5 +158,62 @@ def test_probes_and_restarts_are_real(kube, real_node):
         pod_ip = pods(kube, ns, "version=errors")[0]["status"]["podIP"]
         statuses = collections.Counter(status for status, _, _ in answers(f"http://{pod_ip}:8080/", 10))
         assert statuses == {200: 5, 500: 5}, statuses
+    finally:
+        kube.run("delete", "namespace", ns, "--wait=true", "--timeout=60s", check=False, timeout=70)
+
+
+def test_project_images_run_on_the_real_node(kube, real_node):
+    """The images scripts/images.sh builds from build-release run as they would
+    in a cluster: the shim as a native sidecar gating the app's readiness, and
+    the certs tool from the autocanary image, both as user 65532 on a read-only
+    root filesystem."""
+    real_node.import_images("autocanary", "autocanary-shim")
+    ns = unique("real-images")
+    kube.create_namespace(ns)
+    restricted = ("securityContext: {runAsNonRoot: true, runAsUser: 65532, readOnlyRootFilesystem: true, "
+                  "allowPrivilegeEscalation: false, capabilities: {drop: [ALL]}}")
+    placement = (f"nodeSelector: {{kubernetes.io/hostname: \"{real_node.name}\"}}\n"
+                 "  tolerations: [{key: autocanary.io/real-node, operator: Exists, effect: NoSchedule}]")
+    try:
+        kube.apply(f"""apiVersion: v1
+kind: Pod
+metadata: {{name: shimmed, namespace: {ns}}}
+spec:
+  {placement}
+  initContainers:
+    - name: autocanary-shim
+      image: autocanary-shim:dev
+      imagePullPolicy: Never
+      restartPolicy: Always
+      env: [{{name: AUTOCANARY_SHIM_PROBES, value: '["http:8080/ready"]'}}]
+      readinessProbe: {{httpGet: {{port: 15021, path: /ready}}, periodSeconds: 1, failureThreshold: 1}}
+      {restricted}
+  containers:
+    - name: app
+      image: {IMAGE}
+      imagePullPolicy: Never
+      env: [{{name: APP_START_DELAY, value: "2"}}]
+      {restricted}
+---
+apiVersion: v1
+kind: Pod
+metadata: {{name: certs, namespace: {ns}}}
+spec:
+  {placement}
+  restartPolicy: Never
+  containers:
+    - name: certs
+      image: autocanary:dev
+      imagePullPolicy: Never
+      command: [/usr/local/bin/autocanary-certs, --out-dir, /out, --dns, webhook.example]
+      volumeMounts: [{{name: out, mountPath: /out}}]
+      {restricted}
+  volumes: [{{name: out, emptyDir: {{}}}}]
+""")
+        wait_for(lambda: kube.get("pod", "certs", ns)["status"].get("phase") == "Succeeded",
+                 "the certs tool's pod Succeeded", timeout=60)
+        kube.run("wait", "--for=condition=Ready", "pod/shimmed", "-n", ns, "--timeout=60s", timeout=70)
+        shim = kube.get("pod", "shimmed", ns)["status"]["initContainerStatuses"][0]
+        assert shim["ready"] and shim["started"], shim
     finally:
         kube.run("delete", "namespace", ns, "--wait=true", "--timeout=60s", check=False, timeout=70)
