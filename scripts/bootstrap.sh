@@ -11,6 +11,11 @@ packages=(
   libcpp-httplib-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libgtest-dev
   python3-yaml
   prometheus  # the analysis end-to-end tests query a real one
+  # The local cluster's real node (tests/cluster/real-node.sh) and its images
+  # (scripts/images.sh): runc under containerd, the bridge/host-local/loopback
+  # CNI plugins, nft for kube-proxy, iptables for the kubelet's canary chains,
+  # umoci to inspect the OCI archives.
+  runc containernetworking-plugins nftables iptables umoci
 )
 [[ "${1:-}" == "--bench" ]] && packages+=(wrk)
 
