@@ -7,7 +7,8 @@
 #
 # IMAGE is any of: autocanary autocanary-shim pause test-app (default: all four).
 #   autocanary       webhook, coordinator and certs tool (+ the shared libraries
-#                    ldd lists and the loader); entry point the webhook
+#                    ldd lists and the loader); entry point the webhook, and
+#                    autocanary-coordinator, the same layer with the coordinator
 #   autocanary-shim  /autocanary-shim (entry point) and /autocanary-shim-tls, static
 #   pause            the pod sandbox process (tests/app/pause.cc), static
 #   test-app         the HTTP test app (tests/app/app.cc), static
@@ -24,7 +25,8 @@
 # all     (default) build, then import if a real node is up.
 #
 # Image names (pods use imagePullPolicy: Never or IfNotPresent):
-#   autocanary:dev autocanary-shim:dev autocanary-pause:dev autocanary-test-app:dev
+#   autocanary:dev autocanary-coordinator:dev autocanary-shim:dev autocanary-pause:dev
+#   autocanary-test-app:dev
 # and for the chart (image.registry=localhost/autocanary, image.tag=dev):
 #   localhost/autocanary/webhook:dev, .../coordinator:dev, .../shim:dev
 # Every image runs as 65532:65532 except pause (it runs as the pod's user).
@@ -73,7 +75,10 @@ spec() {
         mkdir -p "$staging/${lib%/*}"
         cp -L "$lib" "$staging/$lib"
       done
-      echo '{"entrypoint": ["/usr/local/bin/autocanary-webhook"], "user": "65532:65532", "ports": ["8443/tcp"]}'
+      # A second name for the same layer whose entry point is the coordinator:
+      # the chart's coordinator Deployment passes args only.
+      echo '{"entrypoint": ["/usr/local/bin/autocanary-webhook"], "user": "65532:65532", "ports": ["8443/tcp"],
+             "also": {"autocanary-coordinator": ["/usr/local/bin/autocanary-coordinator"]}}'
       ;;
     autocanary-shim)
       strip -o "$staging/autocanary-shim" "$BUILD_DIR/shim/autocanary-shim"
@@ -140,25 +145,34 @@ def canonical(obj):
 
 layer_desc = blob(compressed.getvalue(), "application/vnd.oci.image.layer.v1.tar+gzip")
 created = "%04d-%02d-%02dT%02d:%02d:%02dZ" % __import__("time").gmtime(epoch)[:6]
-config = {"architecture": "amd64", "os": "linux", "created": created,
-          "config": {"Entrypoint": spec["entrypoint"],
-                     "Env": ["PATH=/usr/local/bin:/usr/bin:/bin"], "WorkingDir": "/"},
-          "rootfs": {"type": "layers", "diff_ids": [diff_id]},
-          "history": [{"created": created, "created_by": "scripts/images.sh"}]}
-if spec.get("user"):
-    config["config"]["User"] = spec["user"]
-if spec.get("ports"):
-    config["config"]["ExposedPorts"] = {p: {} for p in spec["ports"]}
-config_desc = blob(canonical(config), "application/vnd.oci.image.config.v1+json")
-manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
-            "config": config_desc, "layers": [layer_desc]}
-manifest_desc = blob(canonical(manifest), "application/vnd.oci.image.manifest.v1+json")
-manifest_desc["platform"] = {"architecture": "amd64", "os": "linux"}
-# containerd's import names the image after io.containerd.image.name.
-manifest_desc["annotations"] = {"io.containerd.image.name": name,
-                                "org.opencontainers.image.ref.name": name.rsplit(":", 1)[1]}
+
+def manifest_for(image_name, entrypoint):
+    config = {"architecture": "amd64", "os": "linux", "created": created,
+              "config": {"Entrypoint": entrypoint,
+                         "Env": ["PATH=/usr/local/bin:/usr/bin:/bin"], "WorkingDir": "/"},
+              "rootfs": {"type": "layers", "diff_ids": [diff_id]},
+              "history": [{"created": created, "created_by": "scripts/images.sh"}]}
+    if spec.get("user"):
+        config["config"]["User"] = spec["user"]
+    if spec.get("ports"):
+        config["config"]["ExposedPorts"] = {p: {} for p in spec["ports"]}
+    config_desc = blob(canonical(config), "application/vnd.oci.image.config.v1+json")
+    manifest = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.manifest.v1+json",
+                "config": config_desc, "layers": [layer_desc]}
+    desc = blob(canonical(manifest), "application/vnd.oci.image.manifest.v1+json")
+    desc["platform"] = {"architecture": "amd64", "os": "linux"}
+    # containerd's import names each image after io.containerd.image.name.
+    desc["annotations"] = {"io.containerd.image.name": image_name,
+                           "org.opencontainers.image.ref.name": image_name.rsplit(":", 1)[1]}
+    return desc
+
+repository, tag = name.rsplit(":", 1)
+manifests = [manifest_for(name, spec["entrypoint"])]
+for other, entrypoint in sorted(spec.get("also", {}).items()):
+    manifests.append(manifest_for(repository.rsplit("/", 1)[0] + "/" + other + ":" + tag, entrypoint))
+manifest_desc = manifests[0]
 index = {"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-         "manifests": [manifest_desc]}
+         "manifests": manifests}
 
 files = {"oci-layout": canonical({"imageLayoutVersion": "1.0.0"}), "index.json": canonical(index)}
 for digest, data in blobs.items():
@@ -216,15 +230,15 @@ import() {
       { grep -v 'DEPRECATION: The support for cgroup v1' >&2 || true; }
     # The chart names its images <registry>/<component>:<tag>.
     case $image in
-      autocanary) alias=(webhook coordinator) ;;
-      autocanary-shim) alias=(shim) ;;
+      autocanary) alias=(webhook=autocanary coordinator=autocanary-coordinator) ;;
+      autocanary-shim) alias=(shim=autocanary-shim) ;;
       *) alias=() ;;
     esac
     for a in "${alias[@]}"; do
-      "${ctr[@]}" images tag --force "$(image_name "$image")" "localhost/autocanary/$a:$TAG" 2>&1 >/dev/null |
+      "${ctr[@]}" images tag --force "docker.io/library/${a#*=}:$TAG" "localhost/autocanary/${a%%=*}:$TAG" 2>&1 >/dev/null |
         { grep -v 'DEPRECATION: The support for cgroup v1' >&2 || true; }
     done
-    log "imported $(image_name "$image")$(for a in "${alias[@]}"; do printf ' localhost/autocanary/%s:%s' "$a" "$TAG"; done)"
+    log "imported $(image_name "$image")$(for a in "${alias[@]}"; do printf ' localhost/autocanary/%s:%s' "${a%%=*}" "$TAG"; done)"
   done
 }
 
