@@ -1,9 +1,13 @@
 #include "common/yaml_json.h"
 
-#include <yaml-cpp/yaml.h>
+#include <yaml-cpp/eventhandler.h>
+#include <yaml-cpp/exceptions.h>
+#include <yaml-cpp/parser.h>
 
 #include <charconv>
+#include <sstream>
 #include <string>
+#include <vector>
 
 namespace autocanary::common {
 
@@ -11,10 +15,9 @@ namespace {
 
 using nlohmann::json;
 
-json scalar(const YAML::Node& node) {
-  const std::string& text = node.Scalar();
+json scalar(const std::string& tag, const std::string& text) {
   // A quoted scalar ("25", 'true') is a string whatever it looks like.
-  if (node.Tag() == "!") return text;
+  if (tag == "!") return text;
   if (text == "true" || text == "True" || text == "TRUE") return true;
   if (text == "false" || text == "False" || text == "FALSE") return false;
   if (text == "null" || text == "~" || text.empty()) return nullptr;
@@ -29,31 +32,101 @@ json scalar(const YAML::Node& node) {
   return text;
 }
 
-json convert(const YAML::Node& node, int depth) {
-  if (depth > 64) throw YAML::Exception(node.Mark(), "nested too deeply");
-  switch (node.Type()) {
-    case YAML::NodeType::Map: {
-      json object = json::object();
-      for (const auto& entry : node) object[entry.first.as<std::string>()] = convert(entry.second, depth + 1);
-      return object;
-    }
-    case YAML::NodeType::Sequence: {
-      json array = json::array();
-      for (const auto& item : node) array.push_back(convert(item, depth + 1));
-      return array;
-    }
-    case YAML::NodeType::Scalar: return scalar(node);
-    case YAML::NodeType::Null:
-    case YAML::NodeType::Undefined: return nullptr;
+// Builds the JSON value from the parser's events, one node at a time, so that
+// every limit is checked before the node it concerns is built.
+class JsonBuilder final : public YAML::EventHandler {
+ public:
+  explicit JsonBuilder(const YamlLimits& limits) : limits_(limits) {}
+
+  [[nodiscard]] json take() { return std::move(root_); }
+
+  void OnDocumentStart(const YAML::Mark&) override {}
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t) override { add(mark, nullptr); }
+  void OnAlias(const YAML::Mark& mark, YAML::anchor_t) override {
+    throw YAML::ParserException(mark, "aliases (*name) are not accepted");
   }
-  return nullptr;
-}
+  void OnScalar(const YAML::Mark& mark, const std::string& tag, YAML::anchor_t,
+                const std::string& value) override {
+    if (expecting_key()) {
+      count(mark);
+      pending_key_ = value;
+      has_key_ = true;
+      return;
+    }
+    add(mark, scalar(tag, value));
+  }
+  void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {
+    open(mark, json::array());
+  }
+  void OnSequenceEnd() override { close(); }
+  void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {
+    open(mark, json::object());
+  }
+  void OnMapEnd() override { close(); }
+
+ private:
+  [[nodiscard]] bool expecting_key() const {
+    return !stack_.empty() && stack_.back()->is_object() && !has_key_;
+  }
+
+  void count(const YAML::Mark& mark) {
+    if (++nodes_ > limits_.max_nodes)
+      throw YAML::ParserException(mark, "more than " + std::to_string(limits_.max_nodes) + " nodes");
+  }
+
+  // Places `value` where the document is, returning where it now lives.
+  json* add(const YAML::Mark& mark, json value) {
+    if (expecting_key()) throw YAML::ParserException(mark, "a map key must be a scalar");
+    count(mark);
+    if (stack_.empty()) {
+      root_ = std::move(value);
+      return &root_;
+    }
+    json& parent = *stack_.back();
+    if (parent.is_array()) {
+      parent.push_back(std::move(value));
+      return &parent.back();
+    }
+    has_key_ = false;
+    json& slot = parent[pending_key_];
+    slot = std::move(value);
+    return &slot;
+  }
+
+  void open(const YAML::Mark& mark, json container) {
+    if (static_cast<int>(stack_.size()) >= limits_.max_depth)
+      throw YAML::ParserException(mark, "nested deeper than " + std::to_string(limits_.max_depth) + " levels");
+    stack_.push_back(add(mark, std::move(container)));
+  }
+
+  void close() {
+    if (!stack_.empty()) stack_.pop_back();
+    has_key_ = false;
+  }
+
+  const YamlLimits& limits_;
+  json root_;
+  // Pointers stay valid: only the innermost open container ever grows.
+  std::vector<json*> stack_;
+  std::string pending_key_;
+  bool has_key_ = false;
+  std::size_t nodes_ = 0;
+};
 
 }  // namespace
 
-std::variant<json, std::string> yaml_to_json(std::string_view text) {
+std::variant<json, std::string> yaml_to_json(std::string_view text, const YamlLimits& limits) {
+  if (text.size() > limits.max_bytes)
+    return "invalid YAML: " + std::to_string(text.size()) + " bytes, more than the " +
+           std::to_string(limits.max_bytes) + " accepted";
   try {
-    return convert(YAML::Load(std::string(text)), 0);
+    std::istringstream input{std::string(text)};
+    YAML::Parser parser(input);
+    JsonBuilder builder(limits);
+    parser.HandleNextDocument(builder);
+    return builder.take();
   } catch (const YAML::Exception& error) {
     return std::string("invalid YAML: ") + error.what();
   }
