@@ -7,9 +7,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <thread>
 
 namespace autocanary::shim {
 
@@ -29,15 +29,6 @@ const char* reason_phrase(int status) {
 }
 
 HttpReply plain(int status, std::string body) { return {status, "text/plain; charset=utf-8", std::move(body)}; }
-
-void send_all(int fd, std::string_view bytes) {
-  while (!bytes.empty()) {
-    const ssize_t sent = ::send(fd, bytes.data(), bytes.size(), MSG_NOSIGNAL);
-    if (sent < 0 && errno == EINTR) continue;
-    if (sent <= 0) return;  // the client left; nothing to tell it
-    bytes.remove_prefix(static_cast<std::size_t>(sent));
-  }
-}
 
 }  // namespace
 
@@ -92,8 +83,7 @@ std::variant<int, std::string> HttpServer::bind(const std::string& address, int 
     listener_ = -1;
     return message;
   };
-  // Non-blocking: both accepting threads wake for one connection, and the one
-  // that loses the race must not then wait in accept().
+  // Non-blocking: the poll loop accepts until none is left.
   listener_ = ::socket(storage.ss_family, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (listener_ < 0) return failed("socket");
   // SO_REUSEADDR only: SO_REUSEPORT would let a second process share the port
@@ -110,9 +100,46 @@ std::variant<int, std::string> HttpServer::bind(const std::string& address, int 
 
 void HttpServer::serve() {
   if (listener_ < 0) return;
-  std::thread second([this] { accept_loop(); });
-  accept_loop();
-  second.join();
+  std::vector<Connection> open;
+  std::vector<pollfd> fds;
+  while (!stopping_) {
+    const Clock::time_point now = Clock::now();
+    // Past its deadline, a connection is told so if it has not sent a whole
+    // request, and closed either way.
+    std::erase_if(open, [&](Connection& c) {
+      if (c.deadline > now) return false;
+      if (c.phase == Phase::kReading) {
+        const std::string late = format_reply(plain(408, "request not received in time\n"));
+        [[maybe_unused]] const ssize_t sent = ::send(c.fd, late.data(), late.size(), MSG_NOSIGNAL | MSG_DONTWAIT);
+      }
+      ::close(c.fd);
+      return true;
+    });
+    fds.assign({{listener_, POLLIN, 0}, {wake_[0], POLLIN, 0}});
+    auto wait = std::chrono::milliseconds(-1);
+    for (const Connection& c : open) {
+      fds.push_back({c.fd, static_cast<short>(c.phase == Phase::kWriting ? POLLOUT : POLLIN), 0});
+      const auto left = std::chrono::ceil<std::chrono::milliseconds>(c.deadline - now);
+      if (wait.count() < 0 || left < wait) wait = left;
+    }
+    if (::poll(fds.data(), fds.size(), static_cast<int>(wait.count())) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    if (stopping_ || (fds[1].revents & POLLIN) != 0) break;
+    // Connections first (their pollfds follow the two fixed ones, in order),
+    // then new ones, so that the indices still match.
+    std::size_t index = 2;
+    std::erase_if(open, [&](Connection& c) {
+      const short events = fds[index++].revents;
+      if (events == 0) return false;
+      const bool more = step(c);
+      if (!more) ::close(c.fd);
+      return !more;
+    });
+    if ((fds[0].revents & POLLIN) != 0) accept_new(open);
+  }
+  for (const Connection& c : open) ::close(c.fd);
 }
 
 void HttpServer::stop() {
@@ -123,60 +150,85 @@ void HttpServer::stop() {
   }
 }
 
-void HttpServer::accept_loop() {
-  while (!stopping_) {
-    pollfd fds[2] = {{listener_, POLLIN, 0}, {wake_[0], POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0) {
-      if (errno == EINTR) continue;
-      return;
+void HttpServer::accept_new(std::vector<Connection>& open) {
+  for (;;) {
+    const int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC | SOCK_NONBLOCK);
+    if (client < 0) return;  // none left (or the client already went)
+    if (open.size() >= kMaxConnections) {
+      // The one that has waited longest is nearest its deadline anyway.
+      const auto oldest = std::min_element(open.begin(), open.end(),
+                                           [](const Connection& a, const Connection& b) { return a.deadline < b.deadline; });
+      ::close(oldest->fd);
+      open.erase(oldest);
     }
-    if (stopping_ || (fds[1].revents & POLLIN) != 0) return;
-    const int client = ::accept4(listener_, nullptr, nullptr, SOCK_CLOEXEC);
-    if (client < 0) continue;  // the other thread took it, or the client left
-    answer(client);
-    ::close(client);
+    open.push_back({client, Clock::now() + kClientTimeout, Phase::kReading, {}, {}});
   }
 }
 
-void HttpServer::answer(int client) {
-  const timeval timeout{static_cast<time_t>(kClientTimeout.count() / 1000),
-                        static_cast<suseconds_t>((kClientTimeout.count() % 1000) * 1000)};
-  ::setsockopt(client, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  ::setsockopt(client, SOL_SOCKET, SO_SNDTIMEO, &timeout, sizeof timeout);
-  std::string head;
-  char buffer[1024];
-  while (head.find("\r\n\r\n") == std::string::npos) {
-    if (head.size() >= kMaxRequestBytes) {
-      send_all(client, format_reply(plain(431, "request too large\n")));
-      // Read what the client still sends before closing: closing over unread
-      // bytes resets the connection, and the client could lose the answer.
-      ::shutdown(client, SHUT_WR);
-      for (std::size_t drained = 0; drained < 16 * kMaxRequestBytes;) {
-        const ssize_t got = ::recv(client, buffer, sizeof buffer, 0);
-        if (got <= 0) break;
-        drained += static_cast<std::size_t>(got);
-      }
-      return;
-    }
-    const ssize_t got = ::recv(client, buffer, sizeof buffer, 0);
-    if (got < 0 && errno == EINTR) continue;
-    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
-      return send_all(client, format_reply(plain(408, "request not received in time\n")));
-    if (got <= 0) return;  // closed before a whole request
-    head.append(buffer, static_cast<std::size_t>(got));
+bool HttpServer::step(Connection& connection) const {
+  switch (connection.phase) {
+    case Phase::kReading: return read_request(connection) && (connection.phase != Phase::kWriting || write_reply(connection));
+    case Phase::kWriting: return write_reply(connection);
+    case Phase::kDraining: return drain(connection);
   }
+  return false;
+}
+
+bool HttpServer::read_request(Connection& connection) const {
+  char buffer[1024];
+  for (;;) {
+    const ssize_t got = ::recv(connection.fd, buffer, sizeof buffer, 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;  // more later
+    if (got <= 0) return false;  // closed before a whole request
+    connection.in.append(buffer, static_cast<std::size_t>(got));
+    if (connection.in.find("\r\n\r\n") != std::string::npos) {
+      connection.out = reply_to(connection.in);
+    } else if (connection.in.size() >= kMaxRequestBytes) {
+      connection.out = format_reply(plain(431, "request too large\n"));
+    } else {
+      continue;
+    }
+    connection.in.clear();
+    connection.phase = Phase::kWriting;
+    return true;
+  }
+}
+
+bool HttpServer::write_reply(Connection& connection) {
+  while (!connection.out.empty()) {
+    const ssize_t sent = ::send(connection.fd, connection.out.data(), connection.out.size(), MSG_NOSIGNAL);
+    if (sent < 0 && errno == EINTR) continue;
+    if (sent < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;  // when it reads
+    if (sent <= 0) return false;
+    connection.out.erase(0, static_cast<std::size_t>(sent));
+  }
+  ::shutdown(connection.fd, SHUT_WR);
+  connection.phase = Phase::kDraining;
+  return drain(connection);
+}
+
+bool HttpServer::drain(Connection& connection) {
+  char sink[1024];
+  for (;;) {
+    const ssize_t got = ::recv(connection.fd, sink, sizeof sink, 0);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;  // until it closes, or the deadline
+    if (got <= 0) return false;  // closed: done
+  }
+}
+
+std::string HttpServer::reply_to(const std::string& head) const {
   const auto parsed = parse_request_head(head);
-  if (const int* status = std::get_if<int>(&parsed))
-    return send_all(client, format_reply(plain(*status, "malformed request line\n")));
+  if (const int* status = std::get_if<int>(&parsed)) return format_reply(plain(*status, "malformed request line\n"));
   const auto& request = std::get<HttpRequestLine>(parsed);
   const auto handler = handlers_.find(request.path);
-  if (handler == handlers_.end()) return send_all(client, format_reply(plain(404, "no such path\n")));
-  if (request.method != "GET" && request.method != "HEAD")
-    return send_all(client, format_reply(plain(405, "only GET\n")));
-  HttpReply reply = handler->second();
+  if (handler == handlers_.end()) return format_reply(plain(404, "no such path\n"));
+  if (request.method != "GET" && request.method != "HEAD") return format_reply(plain(405, "only GET\n"));
+  const HttpReply reply = handler->second();
   std::string bytes = format_reply(reply);
   if (request.method == "HEAD") bytes.resize(bytes.size() - reply.body.size());
-  send_all(client, bytes);
+  return bytes;
 }
 
 }  // namespace autocanary::shim

@@ -1,8 +1,11 @@
 // The smallest HTTP/1.1 server the shim's three GET endpoints need: one
 // request per connection (answered with Connection: close), requests bounded
-// to 4 KiB and to a one-second read, two threads accepting so that one slow
-// client cannot hold the kubelet's next probe. It lets the shim link
-// statically: a pod's sidecar should cost the pod next to nothing.
+// to 4 KiB. One thread serves every connection at once from a poll loop, and
+// each connection has one absolute deadline from its accept — to send its
+// request and read the answer — so a client that trickles bytes or never reads
+// holds nothing and never delays the kubelet's probe. When kMaxConnections are
+// open, a new one takes the place of the one that has waited longest. It lets
+// the shim link statically: a pod's sidecar should cost the pod next to nothing.
 #pragma once
 
 #include <atomic>
@@ -12,6 +15,7 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 namespace autocanary::shim {
 
@@ -54,10 +58,29 @@ class HttpServer {
 
   static constexpr std::size_t kMaxRequestBytes = 4096;
   static constexpr std::chrono::milliseconds kClientTimeout{1000};
+  static constexpr std::size_t kMaxConnections = 64;
 
  private:
-  void accept_loop();
-  void answer(int client);
+  using Clock = std::chrono::steady_clock;
+  // A connection reads its request, writes the reply, then drains what the
+  // client still sends until it closes: closing over unread bytes would reset
+  // the connection and could lose the reply before the client read it.
+  enum class Phase { kReading, kWriting, kDraining };
+  struct Connection {
+    int fd = -1;
+    Clock::time_point deadline;
+    Phase phase = Phase::kReading;
+    std::string in;
+    std::string out;  // the reply, once the request is whole
+  };
+
+  void accept_new(std::vector<Connection>& open);
+  // One step of the connection's phase; false when the connection is done.
+  [[nodiscard]] bool step(Connection& connection) const;
+  [[nodiscard]] bool read_request(Connection& connection) const;
+  [[nodiscard]] static bool write_reply(Connection& connection);
+  [[nodiscard]] static bool drain(Connection& connection);
+  [[nodiscard]] std::string reply_to(const std::string& head) const;
 
   std::map<std::string, Handler, std::less<>> handlers_;
   int listener_ = -1;

@@ -66,7 +66,7 @@ Every flag can be set by the environment variable after it; a flag wins.
                              the variable holds a JSON array of those, or short forms
                              separated by spaces; a named port NAME is read from
                              AUTOCANARY_SHIM_NAMED_PORT_NAME (upper case, '-' as '_')
-  --port N                   port of /ready, /live, /metrics (default 15021)
+  --port N                   port of /ready, /live, /metrics (default 17021)
                                                                         AUTOCANARY_SHIM_PORT
   --bind-address ADDR        address to listen on (default 0.0.0.0)    AUTOCANARY_SHIM_BIND_ADDRESS
   --probe-host ADDR          IP address probes connect to (default 127.0.0.1)

@@ -16,7 +16,7 @@ namespace autocanary::shim {
 
 struct ShimOptions {
   std::string bind_address = "0.0.0.0";
-  int port = 15021;  // 0: any free port (tests)
+  int port = 17021;  // 0: any free port (tests)
   std::vector<ProbeSpec> probes;
   ProbeTiming defaults;  // for whatever a probe's text leaves unsaid
   std::string probe_host = "127.0.0.1";

@@ -7,8 +7,11 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <string>
 #include <thread>
+#include <vector>
 
 namespace autocanary::shim {
 namespace {
@@ -96,6 +99,53 @@ TEST_F(HttpServerTest, ASilentClientIsDroppedAndDoesNotHoldTheNextProbe) {
   ASSERT_GT(got, 0);
   EXPECT_EQ(std::string(buffer, 12), "HTTP/1.1 408") << "the silent client is told, then closed";
   ::close(idle);
+}
+
+int connect_to(int port) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_port = htons(static_cast<std::uint16_t>(port));
+  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
+  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  return fd;
+}
+
+TEST_F(HttpServerTest, ClientsTricklingBytesNeitherHoldTheProbeNorOutliveTheirDeadline) {
+  // Eight clients each send one byte of a request every 100 ms: a server that
+  // timed out per read would stay busy with them for minutes.
+  std::vector<int> slow;
+  for (int i = 0; i < 8; ++i) slow.push_back(connect_to(port));
+  std::atomic<bool> trickling{true};
+  std::thread trickle([&] {
+    const std::string request = "GET /ready HTTP/1.1\r\nX-Padding: " + std::string(200, 'a') + "\r\n\r\n";
+    for (std::size_t at = 0; trickling && at < request.size(); ++at) {
+      for (const int fd : slow) ::send(fd, &request[at], 1, MSG_NOSIGNAL);
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));
+  // A probe's whole exchange fits well inside one probe period (1 s at the least).
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(round_trip(port, "GET /ready HTTP/1.1\r\n\r\n").substr(0, 15), "HTTP/1.1 200 OK");
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(500));
+  // Each slow client is cut off at its deadline, one second after it connected.
+  for (const int fd : slow) {
+    char buffer[256];
+    const ssize_t got = ::recv(fd, buffer, sizeof buffer, 0);
+    ASSERT_GT(got, 0);
+    EXPECT_EQ(std::string(buffer, 12), "HTTP/1.1 408");
+  }
+  trickling = false;
+  trickle.join();
+  for (const int fd : slow) ::close(fd);
+}
+
+TEST_F(HttpServerTest, ANewConnectionIsServedWhenAllPlacesAreTaken) {
+  std::vector<int> idle;
+  for (std::size_t i = 0; i < HttpServer::kMaxConnections + 4; ++i) idle.push_back(connect_to(port));
+  EXPECT_EQ(round_trip(port, "GET /ready HTTP/1.1\r\n\r\n").substr(0, 15), "HTTP/1.1 200 OK");
+  for (const int fd : idle) ::close(fd);
 }
 
 TEST(HttpServer, StopBeforeServeReturnsAtOnceAndAPortInUseIsExplained) {

@@ -29,7 +29,7 @@ std::string error(const std::vector<std::string>& arguments, std::map<std::strin
 
 TEST(ShimOptionsTest, DefaultsNeedOnlyAProbe) {
   const ShimOptions options = parsed({"--probe", "tcp:8080"});
-  EXPECT_EQ(options.port, 15021);
+  EXPECT_EQ(options.port, 17021);
   EXPECT_EQ(options.bind_address, "0.0.0.0");
   EXPECT_EQ(options.probe_host, "127.0.0.1");
   EXPECT_EQ(options.defaults, ProbeTiming{});

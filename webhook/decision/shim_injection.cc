@@ -63,7 +63,10 @@ json with_shim(const json& pod_template, const ShimSettings& settings, policy::S
   const json probes = probes_for(spec);
   if (probes.empty()) return pod_template;
 
-  const std::set<int> used = ports_in_use(spec);
+  std::set<int> used = ports_in_use(spec);
+  // A mesh's sidecar, injected after us or beside us, listens on ports its
+  // container does not declare: keep clear of them too.
+  used.insert(std::begin(kMeshSidecarPorts), std::end(kMeshSidecarPorts));
   int port = settings.port;
   while (used.contains(port)) ++port;
 
@@ -75,7 +78,9 @@ json with_shim(const json& pod_template, const ShimSettings& settings, policy::S
       {"args", {"--port", std::to_string(port)}},
       {"env", {{{"name", "AUTOCANARY_SHIM_PROBES"}, {"value", probes.dump()}}}},
       {"ports", {{{"name", "autocanary-shim"}, {"containerPort", port}, {"protocol", "TCP"}}}},
-      {"readinessProbe", {{"httpGet", http_probe}, {"periodSeconds", 1}, {"failureThreshold", 1}}},
+      // Two failures, one second apart: a single lost probe (a busy node, a
+      // dropped connection) does not take the pod out of its Services.
+      {"readinessProbe", {{"httpGet", http_probe}, {"periodSeconds", 1}, {"failureThreshold", 2}}},
       {"livenessProbe",
        {{"httpGet", {{"path", "/live"}, {"port", port}}}, {"periodSeconds", 10}, {"failureThreshold", 3}}},
       {"resources",
@@ -85,7 +90,9 @@ json with_shim(const json& pod_template, const ShimSettings& settings, policy::S
         {"runAsUser", 65532},
         {"readOnlyRootFilesystem", true},
         {"allowPrivilegeEscalation", false},
-        {"capabilities", {{"drop", {"ALL"}}}}}},
+        {"capabilities", {{"drop", {"ALL"}}}},
+        // What Pod Security "restricted" asks of every container.
+        {"seccompProfile", {{"type", "RuntimeDefault"}}}}},
   };
   if (any_https(probes)) shim["command"] = {kShimTlsCommand};
   json injected = pod_template;

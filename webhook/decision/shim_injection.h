@@ -22,9 +22,16 @@ using policy::without_shim;
 // would cost every other pod ~700 KiB of memory.
 inline constexpr const char* kShimTlsCommand = "/autocanary-shim-tls";
 
+// Ports that mesh sidecars listen on without declaring them: Istio's
+// (15000–15090), Linkerd's proxy and admin, Consul's and Envoy's defaults.
+inline constexpr int kMeshSidecarPorts[] = {15000, 15001, 15004, 15006, 15008, 15009, 15020, 15021, 15053, 15090,
+                                            4140,  4143,  4190,  4191,  19000, 20000, 9901};
+
 struct ShimSettings {
   std::string image;  // empty: never inject
-  int port = 15021;   // moved up when the pod already uses it
+  // Moved up when the pod (or a mesh's sidecar) already uses it. No common
+  // sidecar's port: 15021, the first default, is Istio's health port.
+  int port = 17021;
 };
 
 // The template with the shim injected when `mode` asks for it, else unchanged.

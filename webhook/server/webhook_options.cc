@@ -50,7 +50,7 @@ std::string webhook_usage() {
                              pod's service account; without any, the built-in policy applies)
   --shim-image IMAGE         image of the readiness shim injected into canaries (without it,
                              nothing is injected)
-  --shim-port N              the shim's port in the pod, moved up on collision (default 15021)
+  --shim-port N              the shim's port in the pod, moved up on collision (default 17021)
   --namespace NAME           the namespace autocanary runs in, never mutated
                              (default: $POD_NAMESPACE)
   --coordinator-username U   requests of this user pass through untouched (repeatable)

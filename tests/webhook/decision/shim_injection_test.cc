@@ -12,7 +12,7 @@ namespace {
 using nlohmann::json;
 using policy::ShimInjection;
 
-const ShimSettings kShim{"registry.example.com/autocanary/shim:0.1.0", 15021};
+const ShimSettings kShim{"registry.example.com/autocanary/shim:0.1.0", 17021};
 
 json pod(const char* containers) {
   return {{"metadata", {{"labels", {{"app", "web"}}}}}, {"spec", {{"containers", json::parse(containers)}}}};
@@ -31,10 +31,12 @@ TEST(ShimInjectionTest, NativeSidecarProbingTheDeclaredPorts) {
   EXPECT_EQ(shim["name"], "autocanary-shim");
   EXPECT_EQ(shim["image"], kShim.image);
   EXPECT_EQ(shim["restartPolicy"], "Always");
-  EXPECT_EQ(shim["args"], json({"--port", "15021"}));
+  EXPECT_EQ(shim["args"], json({"--port", "17021"}));
   EXPECT_EQ(json::parse(shim["env"][0]["value"].get<std::string>()),
             json::parse(R"([{"tcpSocket":{"port":8080}}])"));
-  EXPECT_EQ(shim["readinessProbe"]["httpGet"], json({{"path", "/ready"}, {"port", 15021}}));
+  EXPECT_EQ(shim["readinessProbe"]["httpGet"], json({{"path", "/ready"}, {"port", 17021}}));
+  EXPECT_EQ(shim["readinessProbe"]["failureThreshold"], 2) << "one lost probe is tolerated";
+  EXPECT_EQ(shim["securityContext"]["seccompProfile"], json({{"type", "RuntimeDefault"}}));
   EXPECT_EQ(shim["securityContext"]["runAsNonRoot"], true);
   EXPECT_EQ(shim["securityContext"]["readOnlyRootFilesystem"], true);
   EXPECT_EQ(shim["securityContext"]["allowPrivilegeEscalation"], false);
@@ -86,12 +88,20 @@ TEST(ShimInjectionTest, InjectingTwiceChangesNothing) {
 
 TEST(ShimInjectionTest, ThePortNeverCollidesWithTheApps) {
   const json injected = with_shim(pod(R"([
-      {"name":"web","image":"w:1","ports":[{"containerPort":15021},{"containerPort":15022}]}])"),
+      {"name":"web","image":"w:1","ports":[{"containerPort":17021},{"containerPort":17022}]}])"),
                                   kShim, ShimInjection::kAlways);
   const json& shim = shim_of(injected);
-  EXPECT_EQ(shim["ports"][0]["containerPort"], 15023);
-  EXPECT_EQ(shim["args"], json({"--port", "15023"}));
-  EXPECT_EQ(shim["readinessProbe"]["httpGet"]["port"], 15023);
+  EXPECT_EQ(shim["ports"][0]["containerPort"], 17023);
+  EXPECT_EQ(shim["args"], json({"--port", "17023"}));
+  EXPECT_EQ(shim["readinessProbe"]["httpGet"]["port"], 17023);
+}
+
+TEST(ShimInjectionTest, ThePortKeepsClearOfAMeshSidecarsUndeclaredPorts) {
+  // Configured on Istio's health port (the old default), the shim moves past
+  // every port Istio's proxy listens on.
+  const json injected = with_shim(pod(R"([{"name":"web","image":"w:1","ports":[{"containerPort":8080}]}])"),
+                                  ShimSettings{kShim.image, 15020}, ShimInjection::kAlways);
+  EXPECT_EQ(shim_of(injected)["ports"][0]["containerPort"], 15022);
 }
 
 TEST(ShimInjectionTest, NothingIsInjectedWhenItCannotHelp) {
