@@ -16,6 +16,7 @@
 #include "coordinator/analysis/provider_factory.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/leader_election.h"
+#include "coordinator/policy_seal.h"
 #include "coordinator/traffic/routers.h"
 #include "kube/http_kube_client.h"
 #include "kube/kube_config.h"
@@ -38,6 +39,7 @@ struct Options {
   int workers = 2;
   coordinator::LeaseTimings timings;
   common::LogLevel log_level = common::LogLevel::kInfo;
+  std::string policy_seal_key_file;
 };
 
 const char* kUsage = R"(usage: autocanary-coordinator [flags]
@@ -50,6 +52,9 @@ const char* kUsage = R"(usage: autocanary-coordinator [flags]
   --policy-file FILE       use this canary policy (YAML) for every Deployment instead of the
                            cluster's ClusterCanaryPolicies
   --prometheus-address URL Prometheus for analyses whose policy names no address
+  --policy-seal-key-file F the secret that seals the policy each rollout records (shared by the
+                           replicas; the chart mounts it from a Secret). Without it a random key:
+                           running rollouts then follow the policy in force after a restart
   --metrics-address ADDR   address of /metrics, /healthz, /readyz (default 0.0.0.0)
   --metrics-port N         their port, 0 to disable (default 8080)
   --workers N              Deployments reconciled at once (default 2)
@@ -97,6 +102,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--identity") options.identity = value;
     else if (flag == "--policy-file") options.policy_file = value;
     else if (flag == "--prometheus-address") options.prometheus_address = value;
+    else if (flag == "--policy-seal-key-file") options.policy_seal_key_file = value;
     else if (flag == "--metrics-address") options.metrics_address = value;
     else if (flag == "--metrics-port") options.metrics_port = std::atoi(value.c_str());
     else if (flag == "--workers") options.workers = std::max(1, std::atoi(value.c_str()));
@@ -110,6 +116,23 @@ Options parse(int argc, char** argv) {
     }
   }
   return options;
+}
+
+coordinator::PolicySeal load_policy_seal(const std::string& path, common::Logger& logger) {
+  if (path.empty()) {
+    logger.warn("no --policy-seal-key-file: a random key seals recorded policies until this process ends");
+    return coordinator::PolicySeal::random();
+  }
+  std::ifstream file(path, std::ios::binary);
+  if (!file) fail("cannot read " + path, 1);
+  std::stringstream content;
+  content << file.rdbuf();
+  std::string key = content.str();
+  while (!key.empty() && (key.back() == '\n' || key.back() == '\r')) key.pop_back();
+  if (key.size() < coordinator::PolicySeal::kMinKeyBytes)
+    fail(path + " holds " + std::to_string(key.size()) + " bytes; the policy seal key needs at least " +
+             std::to_string(coordinator::PolicySeal::kMinKeyBytes), 1);
+  return coordinator::PolicySeal(std::move(key));
 }
 
 policy::CanaryPolicy load_policy(const std::string& path) {
@@ -183,6 +206,7 @@ int main(int argc, char** argv) {
   coordinator::Reconciler reconciler(
       client, routers, providers, policy_for,
       [] { return std::chrono::system_clock::now(); }, logger, coordinator_metrics, &flaps,
+      load_policy_seal(options.policy_seal_key_file, logger),
       [&elector] { return elector && elector->is_leader(); });
   coordinator::Coordinator runtime(client, reconciler, [&elector] { return elector && elector->is_leader(); }, flaps,
                                    coordinator::CoordinatorOptions{options.workers, std::chrono::seconds(300)},

@@ -89,7 +89,7 @@ struct Reconciler::Pass {
 Reconciler::Reconciler(kube::KubeClient& client, traffic::Routers& routers,
                        analysis::ProviderFactory& providers, PolicyFor policy_for, Clock clock,
                        common::Logger& logger, CoordinatorMetrics& metrics, const ReadinessFlaps* flaps,
-                       std::function<bool()> may_act)
+                       PolicySeal seal, std::function<bool()> may_act)
     : client_(client),
       routers_(routers),
       providers_(providers),
@@ -98,6 +98,7 @@ Reconciler::Reconciler(kube::KubeClient& client, traffic::Routers& routers,
       logger_(logger),
       metrics_(metrics),
       flaps_(flaps),
+      seal_(std::move(seal)),
       may_act_(std::move(may_act)) {}
 
 ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const std::string& name) {
@@ -142,16 +143,27 @@ ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const s
 
   // A running rollout keeps the policy it started with; a new one takes today's.
   policy::ResolvedPolicy resolved = policy_for_(pass.deployment);
-  observed.policy_record = {{"name", resolved.policy_name},
-                            {"spec", policy::policy_to_json(resolved.policy)},
-                            {"sources", resolved.sources}};
+  // Sealed for the revision a rollout starting now would run: only a record
+  // this coordinator made is followed later.
+  json spec = policy::policy_to_json(resolved.policy);
+  const std::string seal = seal_.seal(namespace_name, name, observed.pending_revision.value_or(""), spec);
+  observed.policy_record = {
+      {"name", resolved.policy_name}, {"spec", std::move(spec)}, {"sources", resolved.sources}, {"seal", seal}};
   observed.policy_warnings = resolved.warnings;
   policy::CanaryPolicy policy = std::move(resolved.policy);
   const CanaryStatus& running = observed.status;
   if (observed.record_exists && observed.pending_revision == running.revision && !is_terminal(running.phase) &&
-      running.phase != Phase::kAborting && running.policy.contains("spec")) {
-    auto recorded = policy::parse_policy(running.policy["spec"]);
-    if (auto* kept = std::get_if<policy::CanaryPolicy>(&recorded)) {
+      running.phase != Phase::kAborting && !running.policy.is_null()) {
+    const json* recorded_spec = common::child(&running.policy, "spec");
+    const std::string recorded_seal = common::string_field(&running.policy, "seal");
+    if (recorded_spec == nullptr ||
+        !seal_.verify(namespace_name, name, running.revision, *recorded_spec, recorded_seal)) {
+      observed.policy_record_rejected =
+          "the policy recorded in the Canary's status was not written by the coordinator (its seal does not "
+          "match); following the policy in force";
+      logger_.warn("unsealed policy record ignored", {{"deployment", pass.key()}});
+    } else if (auto recorded = policy::parse_policy(*recorded_spec);
+               auto* kept = std::get_if<policy::CanaryPolicy>(&recorded)) {
       policy = std::move(*kept);
     } else {
       logger_.warn("the policy recorded in the Canary is unusable; following the current one",

@@ -12,6 +12,7 @@
 #include "common/rfc3339.h"
 #include "coordinator/analysis/analysis_provider.h"
 #include "coordinator/coordinator_metrics.h"
+#include "coordinator/policy_seal.h"
 #include "coordinator/readiness_flaps.h"
 #include "coordinator/rollout_planner.h"
 #include "coordinator/traffic/routers.h"
@@ -36,9 +37,10 @@ class Reconciler {
   // `flaps` (may be null) counts canary pods losing readiness.
   // `providers` builds the measurement providers of the policy in force.
   // `routers` are chosen from per rollout (policy, installed routing APIs, Service).
+  // `seal` signs the policy a rollout records, and checks it before following it.
   Reconciler(kube::KubeClient& client, traffic::Routers& routers, analysis::ProviderFactory& providers,
              PolicyFor policy_for, Clock clock, common::Logger& logger, CoordinatorMetrics& metrics,
-             const ReadinessFlaps* flaps, std::function<bool()> may_act = [] { return true; });
+             const ReadinessFlaps* flaps, PolicySeal seal, std::function<bool()> may_act = [] { return true; });
 
   [[nodiscard]] ReconcileResult reconcile(const std::string& namespace_name, const std::string& name);
 
@@ -69,6 +71,7 @@ class Reconciler {
   common::Logger& logger_;
   CoordinatorMetrics& metrics_;
   const ReadinessFlaps* flaps_;
+  PolicySeal seal_;
   std::function<bool()> may_act_;
 };
 

@@ -32,6 +32,10 @@ class Planner {
       : o_(observed), policy_(policy), now_(now), now_text_(common::format_rfc3339(now)), st_(observed.status) {}
 
   Plan run() {
+    if (!o_.policy_record_rejected.empty()) {
+      st_.policy = o_.policy_record;
+      event(true, "PolicyRecordRejected", o_.policy_record_rejected);
+    }
     if (!o_.pending_revision) {
       without_pending_revision();
     } else if (o_.failed_revision == o_.pending_revision) {

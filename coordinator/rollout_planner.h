@@ -58,6 +58,10 @@ struct Observed {
   // resolution had to skip (a missing policy, a malformed override).
   nlohmann::json policy_record;
   std::vector<std::string> policy_warnings;
+  // Why the running rollout's recorded policy was not followed (it was not
+  // sealed by this coordinator: written by someone else), if so; the rollout
+  // then follows, and records, the policy in force.
+  std::string policy_record_rejected;
 
   // How a rollout starting now would route (or, for a running one, how it
   // routes), and why the policy's choice could not be honoured, if so.

@@ -66,8 +66,11 @@ start() {
   port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
   local policy=()
   [[ -n ${POLICY_FILE:-} ]] && policy=(--policy-file "$POLICY_FILE")
+  # One seal key for every replica, as the chart's Secret gives them.
+  [[ -s $state/policy-seal-key ]] || (umask 077 && head -c 32 /dev/urandom | base64 >"$state/policy-seal-key")
   "$build_dir/coordinator/autocanary-coordinator" --kubeconfig "$state/kubeconfig" --namespace "$namespace" \
-    --identity "$name" --metrics-address 127.0.0.1 --metrics-port "$port" "${policy[@]}" "$@" \
+    --identity "$name" --metrics-address 127.0.0.1 --metrics-port "$port" "${policy[@]}" \
+    --policy-seal-key-file "$state/policy-seal-key" "$@" \
     >>"$state/$name.log" 2>&1 </dev/null &
   printf '%s %s\n' "$!" "$(readlink -f "$build_dir/coordinator/autocanary-coordinator")" >"$pidfile"
   echo "$port" >"$state/$name.port"

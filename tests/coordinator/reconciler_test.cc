@@ -8,6 +8,7 @@
 #include <map>
 
 #include "coordinator/traffic/pod_ratio_router.h"
+#include "policy/policy_parser.h"
 #include "policy/template_revision.h"
 #include "tests/support/fixtures.h"
 
@@ -16,6 +17,8 @@ namespace {
 
 using nlohmann::json;
 using namespace std::chrono_literals;
+
+const std::string kSealKey = "a key only the coordinator holds";
 
 // Objects by "resource/namespace/name"; records every write as "verb resource/name".
 class MemoryKubeClient final : public kube::KubeClient {
@@ -117,7 +120,7 @@ class ReconcilerTest : public ::testing::Test {
   ReconcileResult pass() {
     Reconciler reconciler(client, routers, providers,
                           [this](const json&) { return policy::ResolvedPolicy{policy, "default", {}, {}}; },
-                          [this] { return now; }, logger, metrics, &flaps);
+                          [this] { return now; }, logger, metrics, &flaps, PolicySeal(kSealKey));
     return reconciler.reconcile("shop", "web");
   }
 
@@ -266,6 +269,49 @@ TEST_F(ReconcilerTest, ARunningRolloutKeepsThePolicyItStartedWith) {
   const json& status = client.objects.at("canaries/shop/web")["status"];
   EXPECT_EQ(status["policy"], recorded);
   EXPECT_EQ(status["stepDescription"], "analysis error-rate") << "still the recorded steps";
+}
+
+TEST_F(ReconcilerTest, AForgedPolicyRecordIsNotFollowed) {
+  ASSERT_TRUE(pass().ok);
+  json& status = client.objects.at("canaries/shop/web")["status"];
+  EXPECT_TRUE(PolicySeal(kSealKey).verify("shop", "web", revision, status["policy"]["spec"],
+                                          status["policy"]["seal"].get<std::string>()))
+      << "the record carries the coordinator's seal";
+
+  // Whoever may write canaries/status swaps in a gate of their own, keeping
+  // the seal (or writing any other).
+  json forged = status["policy"];
+  forged["spec"]["analyses"] = json::array({{{"name", "error-rate"},
+                                             {"httpGate", {{"url", "http://attacker.example:8080/"},
+                                                           {"bearerTokenFile",
+                                                            "/var/run/secrets/kubernetes.io/serviceaccount/token"}}}}});
+  status["policy"] = forged;
+  canary_ready();
+  ASSERT_TRUE(pass().ok);
+  const json& after = client.objects.at("canaries/shop/web")["status"];
+  EXPECT_EQ(after["policy"]["spec"], policy::policy_to_json(policy)) << "the policy in force, recorded again";
+  EXPECT_TRUE(PolicySeal(kSealKey).verify("shop", "web", revision, after["policy"]["spec"],
+                                          after["policy"]["seal"].get<std::string>()));
+  EXPECT_TRUE(std::any_of(client.writes.begin(), client.writes.end(),
+                          [](const std::string& w) { return w.starts_with("create events/"); }));
+  bool warned = false;
+  for (const auto& [key, object] : client.objects)
+    if (key.starts_with("events/") && object.value("reason", "") == "PolicyRecordRejected") warned = true;
+  EXPECT_TRUE(warned) << "a Warning Event says the record was rejected";
+}
+
+TEST(PolicySealTest, ASealCoversTheDeploymentTheRevisionAndThePolicy) {
+  const PolicySeal seal(kSealKey);
+  const json spec = {{"steps", json::array({{{"setWeight", 50}}})}};
+  const std::string made = seal.seal("shop", "web", "abc", spec);
+  EXPECT_TRUE(seal.verify("shop", "web", "abc", spec, made));
+  EXPECT_FALSE(seal.verify("shop", "api", "abc", spec, made));
+  EXPECT_FALSE(seal.verify("shop", "web", "abd", spec, made));
+  EXPECT_FALSE(seal.verify("shop", "web", "abc", {{"steps", json::array({{{"setWeight", 51}}})}}, made));
+  EXPECT_FALSE(PolicySeal("another key of enough bytes").verify("shop", "web", "abc", spec, made));
+  EXPECT_FALSE(seal.verify("shop", "web", "abc", spec, ""));
+  EXPECT_NE(seal.seal("sh", "opweb", "abc", spec), made) << "parts are length-prefixed";
+  EXPECT_THROW(PolicySeal("short"), std::invalid_argument);
 }
 
 TEST_F(ReconcilerTest, CanaryPodsLosingReadinessFailPodHealth) {

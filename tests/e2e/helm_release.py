@@ -2,6 +2,7 @@
 coordinator running on the host under the chart's ServiceAccounts, with the
 arguments the chart gives their Deployments."""
 
+import base64
 import json
 import os
 import socket
@@ -218,6 +219,7 @@ class HostedRelease:
         metrics_port = free_port()
         args = substitute(container_args(rendered, "coordinator"), POD_NAMESPACE=self.namespace, POD_NAME=name)
         args = replace_flag(args, "--metrics-port", str(metrics_port))
+        args = replace_flag(args, "--policy-seal-key-file", str(self.policy_seal_key()))
         args += ["--metrics-address=127.0.0.1", f"--kubeconfig={kubeconfig}", *extra]
         process = HostProcess(self.state.parent, f"{self.release}-{name}",
                               BUILD_DIR / "coordinator/autocanary-coordinator", args)
@@ -233,6 +235,15 @@ class HostedRelease:
                 return False
         wait_for(healthy, f"the host coordinator {name}", timeout=30)
         return process
+
+    def policy_seal_key(self):
+        """The installed release's seal key, where the chart's Secret volume would put it."""
+        path = self.state / "policy-seal-key"
+        if not path.exists():
+            secret = self.kube.get("secret", f"{self.fullname}-coordinator-policy-seal", self.namespace)
+            path.write_bytes(base64.b64decode(secret["data"]["key"]))
+            path.chmod(0o600)
+        return path
 
     def stop_all(self):
         for process in self.processes.values():

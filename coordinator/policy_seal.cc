@@ -1,0 +1,54 @@
+#include "coordinator/policy_seal.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <openssl/rand.h>
+
+#include <array>
+#include <stdexcept>
+
+namespace autocanary::coordinator {
+
+PolicySeal::PolicySeal(std::string key) : key_(std::move(key)) {
+  if (key_.size() < kMinKeyBytes)
+    throw std::invalid_argument("the policy seal key has " + std::to_string(key_.size()) + " bytes, fewer than " +
+                                std::to_string(kMinKeyBytes));
+}
+
+PolicySeal PolicySeal::random() {
+  std::string key(32, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(key.data()), static_cast<int>(key.size())) != 1)
+    throw std::runtime_error("no random bytes for the policy seal key");
+  return PolicySeal(std::move(key));
+}
+
+std::string PolicySeal::seal(std::string_view ns, std::string_view deployment, std::string_view revision,
+                             const nlohmann::json& policy_spec) const {
+  // Lengths first, so that no two different inputs meet as the same bytes.
+  std::string message;
+  for (const std::string_view part : {ns, deployment, revision}) {
+    message += std::to_string(part.size()) + ":";
+    message += part;
+  }
+  message += policy_spec.dump();
+  std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()), reinterpret_cast<const unsigned char*>(message.data()),
+       message.size(), digest.data(), &length);
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string hex;
+  for (unsigned int i = 0; i < length; ++i) {
+    hex += kHex[digest[i] >> 4];
+    hex += kHex[digest[i] & 0x0f];
+  }
+  return hex;
+}
+
+bool PolicySeal::verify(std::string_view ns, std::string_view deployment, std::string_view revision,
+                        const nlohmann::json& policy_spec, std::string_view seal) const {
+  const std::string expected = this->seal(ns, deployment, revision, policy_spec);
+  return seal.size() == expected.size() && CRYPTO_memcmp(seal.data(), expected.data(), expected.size()) == 0;
+}
+
+}  // namespace autocanary::coordinator
