@@ -293,6 +293,25 @@ real_node_kill_containers() {
 real_node_host_cleanup() {
   local state=$RUN/node/host-state m p line key value cur t c dirs
   [[ -d $state ]] || return 0
+  # Container processes that outlived containerd (it crashed, or was killed
+  # before it could remove them) are still in the kubelet's cgroups.
+  local pids=() n
+  if [[ -f $state/created-cgroups ]]; then
+    while read -r c; do
+      [[ -d $c ]] || continue
+      mapfile -t -O "${#pids[@]}" pids < <(find "$c" -name cgroup.procs -exec cat {} + 2>/dev/null)
+    done <"$state/created-cgroups"
+  fi
+  if ((${#pids[@]})); then
+    mapfile -t pids < <(printf '%s\n' "${pids[@]}" | sort -u)
+    log "killing ${#pids[@]} leftover container processes: ${pids[*]}"
+    kill -KILL "${pids[@]}" 2>/dev/null || true
+    for ((n = 0; n < 50; n++)); do
+      for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null && break; done
+      kill -0 "$p" 2>/dev/null || break
+      sleep 0.1
+    done
+  fi
   # Mounts (overlay rootfs, netns bind mounts, projected volumes), deepest first.
   while read -r m; do
     umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || log "cannot unmount $m"
