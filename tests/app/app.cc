@@ -7,7 +7,8 @@
 //   GET /live    200 "live\n"
 //
 // Settings, each an environment variable or a flag (--port=8080; a flag wins):
-//   APP_PORT        --port         listen port (default 8080)
+//   APP_LISTEN_PORT --port         listen port (default 8080); not APP_PORT, which
+//                                  Kubernetes sets in every pod beside a Service named app
 //   APP_VERSION     --version      the version answered (default v1)
 //   APP_ERROR_RATE  --error-rate   share of GET / answered 500, 0..1 (default 0);
 //                                  deterministic: request n fails when
@@ -123,16 +124,22 @@ int main(int argc, char** argv) {
         eq == std::string::npos ? "1" : arg.substr(eq + 1);
   }
   Settings settings;
+  std::string current;
+  // number FLAG ENV FALLBACK: the setting as a double, remembering which one is parsed.
+  auto number = [&](const std::string& flag, const char* env, const char* fallback) {
+    current = flag + " (" + env + ")=" + setting(flags, flag, env, fallback);
+    return std::stod(setting(flags, flag, env, fallback));
+  };
   try {
-    settings.port = std::stoi(setting(flags, "port", "APP_PORT", "8080"));
+    settings.port = static_cast<int>(number("port", "APP_LISTEN_PORT", "8080"));
     settings.version = setting(flags, "version", "APP_VERSION", "v1");
-    settings.error_rate = std::stod(setting(flags, "error-rate", "APP_ERROR_RATE", "0"));
+    settings.error_rate = number("error-rate", "APP_ERROR_RATE", "0");
     settings.never_ready = setting(flags, "never-ready", "APP_NEVER_READY", "0") == "1";
-    settings.start_delay = std::stod(setting(flags, "start-delay", "APP_START_DELAY", "0"));
-    settings.exit_after = std::stod(setting(flags, "exit-after", "APP_EXIT_AFTER", "0"));
-    settings.latency_ms = std::stol(setting(flags, "latency-ms", "APP_LATENCY_MS", "0"));
+    settings.start_delay = number("start-delay", "APP_START_DELAY", "0");
+    settings.exit_after = number("exit-after", "APP_EXIT_AFTER", "0");
+    settings.latency_ms = static_cast<long>(number("latency-ms", "APP_LATENCY_MS", "0"));
   } catch (const std::exception&) {
-    std::fprintf(stderr, "app: a setting is not a number\n");
+    std::fprintf(stderr, "app: not a number: %s\n", current.c_str());
     return 2;
   }
   char hostname[256] = "unknown";

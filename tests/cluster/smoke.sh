@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Smoke check of the local control plane: start it, roll out a 3-replica
 # Deployment on the kwok nodes, wait until all pods are Ready, tear it down.
+# With REAL_NODE=1 also: the test app's image imported (scripts/images.sh), two
+# real pods of it on the real node, answers through their Service's ClusterIP.
 # Uses its own run dir (unless AUTOCANARY_RUN is set) so it never collides with
 # a cluster already running for the demo. Exits non-zero on any failure.
 set -euo pipefail
@@ -51,6 +53,46 @@ if [[ $ready != "$REPLICAS" ]]; then
   exit 1
 fi
 kubectl -n "$NS" get pods -o wide
+
+if [[ ${REAL_NODE:-0} == 1 ]]; then
+  "$HERE/../../scripts/images.sh" all test-app
+  kubectl -n "$NS" apply -f - >/dev/null <<EOF
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: app
+spec:
+  replicas: 2
+  selector:
+    matchLabels: {app: real}
+  template:
+    metadata:
+      labels: {app: real}
+    spec:
+      nodeSelector: {autocanary.io/real-node: "true"}
+      tolerations: [{key: autocanary.io/real-node, operator: Exists, effect: NoSchedule}]
+      containers:
+      - name: app
+        image: autocanary-test-app:dev
+        imagePullPolicy: Never
+        env: [{name: APP_VERSION, value: smoke}]
+        readinessProbe: {httpGet: {path: /ready, port: 8080}, periodSeconds: 1}
+---
+apiVersion: v1
+kind: Service
+metadata:
+  name: app
+spec:
+  selector: {app: real}
+  ports: [{port: 80, targetPort: 8080}]
+EOF
+  kubectl -n "$NS" rollout status deployment/app --timeout=120s
+  ip=$(kubectl -n "$NS" get service app -o jsonpath='{.spec.clusterIP}')
+  # kube-proxy programs the Service a moment after its endpoints appear.
+  for ((i = 0; i < 50; i++)); do curl -sf --max-time 2 "http://$ip/" >/dev/null && break; sleep 0.2; done
+  for ((i = 0; i < 10; i++)); do curl -sf --max-time 2 "http://$ip/"; done | sort | uniq -c
+  kubectl -n "$NS" get pods -o wide -l app=real
+fi
 T_ROLL=$SECONDS
 
 "$HERE/down.sh"
