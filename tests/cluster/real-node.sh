@@ -312,11 +312,12 @@ real_node_host_cleanup() {
       sleep 0.1
     done
   fi
-  # Mounts (overlay rootfs, netns bind mounts, projected volumes), deepest first.
+  # Mounts (overlay rootfs, netns bind mounts, projected volumes), deepest
+  # first. containerd's state and the kubelet's root dir are in the run dir, so
+  # every mount of ours is too.
   while read -r m; do
     umount "$m" 2>/dev/null || umount -l "$m" 2>/dev/null || log "cannot unmount $m"
-  done < <(awk -v run="$RUN/" '{gsub(/\\040/, " ", $2); if (index($2, run) == 1 || index($2, "/run/containerd/") == 1 ||
-             index($2, "/var/lib/kubelet/") == 1) print $2}' /proc/mounts | sort -r)
+  done < <(awk -v run="$RUN/" '{gsub(/\\040/, " ", $2); if (index($2, run) == 1) print $2}' /proc/mounts | sort -r)
   # Veths left on the bridge go with their namespaces; the bridge goes here.
   if ip link show "$REAL_NODE_BRIDGE" >/dev/null 2>&1; then
     for p in $(ip -o link show master "$REAL_NODE_BRIDGE" 2>/dev/null | awk -F': ' '{print $2}' | cut -d@ -f1); do
