@@ -83,7 +83,7 @@ spec() {
     autocanary-shim)
       strip -o "$staging/autocanary-shim" "$BUILD_DIR/shim/autocanary-shim"
       strip -o "$staging/autocanary-shim-tls" "$BUILD_DIR/shim/autocanary-shim-tls"
-      echo '{"entrypoint": ["/autocanary-shim"], "user": "65532:65532", "ports": ["15021/tcp"]}'
+      echo '{"entrypoint": ["/autocanary-shim"], "user": "65532:65532", "ports": ["17021/tcp"]}'
       ;;
     pause)
       strip -o "$staging/pause" "$BUILD_DIR/tests/app/autocanary-test-pause"

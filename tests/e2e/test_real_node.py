@@ -185,8 +185,10 @@ spec:
       image: autocanary-shim:dev
       imagePullPolicy: Never
       restartPolicy: Always
-      env: [{{name: AUTOCANARY_SHIM_PROBES, value: '["http:8080/ready"]'}}]
-      readinessProbe: {{httpGet: {{port: 15021, path: /ready}}, periodSeconds: 1, failureThreshold: 1}}
+      env:
+        - {{name: AUTOCANARY_SHIM_PROBES, value: '["http:8080/ready"]'}}
+        - {{name: AUTOCANARY_SHIM_PORT, value: "17021"}}
+      readinessProbe: {{httpGet: {{port: 17021, path: /ready}}, periodSeconds: 1, failureThreshold: 1}}
       {restricted}
   containers:
     - name: app
