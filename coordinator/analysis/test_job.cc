@@ -82,8 +82,9 @@ json build_test_job(const policy::TestDefinition& test, const AnalysisContext& c
       json& env = container["env"];
       if (!env.is_array()) env = json::array();
       for (const auto& [name, value] : variables) {
-        const bool set = std::any_of(env.begin(), env.end(), [&](const json& entry) {
-          return entry.is_object() && common::string_field(&entry, "name") == name;
+        // Copied into the lambda: clang before 16 cannot capture a structured binding.
+        const bool set = std::any_of(env.begin(), env.end(), [variable = name](const json& entry) {
+          return entry.is_object() && common::string_field(&entry, "name") == variable;
         });
         if (!set) env.push_back({{"name", name}, {"value", *value}});
       }
