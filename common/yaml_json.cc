@@ -4,6 +4,7 @@
 #include <yaml-cpp/exceptions.h>
 #include <yaml-cpp/parser.h>
 
+#include <algorithm>
 #include <charconv>
 #include <sstream>
 #include <string>
@@ -115,12 +116,28 @@ class JsonBuilder final : public YAML::EventHandler {
   std::size_t nodes_ = 0;
 };
 
+// How deep `[` and `{` nest in the text, counted without parsing (brackets in
+// quoted strings count too: no real document nests 64 of them). The parser
+// recurses and allocates per open flow collection before any event reaches the
+// builder, so a deep one is refused before the parser runs.
+int flow_depth(std::string_view text) {
+  int depth = 0;
+  int deepest = 0;
+  for (const char c : text) {
+    if (c == '[' || c == '{') deepest = std::max(deepest, ++depth);
+    if ((c == ']' || c == '}') && depth > 0) --depth;
+  }
+  return deepest;
+}
+
 }  // namespace
 
 std::variant<json, std::string> yaml_to_json(std::string_view text, const YamlLimits& limits) {
   if (text.size() > limits.max_bytes)
     return "invalid YAML: " + std::to_string(text.size()) + " bytes, more than the " +
            std::to_string(limits.max_bytes) + " accepted";
+  if (flow_depth(text) > limits.max_depth)
+    return "invalid YAML: nested deeper than " + std::to_string(limits.max_depth) + " levels";
   try {
     std::istringstream input{std::string(text)};
     YAML::Parser parser(input);

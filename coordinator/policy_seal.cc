@@ -6,9 +6,36 @@
 #include <openssl/rand.h>
 
 #include <array>
+#include <cmath>
+#include <cstdint>
 #include <stdexcept>
 
 namespace autocanary::coordinator {
+
+namespace {
+
+// The policy as the apiserver gives it back: JSON from Go writes a whole
+// float (1.0) as an integer (1), so whole floats are integers here too, and the
+// seal made before the write verifies after the read.
+nlohmann::json canonical(const nlohmann::json& value) {
+  if (value.is_number_float()) {
+    const double number = value.get<double>();
+    if (std::trunc(number) == number && std::fabs(number) < 9.0e15) return static_cast<std::int64_t>(number);
+    return value;
+  }
+  if (!value.is_structured()) return value;
+  nlohmann::json out = value.is_array() ? nlohmann::json::array() : nlohmann::json::object();
+  for (auto item = value.begin(); item != value.end(); ++item) {
+    if (value.is_array()) {
+      out.push_back(canonical(*item));
+    } else {
+      out[item.key()] = canonical(item.value());
+    }
+  }
+  return out;
+}
+
+}  // namespace
 
 PolicySeal::PolicySeal(std::string key) : key_(std::move(key)) {
   if (key_.size() < kMinKeyBytes)
@@ -31,7 +58,7 @@ std::string PolicySeal::seal(std::string_view ns, std::string_view deployment, s
     message += std::to_string(part.size()) + ":";
     message += part;
   }
-  message += policy_spec.dump();
+  message += canonical(policy_spec).dump();
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
   HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()), reinterpret_cast<const unsigned char*>(message.data()),

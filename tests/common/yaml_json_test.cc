@@ -42,7 +42,7 @@ TEST(YamlJsonTest, AnAnchorWithoutAliasIsHarmless) {
 
 TEST(YamlJsonTest, DeepNestingIsRefused) {
   const std::string deep = std::string(100000, '[') + std::string(100000, ']');
-  EXPECT_NE(error_of(deep).find("invalid YAML"), std::string::npos);
+  EXPECT_EQ(error_of(deep), "invalid YAML: nested deeper than 64 levels") << "refused before the parser runs";
   EXPECT_NE(error_of(std::string(65, '[') + std::string(65, ']')).find("nested deeper than 64 levels"),
             std::string::npos);
   EXPECT_EQ(error_of(std::string(64, '[') + std::string(64, ']')), "(parsed)");

@@ -312,6 +312,10 @@ TEST(PolicySealTest, ASealCoversTheDeploymentTheRevisionAndThePolicy) {
   EXPECT_FALSE(seal.verify("shop", "web", "abc", spec, ""));
   EXPECT_NE(seal.seal("sh", "opweb", "abc", spec), made) << "parts are length-prefixed";
   EXPECT_THROW(PolicySeal("short"), std::invalid_argument);
+  // The apiserver writes a whole float back as an integer: the seal survives it.
+  const json with_float = {{"max", 1.0}, {"min", 0.5}};
+  EXPECT_TRUE(seal.verify("shop", "web", "abc", json::parse(R"({"max":1,"min":0.5})"),
+                          seal.seal("shop", "web", "abc", with_float)));
 }
 
 TEST_F(ReconcilerTest, CanaryPodsLosingReadinessFailPodHealth) {

@@ -111,7 +111,8 @@ def test_cert_manager_and_own_secret_modes_wire_the_ca(helm):
     assert hook["clientConfig"]["caBundle"] == CA_BUNDLE
     volume = find(docs, "Deployment", "-webhook")["spec"]["template"]["spec"]["volumes"][0]
     assert volume["secret"]["secretName"] == "my-tls"
-    assert not [d for d in docs if d["kind"] == "Secret"], "the user brings the Secret"
+    secrets = [d["metadata"]["name"] for d in docs if d["kind"] == "Secret"]
+    assert secrets == ["rel-autocanary-coordinator-policy-seal"], "the user brings the TLS Secret; ours is the seal key"
 
     docs = helm.documents("rel", "autocanary-system", *MODES["externalURL"])
     hook = find(docs, "MutatingWebhookConfiguration")["webhooks"][0]

@@ -40,8 +40,10 @@ WEIGHTS = [10, 40, 100]
 SMI_CRD = "trafficsplits.split.smi-spec.io"
 MESH_CRDS = {
     "smi": [SMI_CRD],
-    "gatewayAPI": [f"{kind}.gateway.networking.k8s.io"
-                   for kind in ("gatewayclasses", "gateways", "grpcroutes", "httproutes", "referencegrants")],
+    # Every CRD the upstream files hold (TLSRoute and BackendTLSPolicy too): the
+    # group leaves discovery only when the last of them is gone.
+    "gatewayAPI": sorted(yaml.safe_load(path.read_text())["metadata"]["name"]
+                         for path in (CRDS / "gateway-api").glob("*.yaml")),
     "istio": ["virtualservices.networking.istio.io", "destinationrules.networking.istio.io"],
 }
 CRD_FILES = {
