@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "common/hex.h"
+
 namespace autocanary::coordinator {
 
 namespace {
@@ -63,13 +65,7 @@ std::string PolicySeal::seal(std::string_view ns, std::string_view deployment, s
   unsigned int length = 0;
   HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()), reinterpret_cast<const unsigned char*>(message.data()),
        message.size(), digest.data(), &length);
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string hex;
-  for (unsigned int i = 0; i < length; ++i) {
-    hex += kHex[digest[i] >> 4];
-    hex += kHex[digest[i] & 0x0f];
-  }
-  return hex;
+  return common::to_hex(digest.data(), length);
 }
 
 bool PolicySeal::verify(std::string_view ns, std::string_view deployment, std::string_view revision,

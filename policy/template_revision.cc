@@ -1,5 +1,6 @@
 #include "policy/template_revision.h"
 
+#include "common/hex.h"
 #include "common/json_fields.h"
 
 #include <openssl/sha.h>
@@ -43,13 +44,7 @@ std::string revision_of_canonical(std::string_view canonical) {
   std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
   SHA256(reinterpret_cast<const unsigned char*>(canonical.data()), canonical.size(),
          digest.data());
-  static constexpr char kHex[] = "0123456789abcdef";
-  std::string revision;
-  for (std::size_t i = 0; i < 5; ++i) {
-    revision += kHex[digest[i] >> 4];
-    revision += kHex[digest[i] & 0x0f];
-  }
-  return revision;
+  return common::to_hex(digest.data(), 5);  // 10 hex digits
 }
 
 }  // namespace autocanary::policy
