@@ -93,6 +93,26 @@ def test_safe_defaults_are_rendered(helm):
     assert policy["spec"]["steps"][-1] == {"setWeight": 100}
 
 
+def test_network_policies_admit_only_the_webhook_port_and_listed_scrapers(helm):
+    docs = helm.documents("rel", "autocanary-system")
+    webhook = find(docs, "NetworkPolicy", "-webhook")["spec"]
+    assert webhook["policyTypes"] == ["Ingress"]
+    assert [rule["ports"] for rule in webhook["ingress"]] == [[{"port": "https", "protocol": "TCP"}]]
+    assert find(docs, "NetworkPolicy", "-coordinator")["spec"]["ingress"] == [], "nobody scrapes until listed"
+
+    monitoring = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    control_plane = {"ipBlock": {"cidr": "10.0.0.0/24"}}
+    docs = helm.documents("rel", "autocanary-system", "--set-json",
+                          f"networkPolicy.metricsFrom=[{json.dumps(monitoring)}]", "--set-json",
+                          f"networkPolicy.webhookFrom=[{json.dumps(control_plane)}]")
+    assert find(docs, "NetworkPolicy", "-coordinator")["spec"]["ingress"] == [
+        {"ports": [{"port": "metrics", "protocol": "TCP"}], "from": [monitoring]}]
+    assert find(docs, "NetworkPolicy", "-webhook")["spec"]["ingress"][0]["from"] == [control_plane]
+
+    docs = helm.documents("rel", "autocanary-system", *MODES["externalURL"])
+    assert [d["metadata"]["name"] for d in docs if d["kind"] == "NetworkPolicy"] == ["rel-autocanary-coordinator"]
+
+
 def test_cert_manager_and_own_secret_modes_wire_the_ca(helm):
     docs = helm.documents("rel", "autocanary-system", *MODES["certManager"])
     hook = find(docs, "MutatingWebhookConfiguration")
