@@ -185,7 +185,10 @@ int main(int argc, char** argv) {
 
   std::unique_ptr<coordinator::LeaderElector> elector;
   // Metric queries, HTTP gates and test Jobs, built per rollout from its policy.
-  analysis::DefaultProviderFactory providers(client, options.prometheus_address);
+  // One key seals the policy each rollout records and the test Jobs it creates.
+  const coordinator::PolicySeal seal = load_policy_seal(options.policy_seal_key_file, logger);
+  analysis::DefaultProviderFactory providers(client, options.prometheus_address,
+                                             [&seal](std::string_view message) { return seal.mac(message); });
   // With --policy-file the file is the policy; otherwise ClusterCanaryPolicies
   // from the cluster, watched.
   policy::PolicyStore policies(client, logger);
@@ -206,7 +209,7 @@ int main(int argc, char** argv) {
   coordinator::Reconciler reconciler(
       client, routers, providers, policy_for,
       [] { return std::chrono::system_clock::now(); }, logger, coordinator_metrics, &flaps,
-      load_policy_seal(options.policy_seal_key_file, logger),
+      seal,
       [&elector] { return elector && elector->is_leader(); });
   coordinator::Coordinator runtime(client, reconciler, [&elector] { return elector && elector->is_leader(); }, flaps,
                                    coordinator::CoordinatorOptions{options.workers, std::chrono::seconds(300)},

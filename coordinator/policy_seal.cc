@@ -61,6 +61,10 @@ std::string PolicySeal::seal(std::string_view ns, std::string_view deployment, s
     message += part;
   }
   message += canonical(policy_spec).dump();
+  return mac(message);
+}
+
+std::string PolicySeal::mac(std::string_view message) const {
   std::array<unsigned char, EVP_MAX_MD_SIZE> digest{};
   unsigned int length = 0;
   HMAC(EVP_sha256(), key_.data(), static_cast<int>(key_.size()), reinterpret_cast<const unsigned char*>(message.data()),

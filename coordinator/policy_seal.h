@@ -25,6 +25,10 @@ class PolicySeal {
   // Hex HMAC of (namespace, deployment, revision, the policy's canonical JSON).
   [[nodiscard]] std::string seal(std::string_view ns, std::string_view deployment, std::string_view revision,
                                  const nlohmann::json& policy_spec) const;
+  // Hex HMAC of any message: the same key seals what else the coordinator
+  // must recognise as its own (test Jobs).
+  [[nodiscard]] std::string mac(std::string_view message) const;
+
   // In constant time.
   [[nodiscard]] bool verify(std::string_view ns, std::string_view deployment, std::string_view revision,
                             const nlohmann::json& policy_spec, std::string_view seal) const;

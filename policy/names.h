@@ -65,6 +65,10 @@ inline constexpr std::string_view kManagedByValue = "autocanary";
 // user wrote them ({"<index>": route}), restored when the canary ends.
 inline constexpr std::string_view kOriginalRoutesAnnotation = "autocanary.io/original-routes";
 
+// On a test Job: the coordinator's MAC of its namespace, name and UID, so that
+// a Job of the same name made by anyone else is never taken for the test's.
+inline constexpr std::string_view kSealAnnotation = "autocanary.io/seal";
+
 // Set by the deployment controller on the pods and ReplicaSets of a Deployment.
 inline constexpr std::string_view kPodTemplateHashLabel = "pod-template-hash";
 inline constexpr std::string_view kDeploymentRevisionAnnotation = "deployment.kubernetes.io/revision";

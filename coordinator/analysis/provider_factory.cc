@@ -6,8 +6,9 @@
 
 namespace autocanary::analysis {
 
-DefaultProviderFactory::DefaultProviderFactory(kube::KubeClient& client, std::string default_prometheus_address)
-    : client_(client), default_prometheus_address_(std::move(default_prometheus_address)) {}
+DefaultProviderFactory::DefaultProviderFactory(kube::KubeClient& client, std::string default_prometheus_address,
+                                               Signer sign)
+    : client_(client), default_prometheus_address_(std::move(default_prometheus_address)), sign_(std::move(sign)) {}
 
 std::unique_ptr<AnalysisProvider> DefaultProviderFactory::analysis(const policy::AnalysisDefinition& definition) {
   switch (definition.provider) {
@@ -20,7 +21,7 @@ std::unique_ptr<AnalysisProvider> DefaultProviderFactory::analysis(const policy:
 }
 
 std::unique_ptr<AnalysisProvider> DefaultProviderFactory::test(const policy::TestDefinition& definition) {
-  return std::make_unique<TestJobProvider>(client_, definition);
+  return std::make_unique<TestJobProvider>(client_, definition, sign_);
 }
 
 }  // namespace autocanary::analysis

@@ -4,15 +4,16 @@
 #include <string>
 
 #include "coordinator/analysis/analysis_provider.h"
+#include "coordinator/analysis/test_job.h"
 #include "kube/kube_client.h"
 
 namespace autocanary::analysis {
 
 class DefaultProviderFactory final : public ProviderFactory {
  public:
-  // `client` creates test Jobs; `default_prometheus_address` serves Prometheus
-  // analyses that name no address.
-  DefaultProviderFactory(kube::KubeClient& client, std::string default_prometheus_address);
+  // `client` creates test Jobs, which `sign` seals; `default_prometheus_address`
+  // serves Prometheus analyses that name no address.
+  DefaultProviderFactory(kube::KubeClient& client, std::string default_prometheus_address, Signer sign);
 
   [[nodiscard]] std::unique_ptr<AnalysisProvider> analysis(const policy::AnalysisDefinition& definition) override;
   [[nodiscard]] std::unique_ptr<AnalysisProvider> test(const policy::TestDefinition& definition) override;
@@ -20,6 +21,7 @@ class DefaultProviderFactory final : public ProviderFactory {
  private:
   kube::KubeClient& client_;
   std::string default_prometheus_address_;
+  Signer sign_;
 };
 
 }  // namespace autocanary::analysis

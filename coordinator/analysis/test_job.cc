@@ -114,19 +114,47 @@ Measurement read_test_job(const json& job) {
   return {Kind::kRunning, 0, "Job " + name + " is running; " + logs_hint(job), name};
 }
 
-TestJobProvider::TestJobProvider(kube::KubeClient& client, policy::TestDefinition definition)
-    : client_(client), definition_(std::move(definition)) {}
+std::string job_seal_message(std::string_view ns, std::string_view name, std::string_view uid) {
+  return "job:" + std::string(ns) + "/" + std::string(name) + "/" + std::string(uid);
+}
+
+TestJobProvider::TestJobProvider(kube::KubeClient& client, policy::TestDefinition definition, Signer sign)
+    : client_(client), definition_(std::move(definition)), sign_(std::move(sign)) {}
+
+bool TestJobProvider::sealed(const json& job) const {
+  const auto seal = common::annotation(job, names::kSealAnnotation);
+  return seal && *seal == sign_(job_seal_message(common::metadata_string(job, "namespace"),
+                                                 common::metadata_string(job, "name"),
+                                                 common::metadata_string(job, "uid")));
+}
 
 Measurement TestJobProvider::measure(const AnalysisContext& context) {
   const std::string name = test_job_name(context);
   auto existing = client_.get(jobs(context.namespace_name, name));
-  if (existing) return read_test_job(*existing);
+  if (existing) {
+    if (!sealed(*existing))
+      return {Kind::kError, 0,
+              "a Job named " + name + " exists that autocanary did not create for this test (it has no valid " +
+                  std::string(names::kSealAnnotation) + "); it is not trusted: delete it and the test runs",
+              name};
+    return read_test_job(*existing);
+  }
   if (!existing.error().is_not_found())
     return {Kind::kError, 0, "cannot read test Job " + name + ": " + existing.error().describe(), name};
   auto created = client_.create(jobs(context.namespace_name), build_test_job(definition_, context));
-  if (created) return read_test_job(*created);
-  if (created.error().is_already_exists()) return {Kind::kRunning, 0, "Job " + name + " is running", name};
-  return {Kind::kError, 0, "cannot create test Job " + name + ": " + created.error().describe(), name};
+  if (!created) {
+    if (created.error().is_already_exists()) return {Kind::kRunning, 0, "Job " + name + " is running", name};
+    return {Kind::kError, 0, "cannot create test Job " + name + ": " + created.error().describe(), name};
+  }
+  const json seal = {{"metadata",
+                      {{"annotations",
+                        {{std::string(names::kSealAnnotation),
+                          sign_(job_seal_message(context.namespace_name, name,
+                                                 common::metadata_string(*created, "uid")))}}}}}};
+  auto patched = client_.patch(jobs(context.namespace_name, name), seal,
+                               kube::PatchOptions{kube::PatchType::kMerge, "", false});
+  if (!patched) return {Kind::kError, 0, "cannot seal test Job " + name + ": " + patched.error().describe(), name};
+  return read_test_job(*created);
 }
 
 }  // namespace autocanary::analysis

@@ -42,11 +42,15 @@ class JobsClient final : public kube::KubeClient {
     EXPECT_EQ(ref.group, "batch");
     EXPECT_EQ(ref.resource, "jobs");
     ++creations;
-    return jobs[object["metadata"]["name"].get<std::string>()] = object;
+    json stored = object;
+    stored["metadata"]["uid"] = "uid-" + std::to_string(creations);
+    return jobs[object["metadata"]["name"].get<std::string>()] = stored;
   }
   kube::Result<json> update(const kube::ResourceRef&, const json& object) override { return object; }
-  kube::Result<json> patch(const kube::ResourceRef&, const json& patch, const kube::PatchOptions&) override {
-    return patch;
+  kube::Result<json> patch(const kube::ResourceRef& ref, const json& patch, const kube::PatchOptions&) override {
+    json& job = jobs.at(ref.name);
+    job.merge_patch(patch);
+    return job;
   }
   kube::Result<json> remove(const kube::ResourceRef&, const kube::DeleteOptions&) override { return json(); }
   kube::Result<void> watch(const kube::ResourceRef&, const kube::WatchOptions&, const kube::WatchHandler&,
@@ -106,15 +110,34 @@ TEST(TestJobTest, ConditionsDecide) {
             "Job web-smoke-bbbbbbbbbb-2 failed (BackoffLimitExceeded): Job has reached the specified backoff lim");
 }
 
+// A stand-in for the coordinator's keyed MAC.
+std::string sign(std::string_view message) { return "mac(" + std::string(message) + ")"; }
+
 TEST(TestJobTest, TheFirstLookCreatesTheJobLaterOnesReadIt) {
   JobsClient client;
-  TestJobProvider provider(client, smoke());
+  TestJobProvider provider(client, smoke(), sign);
   EXPECT_EQ(provider.measure(web()).kind, Kind::kRunning);
   EXPECT_EQ(provider.measure(web()).kind, Kind::kRunning);
   EXPECT_EQ(client.creations, 1);
   client.jobs["web-smoke-bbbbbbbbbb-2"]["status"]["conditions"] =
       json::parse(R"([{"type": "Complete", "status": "True"}])");
   EXPECT_EQ(provider.measure(web()).kind, Kind::kPassed);
+  EXPECT_EQ(client.jobs["web-smoke-bbbbbbbbbb-2"]["metadata"]["annotations"]["autocanary.io/seal"],
+            "mac(job:shop/web-smoke-bbbbbbbbbb-2/uid-1)")
+      << "sealed right after it was created, over its UID";
+}
+
+TEST(TestJobTest, AJobOfTheSameNameMadeBySomeoneElseNeverPasses) {
+  JobsClient client;
+  // Made first, complete, even carrying the seal of another Job (its UID differs).
+  client.jobs["web-smoke-bbbbbbbbbb-2"] = json::parse(R"json({"metadata": {"name": "web-smoke-bbbbbbbbbb-2",
+      "namespace": "shop", "uid": "theirs", "annotations": {"autocanary.io/seal":
+      "mac(job:shop/web-smoke-bbbbbbbbbb-2/uid-1)"}}, "status": {"conditions": [{"type": "Complete", "status": "True"}]}})json");
+  TestJobProvider provider(client, smoke(), sign);
+  const Measurement measured = provider.measure(web());
+  EXPECT_EQ(measured.kind, Kind::kError);
+  EXPECT_NE(measured.message.find("autocanary did not create for this test"), std::string::npos) << measured.message;
+  EXPECT_EQ(client.creations, 0) << "and it is neither replaced nor changed";
 }
 
 }  // namespace
