@@ -58,6 +58,7 @@ struct AnalysisDefinition {
   std::string bearer_token_file;
   std::string ca_file;
   bool insecure_skip_verify = false;
+  bool allow_insecure_token = false;  // the token over http:// too, in clear text
   std::optional<double> max;  // success when the value is at most this …
   std::optional<double> min;  // … and at least this
   std::chrono::milliseconds interval{std::chrono::seconds(30)};

@@ -169,11 +169,14 @@ class Parser {
       if (auto d = duration(section["timeout"], where + ".timeout")) analysis.timeout = *d;
     analysis.bearer_token_file = text(section, "bearerTokenFile", where);
     analysis.ca_file = text(section, "caFile", where);
-    if (const auto skip = section.find("insecureSkipVerify"); skip != section.end()) {
-      if (skip->is_boolean()) {
-        analysis.insecure_skip_verify = skip->get<bool>();
+    for (const auto& [key, flag] : {std::pair{"insecureSkipVerify", &analysis.insecure_skip_verify},
+                                    std::pair{"allowInsecureToken", &analysis.allow_insecure_token}}) {
+      const auto found = section.find(key);
+      if (found == section.end()) continue;
+      if (found->is_boolean()) {
+        *flag = found->get<bool>();
       } else {
-        problems_.push_back(where + ".insecureSkipVerify: must be true or false");
+        problems_.push_back(where + "." + key + ": must be true or false");
       }
     }
   }
@@ -316,6 +319,7 @@ json policy_to_json(const CanaryPolicy& policy) {
     if (!a.bearer_token_file.empty()) section["bearerTokenFile"] = a.bearer_token_file;
     if (!a.ca_file.empty()) section["caFile"] = a.ca_file;
     if (a.insecure_skip_verify) section["insecureSkipVerify"] = true;
+    if (a.allow_insecure_token) section["allowInsecureToken"] = true;
     item[a.provider == AnalysisDefinition::Provider::kPrometheus ? "prometheus" : "http"] = std::move(section);
     if (a.max || a.min) item["successCondition"] = json::object();
     if (a.max) item["successCondition"]["max"] = *a.max;

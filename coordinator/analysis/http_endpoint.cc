@@ -1,7 +1,9 @@
 #include "coordinator/analysis/http_endpoint.h"
 
 #include <cctype>
+#include <algorithm>
 #include <charconv>
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <sstream>
@@ -11,6 +13,27 @@
 namespace autocanary::analysis {
 
 namespace {
+
+// A bearer token is a line; a file far larger is a mistake (or /dev/zero).
+constexpr std::size_t kMaxTokenBytes = 16 * 1024;
+
+// Where the kubelet mounts a pod's service-account token and CA.
+constexpr std::string_view kServiceAccountDirs[] = {"/var/run/secrets/kubernetes.io/",
+                                                    "/run/secrets/kubernetes.io/"};
+
+// Whether `path`, with symbolic links and ".." resolved, is among them.
+bool is_own_credential(const std::string& path) {
+  std::error_code error;
+  const std::string resolved = std::filesystem::weakly_canonical(path, error).string();
+  for (const std::string_view dir : kServiceAccountDirs) {
+    if (path.starts_with(dir) || (!error && resolved.starts_with(dir))) return true;
+    // /var/run is a link to /run on most systems: compare resolved to resolved.
+    std::string resolved_dir = std::filesystem::weakly_canonical(std::string(dir), error).string();
+    while (!resolved_dir.empty() && resolved_dir.back() == '/') resolved_dir.pop_back();
+    if (!error && !resolved_dir.empty() && resolved.starts_with(resolved_dir + "/")) return true;
+  }
+  return false;
+}
 
 std::string describe(const Endpoint& endpoint) {
   return std::string(endpoint.tls ? "https://" : "http://") + endpoint.host + ":" + std::to_string(endpoint.port) +
@@ -64,11 +87,19 @@ std::variant<Endpoint, std::string> parse_endpoint(std::string_view url) {
 std::variant<HttpAnswer, std::string> post(const Endpoint& endpoint, const HttpAccess& access, const std::string& path,
                                            const std::string& body, const std::string& content_type) {
   httplib::Headers headers{{"Accept", "application/json"}, {"User-Agent", "autocanary-coordinator"}};
+  for (const std::string* file : {&access.bearer_token_file, &access.ca_file})
+    if (!file->empty() && is_own_credential(*file))
+      return *file + " holds the coordinator's own service-account credentials, which are never used for analyses";
   if (!access.bearer_token_file.empty()) {
-    std::ifstream file(access.bearer_token_file);
-    std::stringstream token;
-    if (file) token << file.rdbuf();
-    std::string text = token.str();
+    if (!endpoint.tls && !access.allow_insecure_token)
+      return "refusing to send the token of " + access.bearer_token_file + " in clear text to " + describe(endpoint) +
+             ": use https:// or set allowInsecureToken: true";
+    std::ifstream file(access.bearer_token_file, std::ios::binary);
+    std::string text(kMaxTokenBytes + 1, '\0');
+    if (file) file.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(file ? text.size() : static_cast<std::size_t>(std::max<std::streamsize>(file.gcount(), 0)));
+    if (text.size() > kMaxTokenBytes)
+      return access.bearer_token_file + " holds more than " + std::to_string(kMaxTokenBytes) + " bytes: not a token";
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();
     if (text.empty()) return "cannot read a bearer token from " + access.bearer_token_file;
     headers.emplace("Authorization", "Bearer " + text);

@@ -25,6 +25,7 @@ struct HttpAccess {
   std::string bearer_token_file;
   std::string ca_file;
   bool insecure_skip_verify = false;
+  bool allow_insecure_token = false;  // send the token to an http:// server too
 };
 
 struct HttpAnswer {
@@ -34,6 +35,9 @@ struct HttpAnswer {
 
 // POSTs `body` to endpoint.path + `path`. No answer (refused, timed out, TLS
 // failure, unreadable token file) is an error message naming the endpoint.
+// A bearer token goes to an http:// server only with allow_insecure_token, and
+// the coordinator's own service-account credentials are never read: whoever
+// writes a policy must not be able to make it send them anywhere.
 [[nodiscard]] std::variant<HttpAnswer, std::string> post(const Endpoint& endpoint, const HttpAccess& access,
                                                          const std::string& path, const std::string& body,
                                                          const std::string& content_type);

@@ -62,7 +62,7 @@ Measurement HttpGateProvider::measure(const AnalysisContext& context) {
   auto endpoint = parse_endpoint(definition_.url);
   if (auto* problem = std::get_if<std::string>(&endpoint)) return {Kind::kError, 0, *problem, {}};
   const HttpAccess access{definition_.timeout, definition_.bearer_token_file, definition_.ca_file,
-                          definition_.insecure_skip_verify};
+                          definition_.insecure_skip_verify, definition_.allow_insecure_token};
   const std::string body = gate_payload(context).dump();
   std::string last_problem;
   for (int attempt = 0; attempt <= definition_.retries; ++attempt) {

@@ -45,7 +45,7 @@ Measurement PrometheusProvider::query(const Endpoint& endpoint, const std::strin
   const std::string& query = std::get<std::string>(rendered);
 
   const HttpAccess access{definition_.timeout, definition_.bearer_token_file, definition_.ca_file,
-                          definition_.insecure_skip_verify};
+                          definition_.insecure_skip_verify, definition_.allow_insecure_token};
   // POST: a long query never meets a URL length limit.
   auto answer = post(endpoint, access, "/api/v1/query", "query=" + kube::percent_encode(query),
                      "application/x-www-form-urlencoded");

@@ -1,5 +1,10 @@
 #include "coordinator/analysis/http_gate.h"
 
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
 #include <gtest/gtest.h>
 
 #include "tests/coordinator/analysis/local_http_server.h"
@@ -69,6 +74,58 @@ TEST(HttpGateTest, AnUnansweredRequestIsRetriedThenAnError) {
   EXPECT_EQ(m.kind, Kind::kError) << "each attempt gives up at the timeout, before the late answer";
   EXPECT_NE(m.message.find("(2 attempts)"), std::string::npos) << m.message;
   EXPECT_EQ(server.received().size(), 2U);
+}
+
+// A token file of the test's own, removed with it.
+class TokenFile {
+ public:
+  explicit TokenFile(const std::string& content) {
+    std::ofstream(path_) << content;
+  }
+  ~TokenFile() { std::filesystem::remove(path_); }
+  [[nodiscard]] const std::string& path() const { return path_; }
+
+ private:
+  std::string path_ = (std::filesystem::temp_directory_path() /
+                       ("autocanary-token-" + std::to_string(::getpid()))).string();
+};
+
+TEST(HttpGateTest, ATokenGoesToAnHttpServerOnlyWhenThePolicySaysSo) {
+  testing::LocalHttpServer server;
+  server.answer({200, "ok", 0ms});
+  const TokenFile token("s3cret\n");
+  policy::AnalysisDefinition definition = gate(server.url("/check"));
+  definition.bearer_token_file = token.path();
+  const Measurement refused = HttpGateProvider(definition).measure(web());
+  EXPECT_EQ(refused.kind, Kind::kError);
+  EXPECT_NE(refused.message.find("refusing to send the token of " + token.path() + " in clear text"),
+            std::string::npos) << refused.message;
+  EXPECT_TRUE(server.received().empty()) << "nothing was sent";
+
+  definition.allow_insecure_token = true;
+  EXPECT_EQ(HttpGateProvider(definition).measure(web()).kind, Kind::kPassed);
+  ASSERT_EQ(server.received().size(), 1U);
+  EXPECT_EQ(server.received()[0].get_header_value("Authorization"), "Bearer s3cret");
+}
+
+TEST(HttpGateTest, TheCoordinatorsOwnCredentialsAndOversizedTokensAreNeverSent) {
+  testing::LocalHttpServer server;
+  server.answer({200, "ok", 0ms});
+  policy::AnalysisDefinition definition = gate(server.url("/check"));
+  definition.allow_insecure_token = true;
+  for (const char* own : {"/var/run/secrets/kubernetes.io/serviceaccount/token",
+                          "/run/secrets/kubernetes.io/serviceaccount/../serviceaccount/token"}) {
+    definition.bearer_token_file = own;
+    const Measurement m = HttpGateProvider(definition).measure(web());
+    EXPECT_EQ(m.kind, Kind::kError);
+    EXPECT_NE(m.message.find("the coordinator's own service-account credentials"), std::string::npos) << m.message;
+  }
+  const TokenFile huge(std::string(64 * 1024, 'x'));
+  definition.bearer_token_file = huge.path();
+  const Measurement m = HttpGateProvider(definition).measure(web());
+  EXPECT_EQ(m.kind, Kind::kError);
+  EXPECT_NE(m.message.find("more than 16384 bytes"), std::string::npos) << m.message;
+  EXPECT_TRUE(server.received().empty());
 }
 
 TEST(HttpGateTest, ARefusedConnectionIsAnError) {
