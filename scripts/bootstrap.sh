@@ -16,6 +16,7 @@ packages=(
   # CNI plugins, nft for kube-proxy, iptables for the kubelet's canary chains,
   # umoci to inspect the OCI archives.
   runc containernetworking-plugins nftables iptables umoci
+  clang-14 libclang-rt-14-dev  # bench/fuzz.sh: libFuzzer with ASan and UBSan
 )
 [[ "${1:-}" == "--bench" ]] && packages+=(wrk)
 

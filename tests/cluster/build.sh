@@ -40,7 +40,7 @@ die() { printf 'build.sh: %s\n' "$*" >&2; exit 1; }
 command -v go >/dev/null || die "go not found (need go >= $GO_MIN_VERSION)"
 GOVER=$(go env GOVERSION)
 # sort -V puts the older version first; if that is not the minimum, go is too old.
-[[ $(printf '%s\n' "go$GO_MIN_VERSION" "$GOVER" | sort -V | head -n1) == "go$GO_MIN_VERSION" ]] ||
+[[ $(printf '%s\n' "go$GO_MIN_VERSION" "$GOVER" | sort -V | sed -n 1p) == "go$GO_MIN_VERSION" ]] ||
   die "$GOVER is older than go$GO_MIN_VERSION"
 
 mkdir -p "$BIN" "$SHARE" "$SRC"
@@ -270,9 +270,9 @@ build_containerd
 build_kubernetes_node
 log "done in $((SECONDS - start))s:"
 "$BIN/kube-apiserver" --version
-"$BIN/kubectl" version --client 2>/dev/null | head -n 1
-"$BIN/etcd" --version | head -n 1
-"$BIN/kwok" --version 2>/dev/null | head -n 1 || true
+"$BIN/kubectl" version --client 2>/dev/null | sed -n 1p
+"$BIN/etcd" --version | sed -n 1p
+"$BIN/kwok" --version 2>/dev/null | sed -n 1p || true
 "$BIN/helm" version --short
 "$BIN/kubelet" --version
 "$BIN/containerd" --version
