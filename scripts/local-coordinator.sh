@@ -27,7 +27,15 @@ state=$run/coordinator
 setup() {
   mkdir -p "$state"
   kubectl apply --server-side -f "$root/charts/autocanary/crds/" >/dev/null
-  kubectl wait --for=condition=Established crd/canaries.autocanary.io --timeout=60s >/dev/null
+  # Polled: `kubectl wait` fails outright while the CRD has no status conditions yet.
+  local established=""
+  for _ in $(seq 120); do
+    established=$(kubectl get crd canaries.autocanary.io \
+      -o jsonpath='{.status.conditions[?(@.type=="Established")].status}' 2>/dev/null || true)
+    [[ $established == True ]] && break
+    sleep 0.5
+  done
+  [[ $established == True ]] || { echo "local-coordinator: CRD canaries.autocanary.io not Established" >&2; exit 1; }
   kubectl create namespace "$namespace" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
   # helm's own state stays in the run dir.
   HELM_CACHE_HOME=$state/helm HELM_CONFIG_HOME=$state/helm HELM_DATA_HOME=$state/helm \

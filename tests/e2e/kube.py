@@ -108,6 +108,15 @@ def wait_for(predicate, what, timeout=60, interval=0.2):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
+def wait_established(kube, *crds, timeout=120):
+    """Polls the CRDs' Established condition: `kubectl wait` fails outright on a
+    CRD whose status has no conditions yet (".status.conditions accessor error")."""
+    def established(name):
+        conditions = kube.get("crd", name).get("status", {}).get("conditions") or []
+        return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
+    wait_for(lambda: all(established(name) for name in crds), f"CRDs {', '.join(crds)} established", timeout=timeout)
+
+
 def deployment(name, namespace, image, replicas=2, extra_env=None):
     env = "".join(f"\n            - name: {k}\n              value: \"{v}\"" for k, v in (extra_env or {}).items())
     return f"""apiVersion: apps/v1

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from helm_release import CHART, Helm, HostedRelease, container_args, find
-from kube import deployment, image_of, unique, wait_for, wait_phase
+from kube import deployment, image_of, unique, wait_established, wait_for, wait_phase
 
 ENABLED = {"autocanary.io/enabled": "true"}
 V1 = "registry.example.com/shop/web:1.0.0"
@@ -143,7 +143,7 @@ def test_cert_manager_and_own_secret_modes_wire_the_ca(helm):
 
 def test_rendered_manifests_are_accepted_by_the_apiserver(kube, helm):
     kube.run("apply", "--server-side", "-f", str(CHART / "crds"))
-    kube.run("wait", "--for=condition=Established", "crd/clustercanarypolicies.autocanary.io", "--timeout=60s")
+    wait_established(kube, "clustercanarypolicies.autocanary.io")
     namespace = unique("dry")
     kube.create_namespace(namespace)
     for mode, values in MODES.items():

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from kube import ROOT, sanitize, unique, wait_for
+from kube import ROOT, sanitize, unique, wait_established, wait_for
 
 CRD = ROOT / "charts/autocanary/crds/clustercanarypolicies.autocanary.io.yaml"
 CRD_NAME = "clustercanarypolicies.autocanary.io"
@@ -91,7 +91,7 @@ def policies(kube):
     """Installs the CRD; yields a function that applies a policy under a unique
     name and returns kubectl's result. Every policy created is deleted after."""
     kube.run("apply", "--server-side", "-f", str(CRD))
-    kube.run("wait", "--for=condition=Established", f"crd/{CRD_NAME}", "--timeout=60s", timeout=70)
+    wait_established(kube, CRD_NAME)
     names = []
 
     def apply(spec, prefix="policy", check=False):

@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kube import ROOT, Coordinators, canary_status, deployment, pod_uids, unique, wait_for, wait_phase
+from kube import (ROOT, Coordinators, canary_status, deployment, pod_uids, unique, wait_established, wait_for,
+                  wait_phase)
 
 ENABLED = {"autocanary.io/enabled": "true"}
 V1 = "registry.example.com/shop/web:1.0.0"
@@ -83,7 +84,7 @@ def install_only(kube, backend):
                      f"{group} gone from discovery")
     if backend:
         apply_files(kube, CRD_FILES[backend])
-        kube.run("wait", "--for=condition=Established", "crd", *MESH_CRDS[backend], "--timeout=60s")
+        wait_established(kube, *MESH_CRDS[backend])
 
 
 def smi_crd(served_versions, storage):
