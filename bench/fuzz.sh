@@ -78,6 +78,8 @@ if [[ -n "$seconds" ]]; then budget=(-max_total_time="$seconds"); else budget=(-
 
 printf "%-26s %12s %10s %14s %8s\n" target executions "execs/s" peak_rss_mb crashes
 failed=0
+passed_targets=0
+failed_targets=0
 for target in $targets; do
   corpus=$corpora/$target
   rm -rf "$corpus" && mkdir -p "$corpus"
@@ -93,10 +95,13 @@ for target in $targets; do
   reproducer=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
   crashes=0
   if [[ $status -ne 0 || -n "$reproducer" ]]; then crashes=1; failed=1; fi
+  if [[ $crashes -eq 0 ]]; then passed_targets=$((passed_targets + 1)); else failed_targets=$((failed_targets + 1)); fi
   printf "%-26s %12s %10s %14s %8s\n" "$target" "${executions:--}" "${speed:--}" "${rss:--}" "$crashes"
   if [[ $crashes -ne 0 ]]; then
     echo "  $target failed (exit $status); log: $log" >&2
     [[ -n "$reproducer" ]] && echo "  reproducer: $reproducer (replay: $build_dir/tests/fuzz/$target $reproducer)" >&2
   fi
 done
+# The plain closing line test runners print: one per target.
+echo "fuzz: $passed_targets passed, $failed_targets failed"
 exit $failed
