@@ -14,10 +14,7 @@ namespace {
 
 using nlohmann::json;
 
-bool is_shim(const json& container) {
-  const auto name = container.find("name");
-  return name != container.end() && name->is_string() && name->get_ref<const std::string&>() == kShimContainerName;
-}
+bool is_shim(const json& container) { return common::string_field(&container, "name") == kShimContainerName; }
 
 }  // namespace
 

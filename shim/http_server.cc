@@ -127,16 +127,13 @@ void HttpServer::serve() {
       break;
     }
     if (stopping_ || (fds[1].revents & POLLIN) != 0) break;
-    // Connections first (their pollfds follow the two fixed ones, in order),
-    // then new ones, so that the indices still match.
-    std::size_t index = 2;
-    std::erase_if(open, [&](Connection& c) {
-      const short events = fds[index++].revents;
-      if (events == 0) return false;
-      const bool more = step(c);
-      if (!more) ::close(c.fd);
-      return !more;
-    });
+    // Connection i polled as fds[i + 2]; new connections only after this.
+    for (std::size_t i = 0; i < open.size(); ++i) {
+      if (fds[i + 2].revents == 0 || step(open[i])) continue;
+      ::close(open[i].fd);
+      open[i].fd = -1;
+    }
+    std::erase_if(open, [](const Connection& c) { return c.fd < 0; });
     if ((fds[0].revents & POLLIN) != 0) accept_new(open);
   }
   for (const Connection& c : open) ::close(c.fd);

@@ -1,7 +1,6 @@
 #include "coordinator/analysis/http_endpoint.h"
 
 #include <cctype>
-#include <algorithm>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
@@ -96,8 +95,8 @@ std::variant<HttpAnswer, std::string> post(const Endpoint& endpoint, const HttpA
              ": use https:// or set allowInsecureToken: true";
     std::ifstream file(access.bearer_token_file, std::ios::binary);
     std::string text(kMaxTokenBytes + 1, '\0');
-    if (file) file.read(text.data(), static_cast<std::streamsize>(text.size()));
-    text.resize(file ? text.size() : static_cast<std::size_t>(std::max<std::streamsize>(file.gcount(), 0)));
+    file.read(text.data(), static_cast<std::streamsize>(text.size()));
+    text.resize(static_cast<std::size_t>(file.gcount()));
     if (text.size() > kMaxTokenBytes)
       return access.bearer_token_file + " holds more than " + std::to_string(kMaxTokenBytes) + " bytes: not a token";
     while (!text.empty() && (text.back() == '\n' || text.back() == '\r' || text.back() == ' ')) text.pop_back();

@@ -35,14 +35,20 @@ TEST(FormatReply, CarriesLengthTypeAndConnectionClose) {
             "Content-Length: 10\r\nConnection: close\r\n\r\nnot ready\n");
 }
 
-// One raw exchange with the server: what was sent, what came back.
-std::string round_trip(int port, const std::string& request) {
+// A client connected to the server on 127.0.0.1.
+int connect_to(int port) {
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in address{};
   address.sin_family = AF_INET;
   address.sin_port = htons(static_cast<std::uint16_t>(port));
   inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
   EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  return fd;
+}
+
+// One raw exchange with the server: what was sent, what came back.
+std::string round_trip(int port, const std::string& request) {
+  const int fd = connect_to(port);
   if (!request.empty()) ::send(fd, request.data(), request.size(), MSG_NOSIGNAL);
   std::string reply;
   char buffer[512];
@@ -87,28 +93,13 @@ TEST_F(HttpServerTest, BadRequestsGetAClearStatus) {
 
 TEST_F(HttpServerTest, ASilentClientIsDroppedAndDoesNotHoldTheNextProbe) {
   // One client connects and sends nothing; a probe right after is still answered.
-  const int idle = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-  ASSERT_EQ(::connect(idle, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  const int idle = connect_to(port);
   EXPECT_EQ(round_trip(port, "GET /ready HTTP/1.1\r\n\r\n").substr(0, 15), "HTTP/1.1 200 OK");
   char buffer[256];
   const ssize_t got = ::recv(idle, buffer, sizeof buffer, 0);
   ASSERT_GT(got, 0);
   EXPECT_EQ(std::string(buffer, 12), "HTTP/1.1 408") << "the silent client is told, then closed";
   ::close(idle);
-}
-
-int connect_to(int port) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_port = htons(static_cast<std::uint16_t>(port));
-  inet_pton(AF_INET, "127.0.0.1", &address.sin_addr);
-  EXPECT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
-  return fd;
 }
 
 TEST_F(HttpServerTest, ClientsTricklingBytesNeitherHoldTheProbeNorOutliveTheirDeadline) {
