@@ -15,6 +15,8 @@
 //                                  floor(n*rate) > floor((n-1)*rate)
 //   APP_NEVER_READY --never-ready  1: /ready always answers 503
 //   APP_START_DELAY --start-delay  seconds before /ready answers 200 (slow start)
+//   APP_LISTEN_DELAY --listen-delay seconds before the app listens at all (a slow
+//                                  start as a TCP probe sees it: connections refused)
 //   APP_EXIT_AFTER  --exit-after   seconds after which the process exits 1 (crash loop)
 //   APP_LATENCY_MS  --latency-ms   delay before every answer to GET /
 // SIGTERM and SIGINT exit 0 at once.
@@ -41,6 +43,7 @@ struct Settings {
   double error_rate = 0;
   bool never_ready = false;
   double start_delay = 0;
+  double listen_delay = 0;
   double exit_after = 0;
   long latency_ms = 0;
 };
@@ -116,7 +119,7 @@ int main(int argc, char** argv) {
     std::string arg = argv[i];
     if (arg.rfind("--", 0) != 0) {
       std::fprintf(stderr, "usage: %s [--port=N] [--version=V] [--error-rate=R] [--never-ready=1] "
-                           "[--start-delay=S] [--exit-after=S] [--latency-ms=MS]\n", argv[0]);
+                           "[--start-delay=S] [--listen-delay=S] [--exit-after=S] [--latency-ms=MS]\n", argv[0]);
       return 2;
     }
     size_t eq = arg.find('=');
@@ -136,6 +139,7 @@ int main(int argc, char** argv) {
     settings.error_rate = number("error-rate", "APP_ERROR_RATE", "0");
     settings.never_ready = setting(flags, "never-ready", "APP_NEVER_READY", "0") == "1";
     settings.start_delay = number("start-delay", "APP_START_DELAY", "0");
+    settings.listen_delay = number("listen-delay", "APP_LISTEN_DELAY", "0");
     settings.exit_after = number("exit-after", "APP_EXIT_AFTER", "0");
     settings.latency_ms = static_cast<long>(number("latency-ms", "APP_LATENCY_MS", "0"));
   } catch (const std::exception&) {
@@ -154,6 +158,8 @@ int main(int argc, char** argv) {
     }).detach();
   }
 
+  if (settings.listen_delay > 0)
+    std::this_thread::sleep_for(std::chrono::duration<double>(settings.listen_delay));
   int listener = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
   int one = 1;
   setsockopt(listener, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
