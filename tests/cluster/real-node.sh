@@ -1,16 +1,18 @@
 # shellcheck shell=bash
 # The real node of the local cluster (REAL_NODE=1 tests/cluster/up.sh): one
 # kubelet on containerd + runc with a bridge CNI, and kube-proxy (nftables).
-# Sourced by up.sh (real_node_up, which uses its start/wait_until/sign/kubeconfig
-# helpers) and down.sh (real_node_down). Needs root.
+# Sourced by up.sh (real_node_check, real_node_prepare, real_node_up and
+# real_node_wait, which use its start/wait_until/sign/kubeconfig helpers) and
+# down.sh (real_node_kill_containers, real_node_host_cleanup). Needs root.
 #
 # Fixed addresses, so only one real node runs per machine: the bridge acbr0
 # holds the node IP 10.245.0.1, which is also the node's name (an IP needs no
-# name lookup when the apiserver dials the kubelet); pods get 10.245.0.2-254.
-# Nothing listens beyond the bridge and 127.0.0.1.
+# name lookup when the apiserver dials the kubelet) and the apiserver's listen
+# address (pods reach it through the `kubernetes` Service); pods get
+# 10.245.0.2-254. Nothing listens beyond the bridge and 127.0.0.1.
 #
 # Host state the node changes outside the run dir is recorded in
-# $RUN/node/host-state at start and put back by real_node_down: host paths it
+# $RUN/node/host-state at start and put back by real_node_host_cleanup: host paths it
 # creates (/var/lib/kubelet/device-plugins, /run/containerd/s, /var/lib/cni,
 # /var/log/containers, ...), the sysctls the kubelet and the bridge plugin
 # set, nftables tables, cgroups (kubepods), the bridge and the veths.
@@ -136,7 +138,9 @@ disabled_plugins = ['io.containerd.nri.v1.nri']
     stream_server_port = '0'
 EOF
   # No masquerading and no port mapping: nothing leaves the machine, so the
-  # plugins add no iptables rules.
+  # plugins add no iptables rules. Pods route the pod subnet and, through the
+  # bridge, the Service CIDR (kube-proxy's ClusterIPs, the apiserver's
+  # `kubernetes` Service among them) and nothing else: no default route.
   cat >"$node/cni/net.d/10-autocanary.conflist" <<EOF
 {
   "cniVersion": "1.0.0",
@@ -151,6 +155,7 @@ EOF
       "ipam": {
         "type": "host-local",
         "ranges": [[{"subnet": "$REAL_NODE_POD_CIDR", "gateway": "$REAL_NODE_IP"}]],
+        "routes": [{"dst": "$SERVICE_CIDR"}],
         "dataDir": "$node/cni/networks"
       }
     }
@@ -197,18 +202,22 @@ serializeImagePulls: false
 EOF
 }
 
-real_node_up() {
-  real_node_check
+# real_node_prepare: before the apiserver starts (it listens on the node IP),
+# record the host state, then make the bridge. It exists before the first pod
+# so the node IP (the apiserver's and the kubelet's address) is there from the
+# start; the bridge plugin adopts it.
+real_node_prepare() {
   real_node_record
-  for v in KUBELET_PORT KUBELET_HEALTHZ_PORT KUBE_PROXY_HEALTHZ_PORT KUBE_PROXY_METRICS_PORT; do pick_port "$v"; done
-  real_node_pki
-  real_node_config
-
-  # The bridge exists before the first pod so the node IP (the kubelet's
-  # address) is there from the start; the bridge plugin adopts it.
   ip link add "$REAL_NODE_BRIDGE" type bridge
   ip addr add "$REAL_NODE_IP/24" dev "$REAL_NODE_BRIDGE"
   ip link set "$REAL_NODE_BRIDGE" up
+}
+
+# real_node_up: after real_node_prepare and the apiserver, the node's processes.
+real_node_up() {
+  for v in KUBELET_PORT KUBELET_HEALTHZ_PORT KUBE_PROXY_HEALTHZ_PORT KUBE_PROXY_METRICS_PORT; do pick_port "$v"; done
+  real_node_pki
+  real_node_config
 
   # The runc shim is found on containerd's PATH.
   PATH=$BIN:$PATH start 60 containerd --config "$RUN/node/containerd.toml" --log-level warn

@@ -11,7 +11,9 @@
 # Knobs: AUTOCANARY_CACHE (binaries, see build.sh), AUTOCANARY_RUN,
 # AUTOCANARY_CRDS_DIR (default: ../shared/crds next to the checkout; empty to skip),
 # AUTOCANARY_NODES (default 3), AUTOCANARY_UP_TIMEOUT (seconds per wait, default 120),
-# REAL_NODE=1 (also one real kubelet node on containerd, see real-node.sh; needs root).
+# REAL_NODE=1 (also one real kubelet node on containerd, see real-node.sh; needs root;
+# the apiserver then listens on the node's bridge address instead of 127.0.0.1, so
+# pods reach it through the `kubernetes` Service).
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -110,7 +112,22 @@ pick_port() {
   printf -v "$1" '%s' "$p"
 }
 for v in ETCD_CLIENT_PORT ETCD_PEER_PORT APISERVER_PORT KCM_PORT SCHEDULER_PORT; do pick_port "$v"; done
-SERVER=https://127.0.0.1:$APISERVER_PORT
+# The apiserver has one listen address. Alone it is 127.0.0.1, and the
+# `kubernetes` Service has no endpoint (a loopback address is not allowed
+# there; nothing needs one). With the real node it is the node's bridge
+# address, reachable from the host and from pods alike: the apiserver
+# advertises it, so the `kubernetes` Service (10.96.0.1:443, what in-cluster
+# clients dial) leads to it through kube-proxy. Still nothing beyond the machine.
+if ((REAL_NODE)); then
+  APISERVER_ADDRESS=$REAL_NODE_IP
+  APISERVER_SAN=,IP:$REAL_NODE_IP
+  ENDPOINT_RECONCILER=lease
+else
+  APISERVER_ADDRESS=127.0.0.1
+  APISERVER_SAN=
+  ENDPOINT_RECONCILER=none
+fi
+SERVER=https://$APISERVER_ADDRESS:$APISERVER_PORT
 
 # --- certificates ------------------------------------------------------------
 
@@ -148,7 +165,7 @@ gen_pki() {
   sign ca apiserver "/CN=kube-apiserver" "basicConstraints=critical,CA:FALSE
 keyUsage=critical,digitalSignature,keyEncipherment
 extendedKeyUsage=serverAuth
-subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:$SERVICE_IP"
+subjectAltName=DNS:localhost,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc,DNS:kubernetes.default.svc.cluster.local,IP:127.0.0.1,IP:$SERVICE_IP$APISERVER_SAN"
   # The built-in RBAC roles and bindings recognise these user and group names.
   sign ca admin "/O=system:masters/CN=autocanary-admin" "$client_ext"
   sign ca controller-manager "/CN=system:kube-controller-manager" "$client_ext"
@@ -236,6 +253,10 @@ export KUBECACHEDIR=$RUN/kube-cache
 k=("$BIN/kubectl" --kubeconfig "$RUN/kubeconfig")
 
 gen_pki
+if ((REAL_NODE)); then
+  # The bridge carries the apiserver's address, so it comes first.
+  real_node_prepare
+fi
 kubeconfig "$RUN/kubeconfig" admin
 kubeconfig "$RUN/controller-manager.kubeconfig" controller-manager
 kubeconfig "$RUN/scheduler.kubeconfig" scheduler
@@ -255,11 +276,11 @@ start 10 etcd \
   --log-level=warn
 wait_until "etcd healthy on :$ETCD_CLIENT_PORT" healthy "http://127.0.0.1:$ETCD_CLIENT_PORT/health"
 
-# --endpoint-reconciler-type=none: the `kubernetes` Service cannot point at a
-# loopback address (validation rejects it), and nothing in-cluster needs it.
+# The endpoint reconciler writes the `kubernetes` Service's endpoint (see
+# APISERVER_ADDRESS above): none on loopback, the bridge address otherwise.
 start 20 kube-apiserver \
-  --bind-address=127.0.0.1 \
-  --advertise-address=127.0.0.1 \
+  --bind-address="$APISERVER_ADDRESS" \
+  --advertise-address="$APISERVER_ADDRESS" \
   --secure-port="$APISERVER_PORT" \
   --cert-dir="$PKI/apiserver-generated" \
   --etcd-servers="http://127.0.0.1:$ETCD_CLIENT_PORT" \
@@ -283,7 +304,7 @@ start 20 kube-apiserver \
   --service-account-issuer=https://kubernetes.default.svc.cluster.local \
   --service-account-key-file="$PKI/sa.pub" \
   --service-account-signing-key-file="$PKI/sa.key" \
-  --endpoint-reconciler-type=none \
+  --endpoint-reconciler-type="$ENDPOINT_RECONCILER" \
   --allow-privileged=true \
   --profiling=false \
   --v=1
