@@ -74,6 +74,8 @@ std::optional<std::string> validate(const LeaseTimings& timings) {
   if (!positive(timings.lease_duration) || !positive(timings.renew_deadline) ||
       !positive(timings.retry_period))
     return "lease duration, renew deadline and retry period must be positive";
+  if (timings.missing_lease_wait < milliseconds::zero())
+    return "the wait for a missing Lease must not be negative";
   if (timings.lease_duration <= timings.renew_deadline)
     return "the lease duration must be longer than the renew deadline";
   // 5 × deadline > 6 × retry is deadline > 1.2 × retry without floating point.
@@ -124,9 +126,24 @@ ElectionDecision decide_election(const std::optional<ObservedLease>& lease,
   if (leadership_lapsed(memory, now.monotonic, timings))
     return decided(std::move(decision), LeaseAction::kStopLeading,
                    "no renewal was confirmed within the renew deadline");
-  if (!lease)
+  if (!lease) {
+    // A leader keeps its term and recreates the Lease at once; anyone else gives
+    // whoever installs the Lease the time to do so first.
+    if (!memory.leading) {
+      if (!decision.memory.missing_since) decision.memory.missing_since = now.monotonic;
+      const auto missing = now.monotonic - *decision.memory.missing_since;
+      if (missing < timings.missing_lease_wait)
+        return decided(std::move(decision), LeaseAction::kFollow,
+                       "there is no Lease; waiting " +
+                           std::to_string(
+                               duration_cast<milliseconds>(timings.missing_lease_wait - missing)
+                                   .count()) +
+                           " ms for its installer before creating it");
+    }
     return decided(std::move(decision), LeaseAction::kCreate, "there is no Lease",
                    held_by(identity, now.wall, timings, 0));
+  }
+  decision.memory.missing_since.reset();
 
   const LeaseSpec& current = lease->spec;
   if (current.holder_identity == identity) {

@@ -50,10 +50,16 @@ struct LeaseTimings {
   std::chrono::milliseconds renew_deadline{10'000};
   // Between attempts to acquire, and between renewals.
   std::chrono::milliseconds retry_period{2'000};
+  // How long a replica that is not leading lets a missing Lease stay missing before it
+  // creates it. Zero: at once. An installer that creates the Lease itself (the chart,
+  // so that uninstalling removes it) may start the replicas first; the wait keeps their
+  // create from beating the installer's, which would then fail on AlreadyExists.
+  std::chrono::milliseconds missing_lease_wait{0};
 };
 
 // An error when the timings cannot keep one leader: each must be positive and
-// lease_duration > renew_deadline > 1.2 × retry_period (room for several renewals).
+// lease_duration > renew_deadline > 1.2 × retry_period (room for several renewals);
+// missing_lease_wait must not be negative.
 [[nodiscard]] std::optional<std::string> validate(const LeaseTimings& timings);
 
 // The Lease's spec, the record of the election.
@@ -87,10 +93,11 @@ struct ElectionMemory {
   MonotonicTime observed_at{};            // when `observed` last changed, on my clock
   bool leading = false;
   MonotonicTime renewed_at{};  // when my last confirmed write as leader was sent
+  std::optional<MonotonicTime> missing_since;  // when I first read no Lease, since it last existed
 };
 
 enum class LeaseAction {
-  kCreate,       // there is no Lease: create it, held by me
+  kCreate,       // there is no Lease (and missing_lease_wait has passed): create it, held by me
   kTakeOver,     // update it to hold it: free, expired, or mine from before
   kRenew,        // update the renewTime of the Lease I lead with
   kFollow,       // another holder's Lease is live: try again later

@@ -61,6 +61,9 @@ const char* kUsage = R"(usage: autocanary-coordinator [flags]
   --lease-duration D       (default 15s)
   --renew-deadline D       (default 10s)
   --retry-period D         (default 2s)
+  --missing-lease-wait D   how long a replica that does not lead waits for a missing Lease
+                           to appear before creating it (default 0s; the chart, which
+                           creates the Lease, sets 30s)
   --log-level LEVEL        debug, info, warn or error (default info)
 )";
 
@@ -109,6 +112,8 @@ Options parse(int argc, char** argv) {
     else if (flag == "--lease-duration") options.timings.lease_duration = duration_flag(flag, value);
     else if (flag == "--renew-deadline") options.timings.renew_deadline = duration_flag(flag, value);
     else if (flag == "--retry-period") options.timings.retry_period = duration_flag(flag, value);
+    else if (flag == "--missing-lease-wait")
+      options.timings.missing_lease_wait = duration_flag(flag, value);
     else if (flag == "--log-level") {
       if (!common::parse_log_level(value, options.log_level)) fail("invalid value for --log-level");
     } else {

@@ -59,6 +59,33 @@ TEST(LeaderElectionDecisionTest, CreatesTheLeaseWhenThereIsNone) {
   EXPECT_EQ(decision.write.lease_transitions, 0);
 }
 
+TEST(LeaderElectionDecisionTest, WaitsForTheInstallerBeforeCreatingAMissingLease) {
+  LeaseTimings timings = kTimings;
+  timings.missing_lease_wait = 30s;
+  ElectionMemory memory;
+  ElectionDecision decision = decide_election(std::nullopt, memory, "me", at(0ms), timings);
+  EXPECT_EQ(decision.action, LeaseAction::kFollow);
+  EXPECT_EQ(decision.memory.missing_since, kBoot);
+  decision = decide_election(std::nullopt, decision.memory, "me", at(29'999ms), timings);
+  EXPECT_EQ(decision.action, LeaseAction::kFollow);
+  EXPECT_NE(decision.reason.find("1 ms for its installer"), std::string::npos) << decision.reason;
+  // The installer's Lease (empty, as the chart makes it) appears: taken, and the wait forgotten.
+  decision = decide_election(lease_of("", "1", 0, 0), decision.memory, "me", at(1s), timings);
+  EXPECT_EQ(decision.action, LeaseAction::kTakeOver);
+  EXPECT_EQ(decision.memory.missing_since, std::nullopt);
+}
+
+TEST(LeaderElectionDecisionTest, CreatesAMissingLeaseOnceTheWaitHasPassed) {
+  LeaseTimings timings = kTimings;
+  timings.missing_lease_wait = 30s;
+  ElectionMemory memory;
+  memory = decide_election(std::nullopt, memory, "me", at(0ms), timings).memory;
+  const ElectionDecision decision = decide_election(std::nullopt, memory, "me", at(30s), timings);
+  EXPECT_EQ(decision.action, LeaseAction::kCreate);
+  EXPECT_EQ(decision.write.holder_identity, "me");
+  EXPECT_EQ(decision.write.acquire_time, kStart + 30s);
+}
+
 TEST(LeaderElectionDecisionTest, FollowsALiveLeaseOfAnotherHolder) {
   Decider decider;
   EXPECT_EQ(decider.decide(lease_of("other"), at(0ms)).action, LeaseAction::kFollow);
@@ -157,6 +184,11 @@ TEST(LeaderElectionDecisionTest, CreatesTheLeaseAgainWhenItWasDeletedUnderTheLea
   decider.memory.leading = true;
   decider.memory.renewed_at = kBoot;
   EXPECT_EQ(decider.decide(std::nullopt, at(2s)).action, LeaseAction::kCreate);
+  // The wait for an installer is for replicas that do not lead: a leader keeps its term.
+  LeaseTimings timings = kTimings;
+  timings.missing_lease_wait = 30s;
+  EXPECT_EQ(decide_election(std::nullopt, decider.memory, "me", at(2s), timings).action,
+            LeaseAction::kCreate);
 }
 
 // ---- the Lease object ---------------------------------------------------------------
@@ -227,6 +259,8 @@ TEST(LeaderElectionTimingsTest, AcceptsTheDefaultsAndRejectsTimingsThatCannotKee
   EXPECT_NE(validate(LeaseTimings{10s, 10s, 2s}), std::nullopt);
   EXPECT_NE(validate(LeaseTimings{15s, 10s, 9s}), std::nullopt);
   EXPECT_NE(validate(LeaseTimings{15s, 10s, 0s}), std::nullopt);
+  EXPECT_EQ(validate(LeaseTimings{15s, 10s, 2s, 30s}), std::nullopt);
+  EXPECT_NE(validate(LeaseTimings{15s, 10s, 2s, -1ms}), std::nullopt);
   EXPECT_NE(validate(LeaderElectionConfig{"ns", "lease", "", kTimings, true}), std::nullopt);
   EXPECT_NE(validate(LeaderElectionConfig{"", "lease", "me", kTimings, true}), std::nullopt);
 }
