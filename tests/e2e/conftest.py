@@ -88,11 +88,16 @@ def sole_registration(kube):
         _script("scripts/local-webhook.sh", "register")
 
 
+# The shim image scripts/images.sh builds: pods on the real node run it once it
+# is imported (real_node.import_images("autocanary-shim")); kwok never pulls it.
+SHIM_IMAGE = "autocanary-shim:dev"
+
+
 @pytest.fixture(scope="session")
 def webhook(kube):
-    _script("scripts/local-webhook.sh", "start")
+    _script("scripts/local-webhook.sh", "start", env={"SHIM_IMAGE": SHIM_IMAGE})
     hook = Webhook(RUN_DIR)
-    hook.start = lambda: _script("scripts/local-webhook.sh", "start")
+    hook.start = lambda: _script("scripts/local-webhook.sh", "start", env={"SHIM_IMAGE": SHIM_IMAGE})
     hook.stop = lambda: _script("scripts/local-webhook.sh", "stop")
     hook.register = lambda policy: _script("scripts/local-webhook.sh", "register", env={"FAILURE_POLICY": policy})
     yield hook
