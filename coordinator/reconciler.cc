@@ -5,6 +5,7 @@
 #include "common/json_fields.h"
 #include "common/json_patch.h"
 #include "coordinator/canary_workload.h"
+#include "coordinator/traffic/apex_service.h"
 #include "kube/resources.h"
 #include "policy/names.h"
 #include "policy/policy_parser.h"
@@ -116,8 +117,12 @@ ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const s
 
   auto deployment = get_optional(client_, deployments(namespace_name, name));
   if (!deployment) return finish(false, std::nullopt, deployment.error().describe());
-  // Gone: the garbage collector removes what we owned with it.
-  if (deployment->is_null()) return finish(true, std::nullopt, "");
+  // Gone: the garbage collector removes what we owned with it; a Service of
+  // the user's that a mesh rollout narrowed is put back.
+  if (deployment->is_null()) {
+    auto restored = traffic::restore_apexes_of(client_, namespace_name, name);
+    return finish(static_cast<bool>(restored), std::nullopt, restored ? "" : restored.error().describe());
+  }
   pass.deployment = std::move(*deployment);
 
   auto canary = get_optional(client_, deployments(namespace_name, names::canary_name(name)));
@@ -277,6 +282,7 @@ kube::Result<void> Reconciler::execute(Pass& pass, const Action& action) {
     return {};
   }
   if (std::holds_alternative<RemoveRouting>(action)) {
+    if (auto read = read_split_service(pass); !read) return read;  // the apex to restore
     auto removed = pass.router->cleanup(pass.target());
     if (removed) logger_.info("routing removed", {{"deployment", pass.key()}, {"router", pass.routing.router}});
     return removed;
@@ -358,6 +364,12 @@ kube::Result<void> Reconciler::ensure_canary(Pass& pass, const EnsureCanaryWorkl
                           : json();
   if (!pod_template.is_object())
     return kube::KubeError{0, kube::kReasonInvalidRequest, "the pending template is not a JSON object", false};
+  // Routing before pods: once they are Ready, a mesh's clients and everyone
+  // else must reach them only at the weight the router gives.
+  if (!pass.routing.service.empty()) {
+    if (auto read = read_split_service(pass); !read) return read;
+    if (auto routed = pass.router->ensure(pass.target()); !routed) return routed;
+  }
   const int replicas = pass.router->canary_replicas(pass.target(), ensure.weight);
   const json desired = build_canary_deployment(pass.deployment, pod_template, ensure.revision, replicas,
                                                ensure.weight);

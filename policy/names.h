@@ -57,13 +57,17 @@ inline constexpr std::string_view kCanaryRevisionLabel = "autocanary.io/revision
 inline constexpr std::string_view kCanaryWeightAnnotation = "autocanary.io/weight";
 
 // On every routing object the coordinator creates (Services, TrafficSplits,
-// HTTPRoutes, VirtualServices, DestinationRules): the Deployment it routes for.
+// HTTPRoutes, VirtualServices): the Deployment it routes for.
 inline constexpr std::string_view kRoutingForLabel = "autocanary.io/routing-for";
 inline constexpr std::string_view kManagedByLabel = "app.kubernetes.io/managed-by";
 inline constexpr std::string_view kManagedByValue = "autocanary";
 // On a user's VirtualService whose routes a canary reweights: those routes as the
 // user wrote them ({"<index>": route}), restored when the canary ends.
 inline constexpr std::string_view kOriginalRoutesAnnotation = "autocanary.io/original-routes";
+// On a user's Service that a mesh canary splits: the Deployment whose stable
+// pod-template-hash the coordinator added to its selector (removed at the end),
+// so that clients outside the mesh reach only stable pods.
+inline constexpr std::string_view kNarrowedForAnnotation = "autocanary.io/narrowed-for";
 
 // On a test Job: the coordinator's MAC of its namespace, name and UID, so that
 // a Job of the same name made by anyone else is never taken for the test's.

@@ -1,6 +1,7 @@
 #include "coordinator/traffic/backend_services.h"
 
 #include "common/json_fields.h"
+#include "coordinator/traffic/apex_service.h"
 #include "coordinator/traffic/routing_objects.h"
 #include "kube/resources.h"
 #include "policy/names.h"
@@ -20,7 +21,10 @@ std::string backend_service_name(const std::string& service, Track track) {
 }
 
 json build_backend_service(const RolloutTarget& target, Track track) {
-  const json* spec = common::child(target.service, "spec");
+  // The selector as the user wrote it, whatever the apex's narrowing added.
+  const std::optional<json> restored =
+      target.service != nullptr ? restored_apex(*target.service, target) : std::nullopt;
+  const json* spec = common::child(restored ? &*restored : target.service, "spec");
   const json* user_selector = common::child(spec, "selector");
   json selector = user_selector != nullptr && user_selector->is_object() ? *user_selector : json::object();
   if (track == Track::kStable) {

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "common/json_fields.h"
+#include "coordinator/traffic/backend_services.h"
 #include "coordinator/traffic/routing_objects.h"
 #include "policy/names.h"
 
@@ -14,18 +15,22 @@ using nlohmann::json;
 
 std::string our_name(const RolloutTarget& target) { return target.service_name + "-autocanary"; }
 
-// DestinationRules live in the VirtualServices' group and version.
-kube::ResourceRef destination_rule_ref(const RolloutTarget& target) {
-  return routing_ref(target.api_version, "destinationrules", target.namespace_name, our_name(target));
-}
 kube::ResourceRef virtual_service_ref(const RolloutTarget& target, const std::string& name) {
   return routing_ref(target.api_version, "virtualservices", target.namespace_name, name);
 }
 
-json weighted_route(json stable_destination, int weight) {
+// `host` (one of the forms names_service() accepts for the Service) with the
+// Service's name replaced by its backend Service's for `track`.
+std::string backend_host(const std::string& host, const RolloutTarget& target, Track track) {
+  return backend_service_name(target.service_name, track) + host.substr(target.service_name.size());
+}
+
+json weighted_route(json stable_destination, const RolloutTarget& target, int weight) {
+  stable_destination.erase("subset");
+  const std::string host = common::string_field(&stable_destination, "host");
   json canary_destination = stable_destination;
-  stable_destination["subset"] = kStableSubset;
-  canary_destination["subset"] = kCanarySubset;
+  stable_destination["host"] = backend_host(host, target, Track::kStable);
+  canary_destination["host"] = backend_host(host, target, Track::kCanary);
   return json::array({{{"destination", std::move(stable_destination)}, {"weight", 100 - weight}},
                       {{"destination", std::move(canary_destination)}, {"weight", weight}}});
 }
@@ -64,28 +69,13 @@ bool names_service(const std::string& host, const std::string& service, const st
   return host == service || host == qualified || host == qualified + ".svc" || host == qualified + ".svc.cluster.local";
 }
 
-json build_destination_rule(const RolloutTarget& target) {
-  json stable = {{"name", kStableSubset}};
-  // Without a hash (the stable workload is rolling) the subset is every pod of the host.
-  if (target.stable_pod_template_hash)
-    stable["labels"] = {{std::string(names::kPodTemplateHashLabel), *target.stable_pod_template_hash}};
-  const json canary = {{"name", kCanarySubset},
-                       {"labels",
-                        {{std::string(names::kTrackLabel), "canary"},
-                         {std::string(names::kCanaryOfLabel), target.deployment}}}};
-  return {{"apiVersion", target.api_version},
-          {"kind", "DestinationRule"},
-          {"metadata", routing_metadata(target, our_name(target))},
-          {"spec", {{"host", target.service_name}, {"subsets", json::array({stable, canary})}}}};
-}
-
 json build_virtual_service(const RolloutTarget& target, int weight) {
   return {{"apiVersion", target.api_version},
           {"kind", "VirtualService"},
           {"metadata", routing_metadata(target, our_name(target))},
           {"spec",
            {{"hosts", json::array({target.service_name})},
-            {"http", json::array({{{"route", weighted_route({{"host", target.service_name}}, weight)}}})}}}};
+            {"http", json::array({{{"route", weighted_route({{"host", target.service_name}}, target, weight)}}})}}}};
 }
 
 std::optional<json> reweight_user_virtual_service(const json& virtual_service, const RolloutTarget& target,
@@ -105,8 +95,7 @@ std::optional<json> reweight_user_virtual_service(const json& virtual_service, c
     json destination = original.is_array() && !original.empty() && original[0].contains("destination")
                            ? original[0]["destination"]
                            : json{{"host", target.service_name}};
-    destination.erase("subset");
-    http[index]["route"] = weighted_route(std::move(destination), weight);
+    http[index]["route"] = weighted_route(std::move(destination), target, weight);
   }
   if (originals.empty()) return std::nullopt;
   result["metadata"]["annotations"][std::string(names::kOriginalRoutesAnnotation)] = originals.dump();
@@ -133,7 +122,9 @@ json restore_user_virtual_service(const json& virtual_service) {
   return result;
 }
 
-std::optional<int> virtual_service_weight(const json& virtual_service) {
+std::optional<int> virtual_service_weight(const json& virtual_service, const RolloutTarget& target) {
+  const std::string stable_service = backend_service_name(target.service_name, Track::kStable);
+  const std::string canary_service = backend_service_name(target.service_name, Track::kCanary);
   const json* http = common::child(common::child(&virtual_service, "spec"), "http");
   if (http == nullptr || !http->is_array()) return std::nullopt;
   for (const json& entry : *http) {
@@ -142,11 +133,11 @@ std::optional<int> virtual_service_weight(const json& virtual_service) {
     double stable = -1;  // -1: no such backend
     double canary = -1;
     for (const json& destination : *route) {
-      const std::string subset = common::string_field(common::child(&destination, "destination"), "subset");
+      const std::string host = common::string_field(common::child(&destination, "destination"), "host");
       const json* weight = common::child(&destination, "weight");
       const double value = weight != nullptr && weight->is_number() ? weight->get<double>() : 0.0;
-      if (subset == kStableSubset) stable = value;
-      if (subset == kCanarySubset) canary = value;
+      if (names_service(host, stable_service, target.namespace_name)) stable = value;
+      if (names_service(host, canary_service, target.namespace_name)) canary = value;
     }
     if (stable >= 0 && canary >= 0) return percent_of(canary, stable);
   }
@@ -172,18 +163,16 @@ kube::Result<std::optional<int>> IstioRouter::routed_weight(const RolloutTarget&
   auto user = user_virtual_service(target);
   if (!user) return std::move(user).error();
   if (user->has_value() && !recorded_routes(**user).empty())
-    return std::optional<int>(virtual_service_weight(**user).value_or(100));
+    return std::optional<int>(virtual_service_weight(**user, target).value_or(100));
   auto ours = get_if_exists(client_, virtual_service_ref(target, our_name(target)));
   if (!ours) return std::move(ours).error();
   if (!ours->has_value() || !is_ours(**ours, target.deployment)) return std::optional<int>();
-  return std::optional<int>(virtual_service_weight(**ours).value_or(100));
+  return std::optional<int>(virtual_service_weight(**ours, target).value_or(100));
 }
 
 kube::Result<void> IstioRouter::route(const RolloutTarget& target, int weight) {
-  // Subsets before the routes that use them.
-  auto rule = ensure_owned(client_, destination_rule_ref(target), build_destination_rule(target), target.deployment,
-                           {"/spec"});
-  if (!rule) return rule;
+  // The backend Services before the routes that use them.
+  if (auto backends = ensure_backend_services(client_, target); !backends) return backends;
   auto user = user_virtual_service(target);
   if (!user) return std::move(user).error();
   if (!user->has_value())
@@ -214,13 +203,11 @@ kube::Result<void> IstioRouter::unroute(const RolloutTarget& target) {
   }
   if (auto removed = remove_owned(client_, virtual_service_ref(target, our_name(target)), target.deployment); !removed)
     return removed;
-  return remove_owned(client_, destination_rule_ref(target), target.deployment);
+  return remove_backend_services(client_, target);
 }
 
 kube::Result<bool> IstioRouter::leftovers(const RolloutTarget& target) {
-  auto rule = get_if_exists(client_, destination_rule_ref(target));
-  if (!rule) return std::move(rule).error();
-  return rule->has_value() && is_ours(**rule, target.deployment);
+  return backend_services_exist(client_, target);
 }
 
 }  // namespace autocanary::traffic

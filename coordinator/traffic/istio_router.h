@@ -1,9 +1,11 @@
-// Istio: a DestinationRule `<svc>-autocanary` gives the user's host two subsets
-// (the stable ReplicaSet by pod-template-hash, the canary by its labels), and a
-// VirtualService weights them. When the user already has a VirtualService for
-// the host, only its routes to that host are reweighted — the originals kept in
-// an annotation and restored at the end — and every other route stays as the
-// user wrote it. Otherwise the VirtualService `<svc>-autocanary` is ours.
+// Istio: a VirtualService weights the user's host between `<svc>-stable` and
+// `<svc>-canary` (backend_services.h) — Services, not DestinationRule subsets,
+// because the apex is narrowed to the stable pods for clients outside the mesh
+// (apex_service.h) and a subset can only pick among the host's own endpoints.
+// When the user already has a VirtualService for the host, only its routes to
+// that host are reweighted — the originals kept in an annotation and restored
+// at the end — and every other route stays as the user wrote it. Otherwise the
+// VirtualService `<svc>-autocanary` is ours.
 #pragma once
 
 #include <optional>
@@ -16,10 +18,6 @@
 
 namespace autocanary::traffic {
 
-inline constexpr const char* kStableSubset = "autocanary-stable";
-inline constexpr const char* kCanarySubset = "autocanary-canary";
-
-[[nodiscard]] nlohmann::json build_destination_rule(const RolloutTarget& target);
 [[nodiscard]] nlohmann::json build_virtual_service(const RolloutTarget& target, int weight);
 
 // Whether `host` (as a VirtualService writes it) names Service `service` of `namespace_name`.
@@ -27,7 +25,7 @@ inline constexpr const char* kCanarySubset = "autocanary-canary";
                                  const std::string& namespace_name);
 
 // A user's VirtualService with its routes to the Service weighted `weight`
-// percent to the canary subset; the routes' originals are recorded (once) in
+// percent to the canary's backend Service; the routes' originals are recorded (once) in
 // the original-routes annotation. Routes to anything else are not touched.
 // Nullopt when no route of it goes only to the Service.
 [[nodiscard]] std::optional<nlohmann::json> reweight_user_virtual_service(const nlohmann::json& virtual_service,
@@ -37,8 +35,10 @@ inline constexpr const char* kCanarySubset = "autocanary-canary";
 // back, the annotation removed.
 [[nodiscard]] nlohmann::json restore_user_virtual_service(const nlohmann::json& virtual_service);
 
-// The canary's percentage in a VirtualService's first reweighted route; nullopt when none is.
-[[nodiscard]] std::optional<int> virtual_service_weight(const nlohmann::json& virtual_service);
+// The canary's percentage in a VirtualService's first route over `target`'s
+// two backend Services; nullopt when none is.
+[[nodiscard]] std::optional<int> virtual_service_weight(const nlohmann::json& virtual_service,
+                                                        const RolloutTarget& target);
 
 class IstioRouter final : public MeshRouter {
  public:

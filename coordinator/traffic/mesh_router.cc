@@ -4,6 +4,7 @@
 
 #include "common/json_fields.h"
 #include "common/json_patch.h"
+#include "coordinator/traffic/apex_service.h"
 #include "coordinator/traffic/canary_weight.h"
 #include "policy/names.h"
 
@@ -35,6 +36,7 @@ int MeshRouter::canary_replicas(const RolloutTarget& target, int weight) const {
 
 kube::Result<void> MeshRouter::ensure(const RolloutTarget& target) {
   if (target.service == nullptr) return service_gone(target);
+  if (auto narrowed = narrow_apex(client_, target); !narrowed) return narrowed;
   auto routed = routed_weight(target);
   if (!routed) return std::move(routed).error();
   return route(target, routed->value_or(0));
@@ -59,6 +61,8 @@ kube::Result<void> MeshRouter::set_weight(const RolloutTarget& target, int weigh
     if (weight == 0) return {};  // nothing can route to the canary through a Service that is gone
     return service_gone(target);
   }
+  // Clients outside the mesh must not reach the canary by the apex's selector.
+  if (auto narrowed = narrow_apex(client_, target); !narrowed) return narrowed;
   auto routed = routed_weight(target);
   if (!routed) return std::move(routed).error();
   const int current = routed->value_or(0);
@@ -95,6 +99,11 @@ kube::Result<TrafficView> MeshRouter::observe(const RolloutTarget& target) {
   return view;
 }
 
-kube::Result<void> MeshRouter::cleanup(const RolloutTarget& target) { return unroute(target); }
+kube::Result<void> MeshRouter::cleanup(const RolloutTarget& target) {
+  // The apex first: the canary's pods are gone by now, and while a route
+  // object is left observe() sees it, so a failed pass is cleaned up again.
+  if (auto restored = restore_apex(client_, target); !restored) return restored;
+  return unroute(target);
+}
 
 }  // namespace autocanary::traffic

@@ -31,7 +31,6 @@ COORDINATOR = {
     ("trafficsplits.split.smi-spec.io", ""): {"get", "create", "update", "delete"},
     ("httproutes.gateway.networking.k8s.io", ""): {"get", "list", "create", "update", "delete"},
     ("virtualservices.networking.istio.io", ""): {"get", "list", "create", "update", "delete"},
-    ("destinationrules.networking.istio.io", ""): {"get", "create", "update", "delete"},
     ("jobs.batch", ""): {"get", "list", "watch", "create", "patch"},  # test steps (owned: GC removes them), sealed
     ("leases.coordination.k8s.io", "{lease}"): {"get", "update"},     # leader election
     ("leases.coordination.k8s.io", ""): {"create"},

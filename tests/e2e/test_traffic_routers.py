@@ -15,8 +15,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kube import (ROOT, Coordinators, canary_status, deployment, pod_uids, unique, wait_established, wait_for,
-                  wait_phase)
+from kube import (ROOT, SLOW_API_TIMEOUT, Coordinators, canary_status, deployment, pod_uids, unique,
+                  wait_established, wait_for, wait_phase)
+from kube import delete_crds as kube_delete_crds
 
 ENABLED = {"autocanary.io/enabled": "true"}
 V1 = "registry.example.com/shop/web:1.0.0"
@@ -71,7 +72,7 @@ def served(kube, group_version):
 
 
 def delete_crds(kube, names):
-    kube.run("delete", "crd", "--ignore-not-found", "--wait=true", *names, timeout=120)
+    kube_delete_crds(kube, *names)
 
 
 def install_only(kube, backend):
@@ -81,7 +82,7 @@ def install_only(kube, backend):
             delete_crds(kube, crds)
             group = crds[0].split(".", 1)[1]
             wait_for(lambda: kube.run("get", "--raw", f"/apis/{group}", check=False).returncode != 0,
-                     f"{group} gone from discovery")
+                     f"{group} gone from discovery", timeout=SLOW_API_TIMEOUT)
     if backend:
         apply_files(kube, CRD_FILES[backend])
         wait_established(kube, *MESH_CRDS[backend])
@@ -211,9 +212,9 @@ def weight_of(kind, obj):
         refs = {r["name"]: r["weight"] for r in obj["spec"]["rules"][0]["backendRefs"]}
         return round(100 * refs["web-canary"] / (refs["web-canary"] + refs["web-stable"]))
     for http in obj["spec"]["http"]:
-        subsets = {r["destination"].get("subset"): r.get("weight", 0) for r in http["route"]}
-        if "autocanary-canary" in subsets:
-            return subsets["autocanary-canary"]
+        hosts = {r["destination"]["host"].split(".")[0]: r.get("weight", 0) for r in http["route"]}
+        if "web-canary" in hosts:
+            return hosts["web-canary"]
     return None  # a user's VirtualService as written: nothing of ours in it
 
 
@@ -289,6 +290,16 @@ def backend_services(kube, ns):
             if s["metadata"].get("labels", {}).get("autocanary.io/routing-for") == "web"}
 
 
+def assert_apex_narrowed(kube, ns):
+    """The user's Service selects only the stable ReplicaSet while a mesh splits
+    it, so clients outside the mesh (kube-proxy) never reach the canary."""
+    apex = kube.get("service", "web", ns)
+    live = kube.get("replicasets", namespace=ns, selector="app=web,!autocanary.io/track")["items"]
+    hashes = {rs["metadata"]["labels"]["pod-template-hash"] for rs in live if rs["spec"]["replicas"] > 0}
+    assert apex["spec"]["selector"] == {"app": "web", "pod-template-hash": hashes.pop()}, apex["spec"]
+    assert apex["metadata"]["annotations"]["autocanary.io/narrowed-for"] == "web"
+
+
 def assert_backend_services(kube, ns):
     services = backend_services(kube, ns)
     assert set(services) == {"web-stable", "web-canary"}
@@ -317,9 +328,12 @@ def run_rollout(kube, prefix, backend, kind, api_version, check_objects=None):
     assert status["routing"]["service"] == "web"
     if check_objects:
         check_objects(ns)
+    assert_apex_narrowed(kube, ns)
     walk_and_promote(kube, ns, router, stable_uids)
     assert not backend_services(kube, ns), "the backend Services are removed with the canary"
-    assert kube.get("service", "web", ns)["spec"] == user_service, "the user's Service is untouched"
+    restored = kube.get("service", "web", ns)
+    assert restored["spec"] == user_service, "the user's Service is as it was"
+    assert "autocanary.io/narrowed-for" not in restored["metadata"].get("annotations", {})
     rollback_in_one_update(kube, ns, router, backend)
     assert not backend_services(kube, ns)
     return ns
@@ -389,17 +403,14 @@ def test_gateway_api_httproute(kube, coordinators):
     run_rollout(kube, "gamma", "gatewayAPI", "httproutes", "gateway.networking.k8s.io/v1", route_shape)
 
 
-def test_istio_virtual_service_and_destination_rule(kube, coordinators):
-    def subsets(ns):
-        rule = kube.get("destinationrules.networking.istio.io", "web-autocanary", ns)
-        by_name = {s["name"]: s.get("labels") for s in rule["spec"]["subsets"]}
-        assert by_name["autocanary-canary"] == {"autocanary.io/track": "canary", "autocanary.io/canary-of": "web"}
-        assert set(by_name["autocanary-stable"]) == {"pod-template-hash"}
-        assert not backend_services(kube, ns), "Istio routes by subsets; no backend Services"
+def test_istio_virtual_service_over_backend_services(kube, coordinators):
+    def destinations(ns):
+        service = Router(kube, ns, "virtualservices", "networking.istio.io/v1").one()
+        assert [(r["destination"]["host"], r["weight"]) for r in service["spec"]["http"][0]["route"]] == \
+            [("web-stable", 90), ("web-canary", 10)]
+        assert_backend_services(kube, ns)
 
-    ns = run_rollout(kube, "istio", "istio", "virtualservices", "networking.istio.io/v1", subsets)
-    assert kube.run("get", "destinationrules.networking.istio.io", "web-autocanary", "-n", ns,
-                    check=False).returncode != 0
+    run_rollout(kube, "istio", "istio", "virtualservices", "networking.istio.io/v1", destinations)
 
 
 USER_VS = """apiVersion: networking.istio.io/v1
@@ -442,8 +453,8 @@ def test_istio_keeps_the_other_routes_of_a_users_virtual_service_byte_identical(
     during = raw()
     assert extra(during) == extra(original_raw), "the other routes stay byte-identical"
     assert during["spec"]["http"][1]["route"] == [
-        {"destination": {"host": "web", "port": {"number": 80}, "subset": "autocanary-stable"}, "weight": 90},
-        {"destination": {"host": "web", "port": {"number": 80}, "subset": "autocanary-canary"}, "weight": 10}]
+        {"destination": {"host": "web-stable", "port": {"number": 80}}, "weight": 90},
+        {"destination": {"host": "web-canary", "port": {"number": 80}}, "weight": 10}]
     assert kube.run("get", "virtualservices.networking.istio.io", "web-autocanary", "-n", ns,
                     check=False).returncode != 0, "no VirtualService of ours beside the user's"
 

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "coordinator/traffic/apex_service.h"
 #include "coordinator/traffic/mesh_router.h"
 #include "tests/coordinator/traffic/target_fixture.h"
 
@@ -27,6 +28,16 @@ TEST(BackendServices, WhileStableRollsTheStableServiceSelectsEveryPodOfTheDeploy
   RolloutTarget target = rollout.target("");
   target.stable_pod_template_hash.reset();
   EXPECT_EQ(build_backend_service(target, Track::kStable)["spec"]["selector"], (json{{"app", "web"}}));
+}
+
+TEST(BackendServices, SelectFromTheUsersSelectorNotTheApexsNarrowing) {
+  testing::TargetFixture rollout;
+  rollout.service = *narrowed_apex(rollout.service, rollout.target(""));
+  EXPECT_EQ(build_backend_service(rollout.target(""), Track::kCanary),
+            testing::load_json("traffic/backend-service-canary.json"));
+  RolloutTarget promoting = rollout.target("");
+  promoting.stable_pod_template_hash.reset();
+  EXPECT_EQ(build_backend_service(promoting, Track::kStable)["spec"]["selector"], (json{{"app", "web"}}));
 }
 
 TEST(BackendServices, PortsAreCopiedWithTheApiserversDefaults) {

@@ -43,6 +43,7 @@ TEST(GatewayApiRouter, RemovesTheRouteOfAPortTheServiceNoLongerHas) {
   testing::MemoryKubeClient client;
   GatewayApiRouter router(client);
   testing::TargetFixture rollout;
+  client.put("services", rollout.service);
   rollout.service["spec"]["ports"].push_back({{"name", "grpc"}, {"port", 9000}, {"targetPort", 9000}});
   ASSERT_TRUE(router.ensure(rollout.target(kVersion)));
   ASSERT_NE(client.find("httproutes", "shop", "web-autocanary-9000"), nullptr);
@@ -58,8 +59,10 @@ TEST(GatewayApiRouter, RemovesTheRouteOfAPortTheServiceNoLongerHas) {
 TEST(GatewayApiRouter, AnUnchangedRouteIsNotWrittenAgain) {
   testing::MemoryKubeClient client;
   GatewayApiRouter router(client);
-  const testing::TargetFixture rollout;
+  testing::TargetFixture rollout;
+  client.put("services", rollout.service);
   ASSERT_TRUE(router.ensure(rollout.target(kVersion)));
+  rollout.service = *client.find("services", "shop", "web");  // as the next pass reads it
   client.writes.clear();
   ASSERT_TRUE(router.ensure(rollout.target(kVersion)));
   EXPECT_TRUE(client.writes.empty()) << ::testing::PrintToString(client.writes);

@@ -12,24 +12,11 @@ using nlohmann::json;
 
 constexpr const char* kVersion = "networking.istio.io/v1";
 
-TEST(DestinationRule, SubsetsTheStableReplicaSetAndTheCanary) {
-  const testing::TargetFixture rollout;
-  EXPECT_EQ(build_destination_rule(rollout.target(kVersion)), testing::load_json("traffic/destinationrule.json"));
-}
-
-TEST(DestinationRule, WhileStableRollsItsSubsetIsEveryPodOfTheHost) {
-  const testing::TargetFixture rollout;
-  RolloutTarget target = rollout.target(kVersion);
-  target.stable_pod_template_hash.reset();
-  const json rule = build_destination_rule(target);
-  EXPECT_EQ(rule["spec"]["subsets"][0], (json{{"name", "autocanary-stable"}}));
-}
-
-TEST(VirtualService, OursWeightsTheTwoSubsets) {
+TEST(VirtualService, OursWeightsTheTwoBackendServices) {
   const testing::TargetFixture rollout;
   const json service = build_virtual_service(rollout.target(kVersion), 40);
   EXPECT_EQ(service, testing::load_json("traffic/virtualservice.json"));
-  EXPECT_EQ(virtual_service_weight(service), 40);
+  EXPECT_EQ(virtual_service_weight(service, rollout.target(kVersion)), 40);
 }
 
 TEST(NamesService, AcceptsEveryFormOfTheHost) {
@@ -47,7 +34,7 @@ TEST(UserVirtualService, OnlyTheRoutesToTheServiceAreReweighted) {
   EXPECT_EQ(*reweighted, testing::load_json("traffic/user-virtualservice-at-30.json"));
   EXPECT_EQ((*reweighted)["spec"]["http"][0].dump(), user["spec"]["http"][0].dump());
   EXPECT_EQ((*reweighted)["spec"]["http"][2].dump(), user["spec"]["http"][2].dump());
-  EXPECT_EQ(virtual_service_weight(*reweighted), 30);
+  EXPECT_EQ(virtual_service_weight(*reweighted, rollout.target(kVersion)), 30);
 }
 
 TEST(UserVirtualService, ReweightingAgainKeepsTheFirstOriginals) {
@@ -56,7 +43,7 @@ TEST(UserVirtualService, ReweightingAgainKeepsTheFirstOriginals) {
   const auto at_0 = reweight_user_virtual_service(at_30, rollout.target(kVersion), 0);
   ASSERT_TRUE(at_0);
   EXPECT_EQ((*at_0)["metadata"]["annotations"], at_30["metadata"]["annotations"]);
-  EXPECT_EQ(virtual_service_weight(*at_0), 0);
+  EXPECT_EQ(virtual_service_weight(*at_0, rollout.target(kVersion)), 0);
 }
 
 TEST(UserVirtualService, RestoringGivesBackTheObjectAsTheUserWroteIt) {
@@ -84,6 +71,7 @@ class IstioRouterTest : public ::testing::Test {
                       {"spec", {{"replicas", 4}}},
                       {"status", {{"readyReplicas", 4}}}};
     client.put("deployments", rollout.canary);
+    client.put("services", rollout.service);
   }
   testing::MemoryKubeClient client;
   IstioRouter router{client};
@@ -96,7 +84,7 @@ TEST_F(IstioRouterTest, AUsersVirtualServiceIsReweightedInPlaceAndRestored) {
   user = *client.find("virtualservices", "shop", "web");
   ASSERT_TRUE(router.set_weight(rollout.target(kVersion), 30));
   EXPECT_EQ(client.find("virtualservices", "shop", "web-autocanary"), nullptr) << "no VirtualService of ours";
-  EXPECT_NE(client.find("destinationrules", "shop", "web-autocanary"), nullptr);
+  EXPECT_NE(client.find("services", "shop", "web-canary"), nullptr);
   const auto view = router.observe(rollout.target(kVersion));
   ASSERT_TRUE(view);
   EXPECT_EQ(view->applied_weight, 30);
@@ -105,7 +93,7 @@ TEST_F(IstioRouterTest, AUsersVirtualServiceIsReweightedInPlaceAndRestored) {
   json restored = *client.find("virtualservices", "shop", "web");
   EXPECT_EQ(restored["spec"], user["spec"]);
   EXPECT_EQ(restored["metadata"]["annotations"], user["metadata"]["annotations"]);
-  EXPECT_EQ(client.find("destinationrules", "shop", "web-autocanary"), nullptr);
+  EXPECT_EQ(client.find("services", "shop", "web-canary"), nullptr);
   const auto after = router.observe(rollout.target(kVersion));
   ASSERT_TRUE(after);
   EXPECT_FALSE(after->routing_objects);
@@ -115,10 +103,10 @@ TEST_F(IstioRouterTest, WithoutAUsersVirtualServiceItCreatesAndRemovesItsOwn) {
   ASSERT_TRUE(router.set_weight(rollout.target(kVersion), 40));
   const json* ours = client.find("virtualservices", "shop", "web-autocanary");
   ASSERT_NE(ours, nullptr);
-  EXPECT_EQ(virtual_service_weight(*ours), 40);
+  EXPECT_EQ(virtual_service_weight(*ours, rollout.target(kVersion)), 40);
   ASSERT_TRUE(router.cleanup(rollout.target(kVersion)));
   EXPECT_EQ(client.find("virtualservices", "shop", "web-autocanary"), nullptr);
-  EXPECT_EQ(client.find("destinationrules", "shop", "web-autocanary"), nullptr);
+  EXPECT_EQ(client.find("services", "shop", "web-canary"), nullptr);
 }
 
 }  // namespace

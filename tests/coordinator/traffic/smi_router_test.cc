@@ -63,6 +63,7 @@ class SmiRouterTest : public ::testing::Test {
                       {"spec", {{"replicas", 0}}},
                       {"status", {{"readyReplicas", 0}}}};
     client.put("deployments", rollout.canary);
+    client.put("services", rollout.service);
   }
 
   int routed() {
@@ -101,6 +102,7 @@ TEST_F(SmiRouterTest, HoldsAHigherWeightBackUntilTheCanaryHasReadyPodsForIt) {
 TEST_F(SmiRouterTest, WeightZeroIsOneWriteOfTheSplitAndKeepsTheCanaryPods) {
   rollout.canary["status"]["readyReplicas"] = 4;
   ASSERT_TRUE(router.set_weight(rollout.target(kVersion), 100));
+  rollout.service = *client.find("services", "shop", "web");  // as the next pass reads them
   rollout.canary = *client.find("deployments", "shop", "web-canary");
   rollout.canary["status"]["readyReplicas"] = 4;
   client.writes.clear();
@@ -121,13 +123,19 @@ TEST_F(SmiRouterTest, WeightZeroIsOneWriteOfTheSplitAndKeepsTheCanaryPods) {
 
 TEST_F(SmiRouterTest, CleanupRemovesOnlyWhatItMade) {
   rollout.canary["status"]["readyReplicas"] = 1;
+  const json user_service = *client.find("services", "shop", "web");
   ASSERT_TRUE(router.set_weight(rollout.target(kVersion), 10));
-  client.put("services", rollout.service);
+  rollout.service = *client.find("services", "shop", "web");
+  EXPECT_EQ(rollout.service["spec"]["selector"]["pod-template-hash"], "6d5f8b9c4")
+      << "clients outside the mesh reach only the stable pods";
   ASSERT_TRUE(router.cleanup(rollout.target(kVersion)));
   EXPECT_EQ(client.find("trafficsplits", "shop", "web-autocanary"), nullptr);
   EXPECT_EQ(client.find("services", "shop", "web-stable"), nullptr);
   EXPECT_EQ(client.find("services", "shop", "web-canary"), nullptr);
-  EXPECT_NE(client.find("services", "shop", "web"), nullptr) << "the user's Service stays";
+  const json* restored = client.find("services", "shop", "web");
+  ASSERT_NE(restored, nullptr) << "the user's Service stays";
+  EXPECT_EQ((*restored)["spec"], user_service["spec"]);
+  EXPECT_EQ((*restored)["metadata"].contains("annotations"), user_service["metadata"].contains("annotations"));
   const auto view = router.observe(rollout.target(kVersion));
   ASSERT_TRUE(view);
   EXPECT_FALSE(view->routing_objects);

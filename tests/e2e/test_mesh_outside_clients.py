@@ -1,0 +1,176 @@
+"""Clients outside the mesh during a mesh rollout. A mesh weighs only its own
+clients' requests; everyone else reaches the user's Service through kube-proxy.
+With the canary's pods carrying the app's labels they would get the canary's
+share of the pods — half of them with canaryReplicas matchStable, from weight
+0. autocanary narrows the user's Service to the stable pods for the rollout:
+shown here by the Service's EndpointSlices (kwok pods) and by real requests
+through its ClusterIP (pods on the real node)."""
+
+import collections
+import urllib.error
+import urllib.request
+
+import pytest
+
+from kube import Coordinators, deployment, unique, wait_for, wait_phase
+from test_traffic_routers import ENABLED, SERVICE, V1, V2, approve, assert_apex_narrowed, waiting_at
+
+# SMI without a mesh: the TrafficSplit is written and read back, but nothing
+# implements it here, so every request below is a non-mesh client's.
+POLICY = """
+steps:
+  - setWeight: 10
+  - pause: {}
+  - setWeight: 100
+  - pause: {}
+canaryReplicas: {mode: matchStable}
+trafficBackend: smi
+abortScaleDownDelay: 2s
+"""
+
+
+@pytest.fixture(scope="module")
+def coordinators(kube, webhook, tmp_path_factory):
+    policy = tmp_path_factory.mktemp("outside") / "policy.yaml"
+    policy.write_text(POLICY)
+    replicas = Coordinators(webhook.state.parent, policy)
+    replicas.start("outside")
+    yield replicas
+    replicas.stop("outside")
+
+
+def endpoint_pods(kube, ns, service):
+    """Names of the pods the Service's EndpointSlices list as ready: what kube-proxy balances over."""
+    slices = kube.get("endpointslices.discovery.k8s.io", namespace=ns,
+                      selector=f"kubernetes.io/service-name={service}")["items"]
+    return {e["targetRef"]["name"] for s in slices for e in s.get("endpoints") or []
+            if e.get("conditions", {}).get("ready") and e.get("targetRef")}
+
+
+def test_clients_outside_the_mesh_reach_only_stable_pods(kube, coordinators):
+    """With a mesh router the canary is reached only through the mesh, at its
+    weight: the user's Service is narrowed to the stable pods for the rollout, so
+    kube-proxy's clients see none of the canary's pods, even with as many canary
+    pods as stable ones (matchStable) — they would be half of the endpoints."""
+    manifest = lambda image: deployment("web", ns, image, replicas=4)
+    ns = unique("nonmesh")
+    kube.create_namespace(ns, ENABLED)
+    kube.apply(SERVICE.format(ns=ns))
+    kube.apply(manifest(V1))
+    kube.run("rollout", "status", "deployment/web", "-n", ns, "--timeout=90s", timeout=100)
+    stable = {p["metadata"]["name"] for p in kube.get("pods", namespace=ns, selector="app=web")["items"]}
+    wait_for(lambda: endpoint_pods(kube, ns, "web") == stable, "the Service's endpoints: the v1 pods")
+
+    kube.apply(manifest(V2))
+    status = waiting_at(kube, ns, 1)
+    assert status["routing"]["router"] == "smi", status["routing"]
+    canary = lambda: {p["metadata"]["name"] for p in kube.get("pods", namespace=ns,
+                                                              selector="autocanary.io/canary-of=web")["items"]}
+    wait_for(lambda: len(endpoint_pods(kube, ns, "web-canary")) == 4, "4 ready canary pods behind web-canary")
+    assert endpoint_pods(kube, ns, "web-canary") == canary()
+    # The endpoints controller has seen the canary's pods Ready: the apex still lists only stable ones.
+    assert endpoint_pods(kube, ns, "web") == stable
+    assert_apex_narrowed(kube, ns)
+
+    approve(kube, ns, "to-100")
+    waiting_at(kube, ns, 3)
+    approve(kube, ns, "promote")
+    wait_phase(kube, ns, "web", "Succeeded", timeout=120)
+    promoted = lambda: {p["metadata"]["name"] for p in kube.get("pods", namespace=ns,
+                                                                selector="app=web,!autocanary.io/track")["items"]
+                        if p["spec"]["containers"][0]["image"] == V2}
+    wait_for(lambda: len(promoted()) == 4 and endpoint_pods(kube, ns, "web") == promoted(),
+             "the restored Service's endpoints: the promoted v2 pods")
+    assert kube.get("service", "web", ns)["spec"]["selector"] == {"app": "web"}
+
+
+
+def test_deleting_the_deployment_mid_rollout_gives_the_service_back(kube, coordinators):
+    """The route objects go with the Deployment (owner references); the user's
+    Service is not ours to own, so the coordinator puts its selector back —
+    or a Deployment created again with another template would start behind a
+    Service that selects none of its pods."""
+    ns = unique("outside-delete")
+    kube.create_namespace(ns, ENABLED)
+    kube.apply(SERVICE.format(ns=ns))
+    kube.apply(deployment("web", ns, V1, replicas=2))
+    kube.run("rollout", "status", "deployment/web", "-n", ns, "--timeout=90s", timeout=100)
+    kube.apply(deployment("web", ns, V2, replicas=2))
+    waiting_at(kube, ns, 1)
+    assert_apex_narrowed(kube, ns)
+    kube.run("delete", "deployment", "web", "-n", ns, "--wait=true", timeout=70)
+    wait_for(lambda: kube.get("service", "web", ns)["spec"]["selector"] == {"app": "web"},
+             "the Service's selector as the user wrote it", timeout=30)
+    assert "autocanary.io/narrowed-for" not in kube.get("service", "web", ns)["metadata"].get("annotations", {})
+
+
+def app(ns, node, version, replicas=2):
+    """The test app as Deployment web (label app=web), pinned to the real node."""
+    return f"""apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: web, namespace: {ns}}}
+spec:
+  replicas: {replicas}
+  selector: {{matchLabels: {{app: web}}}}
+  template:
+    metadata: {{labels: {{app: web}}}}
+    spec:
+      nodeSelector: {{kubernetes.io/hostname: "{node}"}}
+      tolerations: [{{key: autocanary.io/real-node, operator: Exists, effect: NoSchedule}}]
+      terminationGracePeriodSeconds: 2
+      containers:
+        - name: app
+          image: autocanary-test-app:dev
+          imagePullPolicy: Never
+          ports: [{{containerPort: 8080}}]
+          readinessProbe: {{httpGet: {{path: /ready, port: 8080}}, periodSeconds: 1}}
+          env: [{{name: APP_VERSION, value: "{version}"}}]
+"""
+
+
+def versions(url, n):
+    """Counter of the versions answering N requests, each on its own connection."""
+    seen = collections.Counter()
+    for _ in range(n):
+        try:
+            with urllib.request.urlopen(url, timeout=3) as response:
+                body = response.read().decode()
+        except (urllib.error.URLError, OSError) as error:
+            seen[f"error: {error}"] += 1
+            continue
+        fields = dict(f.split("=", 1) for f in body.split() if "=" in f)
+        seen[fields.get("version")] += 1
+    return seen
+
+
+def test_real_requests_outside_the_mesh_reach_only_stable_pods(kube, real_node, coordinators):
+    ns = unique("outside-real")
+    kube.create_namespace(ns, ENABLED)
+    try:
+        kube.apply(SERVICE.format(ns=ns))
+        kube.apply(app(ns, real_node.name, "v1"))
+        kube.run("rollout", "status", "deployment/web", "-n", ns, "--timeout=90s", timeout=100)
+        url = f"http://{kube.get('service', 'web', ns)['spec']['clusterIP']}/"
+        wait_for(lambda: versions(url, 1) == {"v1": 1}, "the Service answering", timeout=30)
+
+        kube.apply(app(ns, real_node.name, "v2"))
+        waiting_at(kube, ns, 1)
+        wait_for(lambda: len(endpoint_pods(kube, ns, "web-canary")) == 2, "2 ready canary pods (matchStable)")
+        at_10 = versions(url, 200)
+        print(f"weight 10, 2 stable + 2 canary pods, 200 requests through the Service: {dict(at_10)}")
+        assert at_10 == {"v1": 200}, at_10
+        # The canary answers through its own Service: the pods are up and serving.
+        canary_url = f"http://{kube.get('service', 'web-canary', ns)['spec']['clusterIP']}/"
+        assert versions(canary_url, 10) == {"v2": 10}
+
+        approve(kube, ns, "to-100")
+        waiting_at(kube, ns, 3)
+        at_100 = versions(url, 200)
+        print(f"weight 100 (for the mesh), through the Service: {dict(at_100)}")
+        assert at_100 == {"v1": 200}, at_100
+        approve(kube, ns, "promote")
+        wait_phase(kube, ns, "web", "Succeeded", timeout=120)
+        wait_for(lambda: versions(url, 20) == {"v2": 20}, "the promoted v2 answering through the Service",
+                 timeout=60)
+    finally:
+        kube.run("delete", "namespace", ns, "--wait=true", "--timeout=60s", check=False, timeout=70)
