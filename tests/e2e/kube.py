@@ -108,13 +108,30 @@ def wait_for(predicate, what, timeout=60, interval=0.2):
     raise AssertionError(f"timed out after {timeout}s waiting for {what}")
 
 
-def wait_established(kube, *crds, timeout=120):
+# For what the apiserver's controllers do at their own pace (establishing a CRD,
+# deleting every object of one): seconds when idle, and once more than 120 s on
+# two cores busy with builds. Polling ends as soon as it is done, so a long
+# deadline costs nothing when nothing is wrong.
+SLOW_API_TIMEOUT = 600
+
+
+def wait_established(kube, *crds, timeout=SLOW_API_TIMEOUT):
     """Polls the CRDs' Established condition: `kubectl wait` fails outright on a
     CRD whose status has no conditions yet (".status.conditions accessor error")."""
     def established(name):
         conditions = kube.get("crd", name).get("status", {}).get("conditions") or []
         return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
-    wait_for(lambda: all(established(name) for name in crds), f"CRDs {', '.join(crds)} established", timeout=timeout)
+    wait_for(lambda: all(established(name) for name in crds), f"CRDs {', '.join(crds)} established", timeout=timeout,
+             interval=0.5)
+
+
+def delete_crds(kube, *crds, timeout=SLOW_API_TIMEOUT):
+    """Deletes the CRDs and polls until they are gone. The apiextensions controller
+    first deletes every object of each (its finalizer), which is what took
+    `kubectl delete --wait` past its 120 s under load; kubectl itself only asks."""
+    kube.run("delete", "crd", "--ignore-not-found", "--wait=false", *crds)
+    wait_for(lambda: not kube.run("get", "crd", "--ignore-not-found", "-o", "name", *crds).stdout.strip(),
+             f"CRDs {', '.join(crds)} deleted", timeout=timeout, interval=0.5)
 
 
 def deployment(name, namespace, image, replicas=2, extra_env=None):
