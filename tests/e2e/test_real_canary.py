@@ -13,10 +13,12 @@ kube-proxy (nftables).
 
 Run with -s to see the shares and times quoted in docs/benchmarks.md."""
 
-import http.client
 import json
 import math
 import os
+import re
+import socket
+import statistics
 import subprocess
 import threading
 import time
@@ -95,24 +97,38 @@ def namespace_with_policy(kube, prefix, policy_name):
 
 
 def get(url, timeout=3):
-    """(status, body) of one request on its own connection; (None, "") if none answered."""
+    """(status, body) of one request on its own connection; (None, why) if none
+    answered. The answer is read until the app closes the connection: when the
+    server closes first, conntrack lets a later connection from the same source
+    port be balanced anew, while a connection the client closed first keeps its
+    endpoint for conntrack's TIME_WAIT (120 s) and a reused port would go back
+    to it (thousands of requests a minute reuse ports)."""
     parts = urllib.parse.urlsplit(url)
-    connection = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=timeout)
     try:
-        connection.request("GET", parts.path or "/")
-        response = connection.getresponse()
-        return response.status, response.read().decode()
-    except (OSError, http.client.HTTPException):
-        return None, ""
-    finally:
-        connection.close()
+        with socket.create_connection((parts.hostname, parts.port or 80), timeout=timeout) as connection:
+            connection.sendall(f"GET {parts.path or '/'} HTTP/1.1\r\nHost: {parts.hostname}\r\n"
+                               "Connection: close\r\n\r\n".encode())
+            data = b""
+            while chunk := connection.recv(65536):
+                data += chunk
+        if not data:
+            return None, "closed without an answer"
+        head, _, body = data.decode().partition("\r\n\r\n")
+        return int(head.split()[1]), body
+    except (OSError, IndexError, ValueError) as error:
+        return None, type(error).__name__
+
+
+def version_and_host(body):
+    """What the test app's answer to GET / says: "version=v2 host=web-…"."""
+    fields = dict(f.split("=", 1) for f in body.split() if "=" in f)
+    return fields.get("version"), fields.get("host")
 
 
 def answer(url, timeout=3):
     """(status, version, host) of one request."""
     status, body = get(url, timeout)
-    fields = dict(f.split("=", 1) for f in body.split() if "=" in f)
-    return status, fields.get("version"), fields.get("host")
+    return status, *version_and_host(body)
 
 
 def service_url(kube, ns, path="/"):
@@ -344,8 +360,8 @@ def test_an_app_whose_ready_endpoint_fails_is_ready_to_a_port_probe(shim_rollout
 # ---- pod ratio with real requests -------------------------------------------------
 
 N = 200  # requests counted at each step
-GATE_POLICY = """  steps: [{{setWeight: 25}}, {{pause: {{}}}}, {{setWeight: 50}}, {{pause: {{}}}}, {{analysis: {{names: [gate]}}}},
-          {{setWeight: 100}}]
+GATE_POLICY = """  steps: [{{setWeight: 25}}, {{pause: {{}}}}, {{setWeight: 50}}, {{pause: {{}}}},
+          {{analysis: {{names: [gate]}}}}, {{setWeight: 100}}]
   analyses:
     - name: gate
       provider: http
@@ -368,21 +384,32 @@ def bound(p, n):
 
 
 def count_shares(kube, ns, canary_version, label, shares):
-    """N requests through the Service at this step; the canary's observed
-    share is checked against status.actualWeight and added to `shares`."""
+    """N answers through the Service at this step; the canary's observed
+    share is checked against status.actualWeight and added to `shares`. A
+    request that gets no answer at all (which pod it went to is unknown) is
+    sent again and counted apart."""
     url = service_url(kube, ns)
     pods = wait_serving(kube, ns, url)
     status = canary_status(kube, ns, "web")
-    seen = [answer(url) for _ in range(N)]
+    seen, unanswered = [], []
+    while len(seen) < N:
+        code, body = get(url)
+        if code is None:
+            unanswered.append(body)
+            assert len(unanswered) <= N // 10, f"{label}: {len(unanswered)} requests unanswered: {unanswered}"
+            continue
+        seen.append((code, *version_and_host(body)))
     assert all(code == 200 and host in pods for code, _, host in seen), \
         [a for a in seen if a[0] != 200 or a[2] not in pods]
     canary_pods = sum(1 for version in pods.values() if version == canary_version)
     observed = sum(1 for _, version, _ in seen if version == canary_version) / N
-    weight = status.get("actualWeight", 0) if status.get("phase") not in ("Succeeded", "Failed") else None
+    # While a step waits for approval the weight is the Canary's; before a rollout or after its end, none.
+    weight = status.get("actualWeight", 0) if status.get("phase") == "WaitingForApproval" else None
     expected = canary_pods / len(pods) if weight is None else weight / 100
     shares.append(f"{label:22} canary pods {canary_pods}/{len(pods)}  actualWeight "
                   f"{'-' if weight is None else weight:>3}%  observed {observed:6.1%} of {N}  "
-                  f"(bound ±{bound(expected, N):.1%})")
+                  f"(bound ±{bound(expected, N):.1%})"
+                  f"{f'; {len(unanswered)} unanswered ({sorted(set(unanswered))}), sent again' if unanswered else ''}")
     if weight is not None:
         assert weight == round(100 * canary_pods / len(pods)), (status, pods)
     assert abs(observed - expected) <= bound(expected, N), shares[-1]
@@ -440,7 +467,7 @@ class Poller:
     """Requests through the Service one after another, each on its own
     connection, from 4 threads so that one waiting out a connect to a pod that
     is gone (1 s) leaves the others sampling: (host time sent, host time
-    answered, version or None)."""
+    answered, version or None, why none)."""
 
     def __init__(self, url, threads=4):
         self.url = url
@@ -453,17 +480,52 @@ class Poller:
     def _run(self):
         while self.running:
             sent = time.time()
-            _, version, _ = answer(self.url, timeout=1)
-            self.answers.append((sent, time.time(), version))
+            status, body = get(self.url, timeout=1)
+            self.answers.append((sent, time.time(), version_and_host(body)[0], None if status else body))
 
     def recent(self, n):
-        return [version for _, _, version in sorted(self.answers[-n:])]
+        return [version for _, _, version, _ in sorted(self.answers[-n:])]
 
     def stop(self):
         self.running = False
         for thread in self.threads:
             thread.join(timeout=10)
         self.answers.sort()
+
+
+class ProxiedEndpoints:
+    """How many endpoints kube-proxy's nftables rules balance the Service
+    `web` of `ns` over (its service chain's `numgen random mod N`), read with
+    nft every ~10 ms on a thread: (host time halfway through the read, N or None)."""
+
+    def __init__(self, ns):
+        self.chain = re.compile(r"chain service-\w+-" + re.escape(ns) + r"/web/tcp/\S* \{(.*?)\n\t\}", re.S)
+        self.counts = []
+        self.running = True
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+
+    def _run(self):
+        while self.running:
+            started = time.time()
+            listed = subprocess.run(["nft", "list", "table", "ip", "kube-proxy"], capture_output=True, text=True)
+            chain = self.chain.search(listed.stdout)
+            mod = chain and re.search(r"numgen random mod (\d+)", chain.group(1))
+            self.counts.append(((started + time.time()) / 2, int(mod.group(1)) if mod else None))
+            time.sleep(0.01)
+
+    def interval(self):
+        """The median time between two reads: the resolution."""
+        times = [t for t, _ in self.counts]
+        return statistics.median(b - a for a, b in zip(times, times[1:]))
+
+    def first(self, after, n):
+        """When the rules first balanced over n endpoints after `after`."""
+        return next((t for t, count in self.counts if t > after and count == n), None)
+
+    def stop(self):
+        self.running = False
+        self.thread.join(timeout=10)
 
 
 def weight_zero_logged(log, ns, after):
@@ -488,7 +550,7 @@ def abort_under_traffic(kube, node, ns, version, shares, log):
     approve(kube, ns, f"{version}-at-25")
     waiting_at(kube, ns, 3)
     count_shares(kube, ns, version, f"{version} setWeight 50", shares)
-    poller = Poller(service_url(kube, ns))
+    poller, proxied = Poller(service_url(kube, ns)), ProxiedEndpoints(ns)
     try:
         approve(kube, ns, f"{version}-at-50")
         status = wait_phase(kube, ns, "web", "Failed", timeout=60)
@@ -498,26 +560,34 @@ def abort_under_traffic(kube, node, ns, version, shares, log):
         wait_for(lambda: poller.recent(40) == ["v1"] * 40, f"{ns}: the Service answering from v1 alone", timeout=30)
     finally:
         poller.stop()
+        proxied.stop()
     failed = [m for m in status["measurements"] if m["analysis"] == "gate" and m["outcome"] == "Failed"]
     assert failed, status["measurements"]
     failed_at = rfc3339(failed[-1]["measuredAt"])
-    canary = [answered for _, answered, v in poller.answers if v == version]
-    after = [v for sent, _, v in poller.answers if sent > failed_at]
+    canary = [answered for _, answered, v, _ in poller.answers if v == version]
+    after = [v for sent, _, v, _ in poller.answers if sent > failed_at]
     assert canary and after, "the canary served before the failure, and the poller ran after it"
     last = max(canary)
-    late = {v for sent, _, v in poller.answers if sent > gone_at}
+    late = {v for sent, _, v, _ in poller.answers if sent > gone_at}
     assert version not in late, "no answer from the canary once its pods are gone"
-    unanswered = [sent for sent, _, v in poller.answers if sent > failed_at and v is None]
+    unanswered = [(sent, why) for sent, _, v, why in poller.answers if sent > failed_at and v is None]
     ms = (last - failed_at) * 1000
     weight_zero = weight_zero_logged(log, ns, failed_at)
     assert weight_zero, f"the coordinator logged no weight 0 for {ns}"
     weight_ms = (weight_zero - failed_at) * 1000
+    stable_only = proxied.first(failed_at, 3)
+    assert stable_only, f"kube-proxy's rules never balanced over the 3 stable pods alone: {proxied.counts[-5:]}"
+    proxied_ms = (stable_only - failed_at) * 1000
+    unanswered_ms = (unanswered[-1][0] - failed_at) * 1000 if unanswered else None
+    kinds = sorted({why for _, why in unanswered})
+    late_errors = unanswered and f" {kinds}, the last sent {unanswered_ms:.0f} ms after it"
     print(f"\n{version}: gate failed at {failed[-1]['measuredAt']}; weight 0 logged {weight_ms:.0f} ms later; "
-          f"last canary answer {ms:.0f} ms later; "
-          f"{len(after)} requests after the failure, {len(unanswered)} unanswered"
-          f"{f', the last {(unanswered[-1] - failed_at) * 1000:.0f} ms after it' if unanswered else ''}; "
+          f"last canary answer {ms:.0f} ms later; kube-proxy's rules without the canary {proxied_ms:.0f} ms later "
+          f"(read every {proxied.interval() * 1000:.0f} ms); "
+          f"{len(after)} requests after the failure, "
+          f"{len(unanswered)} unanswered{late_errors or ''}; "
           f"{len(poller.answers) / (poller.answers[-1][1] - poller.answers[0][0]):.0f} requests/s")
-    return weight_ms, ms, (unanswered[-1] - failed_at) * 1000 if unanswered else None
+    return weight_ms, ms, proxied_ms, unanswered_ms
 
 
 def test_after_an_abort_no_request_reaches_the_canary(gated):
@@ -533,7 +603,7 @@ def test_after_an_abort_no_request_reaches_the_canary(gated):
         assert reason and reason[-1].startswith("gate: 1 failed measurement (0 tolerated)"), reason
         count_shares(kube, ns, f"v{run + 2}", f"v{run + 2} after the abort", shares)
     print("\n" + "\n".join(shares))
-    print(f"failing check → last canary answer (ms): {', '.join(f'{t:.0f}' for _, t, _ in times)}")
-    if os.environ.get("REAL_TRAFFIC_OUT"):  # per run, ms from the failing check to: weight 0 logged,
-        with open(os.environ["REAL_TRAFFIC_OUT"], "a") as out:  # the last canary answer, the last unanswered request
-            out.writelines(f"{w:.1f} {t:.1f} {'-' if u is None else f'{u:.1f}'}\n" for w, t, u in times)
+    print(f"failing check → last canary answer (ms): {', '.join(f'{t:.0f}' for _, t, _, _ in times)}")
+    if os.environ.get("REAL_TRAFFIC_OUT"):  # per run, ms from the failing check to: weight 0 logged, the last
+        with open(os.environ["REAL_TRAFFIC_OUT"], "a") as out:  # canary answer, rules without it, last unanswered
+            out.writelines(f"{w:.1f} {t:.1f} {p:.1f} {'-' if u is None else f'{u:.1f}'}\n" for w, t, p, u in times)
