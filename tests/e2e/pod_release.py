@@ -39,6 +39,10 @@ class PodRelease:
         self.values = [*IMAGE_VALUES, *placement_values(), *values]
 
     def install(self):
+        # The CRDs as test_chart.py applies them (server-side, kubectl their manager),
+        # so the modules of a session can run in any order: helm skips CRDs that
+        # exist, and kubectl's later applies would conflict with helm's fields.
+        self.kube.run("apply", "--server-side", "--force-conflicts", "-f", str(CHART / "crds"), timeout=120)
         # Generous for two busy cores: four pods start, the webhook makes its CA first.
         return self.helm.run("install", self.release, str(CHART), "-n", self.namespace, *self.values,
                              "--wait", "--timeout", "5m", timeout=330)
