@@ -17,7 +17,7 @@ using common::int_field;
 using common::number_field;
 using common::string_field;
 
-constexpr std::array<std::pair<Phase, std::string_view>, 7> kPhaseNames = {{
+constexpr std::array<std::pair<Phase, std::string_view>, 8> kPhaseNames = {{
     {Phase::kProgressing, "Progressing"},
     {Phase::kPaused, "Paused"},
     {Phase::kWaitingForApproval, "WaitingForApproval"},
@@ -25,6 +25,7 @@ constexpr std::array<std::pair<Phase, std::string_view>, 7> kPhaseNames = {{
     {Phase::kSucceeded, "Succeeded"},
     {Phase::kAborting, "Aborting"},
     {Phase::kFailed, "Failed"},
+    {Phase::kCancelled, "Cancelled"},
 }};
 
 void put_if(json& object, std::string_view key, const std::string& value) {
@@ -101,7 +102,9 @@ Phase phase_from_string(std::string_view text_value) noexcept {
   return Phase::kProgressing;
 }
 
-bool is_terminal(Phase phase) noexcept { return phase == Phase::kSucceeded || phase == Phase::kFailed; }
+bool is_terminal(Phase phase) noexcept {
+  return phase == Phase::kSucceeded || phase == Phase::kFailed || phase == Phase::kCancelled;
+}
 
 CanaryRequests requests_from_json(const json& spec) {
   CanaryRequests requests;

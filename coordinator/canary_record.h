@@ -13,7 +13,17 @@
 
 namespace autocanary::coordinator {
 
-enum class Phase { kProgressing, kPaused, kWaitingForApproval, kPromoting, kSucceeded, kAborting, kFailed };
+// Cancelled: the user took the pending revision back (a revert); not a failure.
+enum class Phase {
+  kProgressing,
+  kPaused,
+  kWaitingForApproval,
+  kPromoting,
+  kSucceeded,
+  kAborting,
+  kFailed,
+  kCancelled
+};
 
 [[nodiscard]] std::string_view to_string(Phase phase) noexcept;
 [[nodiscard]] Phase phase_from_string(std::string_view text) noexcept;
@@ -46,7 +56,7 @@ struct StepRecord {
 
 struct HistoryEntry {
   std::string revision;
-  std::string outcome;  // Succeeded, Failed, Superseded, Withdrawn
+  std::string outcome;  // Succeeded, Failed, Superseded, Cancelled
   std::string started_at;
   std::string finished_at;
   std::string message;

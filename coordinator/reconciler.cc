@@ -458,7 +458,9 @@ kube::Result<void> Reconciler::write_status(Pass& pass, const CanaryStatus& stat
   // Metrics for what this write finishes.
   const std::string now = common::format_rfc3339(clock_());
   if (is_terminal(status.phase) && status.phase != pass.stored_status.phase)
-    metrics_.rollouts.inc(status.phase == Phase::kSucceeded ? "succeeded" : "failed");
+    metrics_.rollouts.inc(status.phase == Phase::kSucceeded   ? "succeeded"
+                          : status.phase == Phase::kCancelled ? "cancelled"
+                                                              : "failed");
   for (const auto& step : status.steps) {
     const bool newly_finished =
         !step.finished_at.empty() &&

@@ -72,11 +72,16 @@ class Planner {
     if (o_.canary.exists) emit(SetWeight{0});
     remove_canary();
     if (o_.record_exists && !is_terminal(st_.phase)) {
-      st_.phase = Phase::kFailed;
+      // Only the webhook removes a pending revision: when the live template
+      // was applied again (a revert). Not a failure, so nothing is held.
+      close_step("Cancelled", "the live template was applied again");
+      st_.phase = Phase::kCancelled;
       st_.canary_weight = 0;
-      st_.message = "the pending revision was withdrawn; canary removed";
-      add_history("Withdrawn", st_.message);
-      event(true, "CanaryWithdrawn", st_.message);
+      st_.actual_weight = 0;
+      st_.message = "revision " + st_.revision + " cancelled: the live template (revision " + o_.live_revision +
+                    ") was applied again; canary removed";
+      add_history("Cancelled", st_.message);
+      event(false, "CanaryCancelled", st_.message);
     }
   }
 

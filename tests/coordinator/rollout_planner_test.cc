@@ -501,15 +501,19 @@ TEST(RolloutPlannerTest, PausedCanaryHoldsItsStep) {
   EXPECT_TRUE(world.saw_event("Resumed"));
 }
 
-TEST(RolloutPlannerTest, WithdrawnPendingRevisionRemovesTheCanary) {
+TEST(RolloutPlannerTest, ARevertCancelsTheCanaryWithoutFailingIt) {
   World world;
   world.apply_new_revision("bbbbbbbbbb");
   world.run_until_quiet();
-  world.o.pending_revision.reset();
+  ASSERT_TRUE(world.o.canary.exists);
+  world.o.pending_revision.reset();  // the webhook's answer to the live template applied again
   world.run_until_quiet();
   EXPECT_FALSE(world.o.canary.exists);
-  EXPECT_EQ(world.o.status.phase, Phase::kFailed);
-  EXPECT_EQ(world.o.status.history.back().outcome, "Withdrawn");
+  EXPECT_EQ(world.o.traffic.applied_weight, 0);
+  EXPECT_EQ(world.o.status.phase, Phase::kCancelled);
+  EXPECT_EQ(world.o.status.history.back().outcome, "Cancelled");
+  EXPECT_FALSE(world.o.failed_revision) << "a revert is not a failure: nothing is held";
+  EXPECT_TRUE(world.saw_event("CanaryCancelled"));
 }
 
 // The coordinator may die between any two actions of any pass: planning again

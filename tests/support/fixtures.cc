@@ -41,6 +41,8 @@ decision::AdmissionInput input_from_review(const nlohmann::json& review) {
     input.old_object = &request.at("oldObject");
   input.username = request.at("userInfo").value("username", "");
   input.dry_run = request.value("dryRun", false);
+  if (request.contains("options") && request.at("options").is_object())
+    input.field_manager = request.at("options").value("fieldManager", "");
   return input;
 }
 

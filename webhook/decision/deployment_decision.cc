@@ -7,6 +7,7 @@
 #include "common/json_fields.h"
 #include "policy/names.h"
 #include "policy/template_revision.h"
+#include "webhook/decision/template_merge.h"
 
 namespace autocanary::decision {
 
@@ -85,6 +86,26 @@ std::size_t annotation_bytes_after(const json& object, const Entries& wanted) {
   return total;
 }
 
+constexpr std::string_view kLastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
+
+// Whether the request states the whole desired object, as a GitOps tool or
+// `kubectl apply` does, rather than changing the stored one: a client-side
+// apply of a manifest other than the last one, or a server-side apply (its
+// field manager holds an Apply entry in managedFields). A declarative request
+// whose template is the live one is a revert; an imperative one that leaves
+// the template alone (`kubectl label`, a scale) is not.
+bool is_declarative(const json& old_deployment, const json& new_deployment, const std::string& field_manager) {
+  const auto applied = annotation(new_deployment, kLastAppliedAnnotation);
+  if (applied && applied != annotation(old_deployment, kLastAppliedAnnotation)) return true;
+  if (field_manager.empty()) return false;
+  const json* managed = child(child(&new_deployment, "metadata"), "managedFields");
+  if (managed == nullptr || !managed->is_array()) return false;
+  return std::any_of(managed->begin(), managed->end(), [&](const json& entry) {
+    return common::string_field(&entry, "manager") == field_manager &&
+           common::string_field(&entry, "operation") == "Apply";
+  });
+}
+
 std::string deployment_ref(const json& deployment) {
   return "deployment/" + common::optional_string(common::at(deployment, "/metadata/name")).value_or("<unnamed>");
 }
@@ -118,7 +139,7 @@ Decision decide_create(const json& deployment) {
 }
 
 Decision decide_update(const json& old_deployment, const json& new_deployment,
-                       const json& old_template, const json& sent_template,
+                       const json& old_template, const json& request_template, bool declarative,
                        const policy::CanaryPolicy& policy, const ShimSettings& shim) {
   Decision decision;
   // The stored object is the authority on canary state; what the user sent for
@@ -160,16 +181,41 @@ Decision decide_update(const json& old_deployment, const json& new_deployment,
   }
   const auto held_revision = retried ? std::nullopt : failed;
 
+  // What the user asks for. An imperative change was made to the live
+  // template the stored object shows; it is meant on top of the pending one.
+  const auto is_live = [&](const json& pod_template) {
+    return pod_template == old_template || without_shim(pod_template) == without_shim(old_template);
+  };
+  json sent_template = request_template;
+  if (!declarative && pending && !is_live(request_template)) {
+    const json pending_template =
+        json::parse(entry(wanted, names::kPendingTemplateAnnotation).value_or(""), nullptr, false);
+    if (pending_template.is_object()) sent_template = merge_change(old_template, pending_template, request_template);
+  }
+  const bool live_requested = is_live(sent_template);
+
   // The template as it would run: with the readiness shim when the policy asks
   // for it. The live template got it from an earlier promotion, so a manifest
   // without it is still the same revision.
   const json new_template = with_shim(sent_template, shim, policy.shim_injection);
-  if (sent_template == old_template || without_shim(sent_template) == without_shim(old_template)) {
+  if (live_requested && declarative && pending) {
+    // A revert (`git revert` synced, the previous manifest applied): the
+    // pending revision is cancelled — not failed, so it may come back.
+    wanted[std::string(names::kPendingRevisionAnnotation)] = std::nullopt;
+    wanted[std::string(names::kPendingTemplateAnnotation)] = std::nullopt;
+    decision.outcome = Outcome::kReverted;
+    decision.message = "the live revision was applied again; pending revision " + *pending + " cancelled";
+    decision.warnings.push_back("autocanary: the template is the live one again: the canary of revision " +
+                                *pending + " is cancelled and its pods removed; the live pods keep running");
+    if (request_template != old_template) decision.patch.transform("/spec/template", request_template, old_template);
+  } else if (live_requested) {
     decision.outcome = retried ? Outcome::kRetryRequested : Outcome::kPassThrough;
     decision.message = "pod template unchanged";
-    if (sent_template != old_template) decision.patch.transform("/spec/template", sent_template, old_template);
+    if (request_template != old_template)
+      decision.patch.transform("/spec/template", request_template, old_template);
   } else if (policy.restart_handling == policy::RestartHandling::kRollout &&
-             differs_only_by_restart(old_template, new_template)) {
+             differs_only_by_restart(old_template, with_shim(request_template, shim, policy.shim_injection))) {
+    // The live pods restart; a pending revision stays pending.
     decision.outcome = Outcome::kRolloutRestart;
     decision.message = "rollout restart rolled as usual, as the policy asks";
   } else {
@@ -212,7 +258,7 @@ Decision decide_update(const json& old_deployment, const json& new_deployment,
       decision.warnings.push_back(std::move(note));
     }
     // Keep the live template: the stable workload does not roll.
-    decision.patch.transform("/spec/template", sent_template, old_template);
+    decision.patch.transform("/spec/template", request_template, old_template);
   }
 
   mark_managed(new_deployment, decision.patch);
@@ -234,6 +280,7 @@ std::string_view to_string(Outcome outcome) noexcept {
     case Outcome::kRolloutRestart: return "rollout_restart";
     case Outcome::kPendingRecorded: return "pending_recorded";
     case Outcome::kPendingUnchanged: return "pending_unchanged";
+    case Outcome::kReverted: return "reverted";
     case Outcome::kHeldFailed: return "held_failed";
     case Outcome::kRetryRequested: return "retry_requested";
     case Outcome::kDenied: return "denied";
@@ -281,7 +328,8 @@ Decision decide(const AdmissionInput& input, const policy::CanaryPolicy& policy,
   const json* old_template = old_object ? pod_template_of(*old_object) : nullptr;
   if (old_template == nullptr)
     return finish(Outcome::kInvalidObject, "UPDATE without a usable oldObject; left unchanged");
-  return decide_update(*old_object, *new_object, *old_template, *new_template, policy, scope.shim);
+  return decide_update(*old_object, *new_object, *old_template, *new_template,
+                       is_declarative(*old_object, *new_object, input.field_manager), policy, scope.shim);
 }
 
 }  // namespace autocanary::decision

@@ -25,6 +25,7 @@ struct AdmissionInput {
   const nlohmann::json* new_object = nullptr;  // present for CREATE and UPDATE
   std::string username;
   bool dry_run = false;
+  std::string field_manager;  // who makes the change (request.options.fieldManager)
 };
 
 // Who the webhook is: requests of the coordinator pass through, protected
@@ -48,6 +49,7 @@ enum class Outcome {
   kRolloutRestart,      // restart rolled normally, as the policy asks
   kPendingRecorded,     // new revision held as pending; live template kept
   kPendingUnchanged,    // the pending revision applied again: no churn
+  kReverted,            // the live revision applied again: the pending one is cancelled
   kHeldFailed,          // a revision that failed its canary, applied again
   kRetryRequested,      // the user asked to retry the failed revision
   kDenied,              // cannot be held as a canary; the user must choose

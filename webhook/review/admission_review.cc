@@ -93,6 +93,11 @@ std::variant<AdmissionRequest, ReviewError> parse_admission_review(std::string_v
     if (!dry_run->is_boolean()) return bad("request.dryRun must be a boolean");
     parsed.dry_run = dry_run->get<bool>();
   }
+  if (const auto options = request.find("options"); options != request.end() && options->is_object()) {
+    const auto manager = optional_string(*options, "fieldManager");
+    // A field manager is at most 128 characters (apiserver validation).
+    if (manager && manager->size() <= 128) parsed.field_manager = *manager;
+  }
   // Move, not copy: objects can be a megabyte.
   if (const auto object = request.find("object"); object != request.end())
     parsed.object = std::move(*object);
@@ -111,6 +116,7 @@ decision::AdmissionInput to_decision_input(const AdmissionRequest& request) {
   input.new_object = request.object.is_null() ? nullptr : &request.object;
   input.username = request.username;
   input.dry_run = request.dry_run;
+  input.field_manager = request.field_manager;
   return input;
 }
 

@@ -26,6 +26,7 @@ struct AdmissionRequest {
   std::string name;
   std::string username;
   bool dry_run = false;
+  std::string field_manager;  // request.options.fieldManager, when given
   nlohmann::json object;      // null when absent
   nlohmann::json old_object;  // null when absent
 };

@@ -286,6 +286,104 @@ TEST_F(DeploymentDecisionTest, AnotherRevisionSupersedesThePendingOne) {
   EXPECT_NE(decision.warnings[0].find("supersedes pending revision " + superseded), std::string::npos);
 }
 
+// ---- changes during a canary ------------------------------------------------------
+
+class DuringACanaryTest : public DeploymentDecisionTest {
+ protected:
+  static constexpr const char* kLastApplied = "kubectl.kubernetes.io/last-applied-configuration";
+  static json& env_of(json& deployment) { return deployment["spec"]["template"]["spec"]["containers"][0]["env"]; }
+
+  void SetUp() override {
+    // v1 live (LOG_LEVEL=info); v2 pending: image 2.0.0 and LOG_LEVEL=debug,
+    // applied with `kubectl apply` (last-applied-configuration records v2).
+    first = load_json("admission/update-web-image.json");
+    env_of(object_of(first))[0]["value"] = "debug";
+    object_of(first)["metadata"]["annotations"][kLastApplied] = "{\"v\":2}";
+    v2_template = object_of(first)["spec"]["template"];
+    stored = stored_after(first);
+    live_template = stored["spec"]["template"];
+  }
+
+  // A request made on the stored object, as kubectl's imperative verbs send it.
+  json on_stored(const std::string& field_manager) const {
+    json review = first;
+    old_of(review) = stored;
+    object_of(review) = stored;
+    review["request"]["options"] = {{"kind", "PatchOptions"}, {"fieldManager", field_manager}};
+    return review;
+  }
+  static json pending_template_of(const json& deployment) {
+    return json::parse(annotation(deployment, "autocanary.io/pending-template"));
+  }
+
+  json first, stored, v2_template, live_template;
+};
+
+TEST_F(DuringACanaryTest, SetImageAppliesOnTopOfThePendingTemplateNotTheLiveOne) {
+  json review = on_stored("kubectl-set");
+  image_of(object_of(review)) = "registry.example.com/shop/web:3.0.0";
+  const Decision decision = decide_review(review);
+  EXPECT_EQ(decision.outcome, Outcome::kPendingRecorded);
+  const json after = apply_patch(object_of(review), decision);
+  EXPECT_EQ(after["spec"]["template"], live_template) << "the live pods do not roll";
+  json expected = v2_template;
+  expected["spec"]["containers"][0]["image"] = "registry.example.com/shop/web:3.0.0";
+  EXPECT_EQ(pending_template_of(after), expected) << "LOG_LEVEL=debug of the pending v2 is kept";
+  EXPECT_EQ(annotation(after, "autocanary.io/pending-revision"), policy::template_revision(expected));
+}
+
+TEST_F(DuringACanaryTest, SetEnvKeepsThePendingImage) {
+  json review = on_stored("kubectl-set");
+  env_of(object_of(review)).push_back({{"name", "MODE"}, {"value", "new"}});
+  const json after = apply_patch(object_of(review), decide_review(review));
+  json expected = v2_template;
+  expected["spec"]["containers"][0]["env"].push_back({{"name", "MODE"}, {"value", "new"}});
+  EXPECT_EQ(pending_template_of(after), expected);
+}
+
+TEST_F(DuringACanaryTest, ALabelOrAnnotationChangeLeavesThePendingRevisionAlone) {
+  json review = on_stored("kubectl-label");
+  object_of(review)["metadata"]["labels"]["team"] = "shop";
+  const Decision decision = decide_review(review);
+  EXPECT_EQ(decision.outcome, Outcome::kPassThrough);
+  EXPECT_TRUE(decision.patch.empty()) << decision.patch.operations().dump();
+}
+
+TEST_F(DuringACanaryTest, ApplyingThePreviousManifestRevertsTheCanary) {
+  json review = on_stored("kubectl-client-side-apply");
+  object_of(review)["metadata"]["annotations"][kLastApplied] = "{\"v\":1}";  // the v1 manifest again
+  const Decision decision = decide_review(review);
+  EXPECT_EQ(decision.outcome, Outcome::kReverted);
+  ASSERT_EQ(decision.warnings.size(), 1U);
+  EXPECT_NE(decision.warnings[0].find("is cancelled"), std::string::npos) << decision.warnings[0];
+  const json after = apply_patch(object_of(review), decision);
+  EXPECT_EQ(after["spec"]["template"], live_template);
+  EXPECT_FALSE(after["metadata"]["annotations"].contains("autocanary.io/pending-revision"));
+  EXPECT_FALSE(after["metadata"]["annotations"].contains("autocanary.io/pending-template"));
+  EXPECT_FALSE(after["metadata"]["annotations"].contains("autocanary.io/failed-revision")) << "not a failure";
+}
+
+TEST_F(DuringACanaryTest, AServerSideApplyOfTheLiveTemplateRevertsTheCanary) {
+  json review = on_stored("kustomize-controller");
+  object_of(review)["metadata"]["managedFields"] =
+      json::array({{{"manager", "kustomize-controller"}, {"operation", "Apply"}}});
+  EXPECT_EQ(decide_review(review).outcome, Outcome::kReverted);
+  // The same object changed by another manager that once applied is not a revert.
+  review["request"]["options"]["fieldManager"] = "kubectl-label";
+  EXPECT_EQ(decide_review(review).outcome, Outcome::kPassThrough);
+}
+
+TEST_F(DuringACanaryTest, ADeclarativeApplyOfANewManifestIsTakenAsWritten) {
+  // The v3 manifest sets LOG_LEVEL back to info: an apply means exactly that,
+  // where a merge onto v2 would have kept debug.
+  json review = on_stored("kubectl-client-side-apply");
+  object_of(review)["metadata"]["annotations"][kLastApplied] = "{\"v\":3}";
+  image_of(object_of(review)) = "registry.example.com/shop/web:3.0.0";
+  const json v3_template = object_of(review)["spec"]["template"];
+  const json after = apply_patch(object_of(review), decide_review(review));
+  EXPECT_EQ(pending_template_of(after), v3_template);
+}
+
 // ---- failed revisions and retry -----------------------------------------------
 
 class FailedRevisionTest : public DeploymentDecisionTest {

@@ -1,0 +1,146 @@
+"""What users type during a canary, through the real apiserver: the change a
+kubectl verb makes lands on the pending template (not the live one the stored
+object shows), and applying the live manifest again (a `git revert` synced by
+a GitOps tool, client-side or server-side) cancels the canary without failing
+it. The contract is the table in docs/user-actions.md."""
+
+import json
+
+import pytest
+
+from kube import Coordinators, deployment, unique, wait_for, wait_phase
+
+ENABLED = {"autocanary.io/enabled": "true"}
+V1 = "registry.example.com/shop/api:1.0.0"
+V2 = "registry.example.com/shop/api:2.0.0"
+V3 = "registry.example.com/shop/api:3.0.0"
+
+# A canary that waits for approval at its first step, so every verb below
+# lands while it runs.
+POLICY = """
+steps:
+  - setWeight: 20
+  - pause: {}
+  - setWeight: 100
+abortScaleDownDelay: 1s
+"""
+
+
+@pytest.fixture(scope="module")
+def coordinators(kube, webhook, tmp_path_factory):
+    policy = tmp_path_factory.mktemp("verbs") / "policy.yaml"
+    policy.write_text(POLICY)
+    replicas = Coordinators(webhook.state.parent, policy)
+    replicas.start("verbs")
+    yield replicas
+    replicas.stop("verbs")
+
+
+def manifest(ns, image, mode):
+    return deployment("api", ns, image, replicas=2, extra_env={"MODE": mode})
+
+
+def annotations(kube, ns):
+    return kube.get("deployment", "api", ns)["metadata"].get("annotations", {})
+
+
+def pending_template(kube, ns):
+    return json.loads(annotations(kube, ns)["autocanary.io/pending-template"])
+
+
+def app_container(pod_template):
+    return next(c for c in pod_template["spec"]["containers"] if c["name"] == "app")
+
+
+def env(container):
+    return {e["name"]: e.get("value") for e in container.get("env", [])}
+
+
+def live_container(kube, ns):
+    return app_container(kube.get("deployment", "api", ns)["spec"]["template"])
+
+
+def canary_running(kube, ns, apply, image):
+    """v1 (MODE=old) live, then v2 (image v2, MODE=new) applied with `apply`:
+    waits until its canary holds at the approval pause."""
+    kube.create_namespace(ns, ENABLED)
+    apply(manifest(ns, V1, "old"))
+    kube.run("rollout", "status", "deployment/api", "-n", ns, "--timeout=90s", timeout=100)
+    apply(manifest(ns, image, "new"))
+    status = wait_phase(kube, ns, "api", "WaitingForApproval")
+    assert app_container(kube.get("deployment", "api-canary", ns)["spec"]["template"])["image"] == image
+    return status
+
+
+def client_side(kube):
+    return lambda text: kube.apply(text)
+
+
+def server_side(kube):
+    # As Flux's kustomize-controller applies: its own field manager.
+    return lambda text: kube.apply(text, "--server-side", "--field-manager=kustomize-controller")
+
+
+@pytest.mark.parametrize("verb", [
+    ["set", "image", "deployment/api", f"app={V3}"],
+    ["patch", "deployment", "api", "--type=strategic", "-p",
+     json.dumps({"spec": {"template": {"spec": {"containers": [{"name": "app", "image": V3}]}}}})],
+], ids=["set-image", "patch"])
+def test_an_image_change_lands_on_the_pending_template(kube, coordinators, verb):
+    ns = unique("verb-image")
+    first = canary_running(kube, ns, client_side(kube), V2)
+    kube.run(*verb, "-n", ns)
+    # The stored template is still the live one: kubectl showed the user v1.
+    assert live_container(kube, ns)["image"] == V1 and env(live_container(kube, ns))["MODE"] == "old"
+    pending = app_container(pending_template(kube, ns))
+    assert pending["image"] == V3
+    assert env(pending)["MODE"] == "new", "the pending v2's env is kept, not the live one's"
+    status = wait_for(lambda: (s := kube.get("canaries.autocanary.io", "api", ns)["status"])["revision"]
+                      != first["revision"] and s.get("phase") == "WaitingForApproval" and s,
+                      "the canary of the new revision")
+    canary = app_container(kube.get("deployment", "api-canary", ns)["spec"]["template"])
+    assert canary["image"] == V3 and env(canary)["MODE"] == "new"
+    assert status["revision"] == annotations(kube, ns)["autocanary.io/pending-revision"]
+
+
+def test_set_env_keeps_the_pending_image(kube, coordinators):
+    ns = unique("verb-env")
+    canary_running(kube, ns, client_side(kube), V2)
+    kube.run("set", "env", "deployment/api", "-n", ns, "FEATURE=on")
+    pending = app_container(pending_template(kube, ns))
+    assert pending["image"] == V2
+    assert env(pending) == {"GREETING": "hello", "MODE": "new", "FEATURE": "on"}
+    assert "FEATURE" not in env(live_container(kube, ns))
+
+
+def test_a_label_changes_no_revision(kube, coordinators):
+    ns = unique("verb-label")
+    status = canary_running(kube, ns, client_side(kube), V2)
+    before = annotations(kube, ns)["autocanary.io/pending-revision"]
+    kube.run("label", "deployment", "api", "-n", ns, "team=shop")
+    kube.run("annotate", "deployment", "api", "-n", ns, "owner=alice")
+    assert annotations(kube, ns)["autocanary.io/pending-revision"] == before == status["revision"]
+    assert kube.get("canaries.autocanary.io", "api", ns)["status"]["phase"] == "WaitingForApproval"
+
+
+@pytest.mark.parametrize("how", ["client-side", "server-side"])
+def test_applying_the_live_manifest_again_cancels_the_canary(kube, coordinators, how):
+    ns = unique(f"revert-{how}")
+    apply = client_side(kube) if how == "client-side" else server_side(kube)
+    canary_running(kube, ns, apply, V2)
+    stable_rv = kube.get("deployment", "api", ns)["spec"]["template"]
+    reverted = apply(manifest(ns, V1, "old"))
+    assert "is cancelled" in reverted.stderr, reverted.stderr  # the warning kubectl prints
+    assert "autocanary.io/pending-revision" not in annotations(kube, ns)
+    assert "autocanary.io/failed-revision" not in annotations(kube, ns), "a revert is not a failure"
+    status = wait_phase(kube, ns, "api", "Cancelled")
+    assert status["canaryWeight"] == 0
+    assert status["history"][-1]["outcome"] == "Cancelled"
+    wait_for(lambda: kube.run("get", "deployment", "api-canary", "-n", ns, check=False).returncode != 0,
+             "the canary workload removed")
+    assert kube.get("deployment", "api", ns)["spec"]["template"] == stable_rv, "the live pods never rolled"
+    events = [e for e in kube.get("events", namespace=ns)["items"] if e["reason"] == "CanaryCancelled"]
+    assert events and events[0]["type"] == "Normal", events
+    # Nothing is held: the same v2 applied again is a canary again.
+    apply(manifest(ns, V2, "new"))
+    wait_phase(kube, ns, "api", "WaitingForApproval")
