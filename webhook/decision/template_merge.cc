@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <string>
+#include <unordered_map>
 
 namespace autocanary::decision {
 
@@ -15,10 +16,13 @@ bool is_named_list(const json& value) {
          });
 }
 
-const json* find_named(const json& list, const std::string& name) {
-  for (const json& item : list)
-    if (item["name"] == name) return &item;
-  return nullptr;
+// Items of a named list by name: lookups stay linear overall, whatever the
+// size of a hostile list (the body is bounded, not the item count).
+std::unordered_map<std::string, const json*> by_name(const json& list) {
+  std::unordered_map<std::string, const json*> items;
+  if (list.is_array())
+    for (const json& item : list) items.emplace(item["name"].get<std::string>(), &item);
+  return items;
 }
 
 // An absent field or item is a discarded json, distinct from a JSON null (a
@@ -49,20 +53,23 @@ json merge_objects(const json& base, const json& ours, const json& theirs) {
 }
 
 json merge_named_lists(const json& base, const json& ours, const json& theirs) {
-  json result = json::array();
-  auto item_of = [](const json& list, const std::string& name) {
-    const json* found = list.is_array() ? find_named(list, name) : nullptr;
-    return found != nullptr ? *found : kAbsent;
+  const auto base_items = by_name(base);
+  const auto our_items = by_name(ours);
+  const auto their_items = by_name(theirs);
+  auto item_of = [](const std::unordered_map<std::string, const json*>& items, const std::string& name) {
+    const auto found = items.find(name);
+    return found != items.end() ? *found->second : kAbsent;
   };
+  json result = json::array();
   for (const json& item : ours) {
-    const std::string name = item["name"];
-    json merged = merge_value(item_of(base, name), item, item_of(theirs, name));
+    const std::string& name = item["name"].get_ref<const std::string&>();
+    json merged = merge_value(item_of(base_items, name), item, item_of(their_items, name));
     if (!absent(merged)) result.push_back(std::move(merged));
   }
   for (const json& item : theirs) {
-    const std::string name = item["name"];
-    if (find_named(ours, name) != nullptr) continue;
-    json merged = merge_value(item_of(base, name), kAbsent, item);
+    const std::string& name = item["name"].get_ref<const std::string&>();
+    if (our_items.contains(name)) continue;
+    json merged = merge_value(item_of(base_items, name), kAbsent, item);
     if (!absent(merged)) result.push_back(std::move(merged));
   }
   return result;
