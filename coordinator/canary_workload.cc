@@ -1,5 +1,7 @@
 #include "coordinator/canary_workload.h"
 
+#include <algorithm>
+
 #include "common/json_fields.h"
 #include "common/rfc3339.h"
 #include "policy/names.h"
@@ -31,6 +33,15 @@ std::optional<std::string> not_ready_since(const json& pod) {
 }
 
 }  // namespace
+
+bool is_canary_of(const json& canary, const json& deployment) {
+  if (common::label(canary, names::kCanaryOfLabel) != string_at(deployment, "/metadata/name")) return false;
+  const json& owners = value_at(canary, "/metadata/ownerReferences");
+  const std::string uid = string_at(deployment, "/metadata/uid");
+  return owners.is_array() && std::any_of(owners.begin(), owners.end(), [&](const json& owner) {
+           return string_at(owner, "/uid") == uid && string_at(owner, "/kind") == "Deployment";
+         });
+}
 
 std::string canary_pod_selector(const std::string& deployment) {
   return std::string(names::kTrackLabel) + "=canary," + std::string(names::kCanaryOfLabel) + "=" + deployment;
@@ -94,7 +105,9 @@ Observed observe(const json& deployment, const json& canary, const std::vector<j
   o.failed_revision = annotation(deployment, names::kFailedRevisionAnnotation);
   o.retry_annotation = annotation(deployment, names::kRetryAnnotation).has_value();
 
-  if (canary.is_object()) {
+  if (canary.is_object() && !is_canary_of(canary, deployment)) {
+    o.canary.name_taken = true;
+  } else if (canary.is_object()) {
     o.canary.exists = true;
     o.canary.revision = annotation(canary, names::kCanaryRevisionAnnotation).value_or("");
     o.canary.replicas = int_at(canary, "/spec/replicas", 1);

@@ -23,6 +23,10 @@ namespace autocanary::coordinator {
 // Label selector (as a string) of the canary's pods.
 [[nodiscard]] std::string canary_pod_selector(const std::string& deployment);
 
+// Whether `canary` is the canary workload autocanary made for `deployment`:
+// labelled canary-of it and owned by it (its UID), not merely named like it.
+[[nodiscard]] bool is_canary_of(const nlohmann::json& canary, const nlohmann::json& deployment);
+
 // Everything the planner needs, read from the cluster's objects. `canary`,
 // `record` may be null (absent); `canary_pods` are the canary's pods.
 [[nodiscard]] Observed observe(const nlohmann::json& deployment, const nlohmann::json& canary,

@@ -142,6 +142,10 @@ ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const s
   }
 
   Observed observed = observe(pass.deployment, pass.canary, canary_pods, pass.record);
+  if (observed.canary.name_taken) {
+    pass.canary = json();  // a user's Deployment: no router or action may touch it
+    canary_pods.clear();
+  }
   if (flaps_ != nullptr && observed.canary.exists)
     observed.canary.readiness_flaps = flaps_->count(namespace_name, name, observed.canary.revision);
   pass.stored_status = observed.status;
@@ -198,7 +202,7 @@ std::vector<analysis::MeasurementRecord> Reconciler::measure(const Pass& pass, c
   const CanaryStatus& status = observed.status;
   // Only a running step of the pending revision measures; a paused, promoting
   // or finished rollout takes nothing.
-  const bool running = observed.record_exists && observed.pending_revision &&
+  const bool running = observed.record_exists && observed.pending_revision && !observed.canary.name_taken &&
                        status.revision == *observed.pending_revision && observed.failed_revision != status.revision &&
                        !observed.requests.paused &&
                        (status.phase == Phase::kProgressing || status.phase == Phase::kWaitingForApproval);

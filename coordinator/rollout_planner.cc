@@ -13,6 +13,7 @@ using std::chrono::milliseconds;
 // Watches wake the coordinator when something changes; this is only the
 // safety net for an event that never comes.
 constexpr milliseconds kSettleRecheck{5'000};
+constexpr milliseconds kNameTakenRecheck{15'000};
 
 enum class StepState { kDone, kWait, kFail };
 
@@ -36,7 +37,9 @@ class Planner {
       st_.policy = o_.policy_record;
       event(true, "PolicyRecordRejected", o_.policy_record_rejected);
     }
-    if (!o_.pending_revision) {
+    if (o_.canary.name_taken) {
+      name_taken();
+    } else if (!o_.pending_revision) {
       without_pending_revision();
     } else if (o_.failed_revision == o_.pending_revision) {
       held_failed_revision(*o_.pending_revision);
@@ -83,6 +86,17 @@ class Planner {
       add_history("Cancelled", st_.message);
       event(false, "CanaryCancelled", st_.message);
     }
+  }
+
+  // Someone else's Deployment has the canary's name: nothing of ours can run
+  // beside it, and it is not ours to change. Said once, then looked at again
+  // now and then (its removal is also a watch event).
+  void name_taken() {
+    const std::string message = "Deployment " + o_.deployment + "-canary exists and was not made by autocanary for " +
+                                o_.deployment + "; no canary runs until it is renamed or deleted";
+    if (st_.message != message) event(true, "CanaryNameTaken", message);
+    st_.message = message;
+    requeue(kNameTakenRecheck);
   }
 
   void held_failed_revision(const std::string& revision) {

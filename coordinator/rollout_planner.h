@@ -25,6 +25,9 @@ namespace autocanary::coordinator {
 
 struct CanaryWorkload {
   bool exists = false;
+  // A Deployment of the canary's name that autocanary did not make for this
+  // Deployment (a user's own `web-canary`): never changed, scaled or deleted.
+  bool name_taken = false;
   std::string revision;  // the template revision it runs
   int replicas = 0;      // spec
   int ready_replicas = 0;

@@ -63,6 +63,22 @@ TEST(CanaryWorkloadTest, ObservesAnnotationsCanaryAndPods) {
   EXPECT_EQ(o.status.phase, Phase::kPaused);
 }
 
+TEST(CanaryWorkloadTest, AUsersDeploymentOfTheCanarysNameIsNotTakenForOurs) {
+  const json deployment = stable();
+  const json ours = build_canary_deployment(deployment, deployment["spec"]["template"], "bbbbbbbbbb", 1, 10);
+  EXPECT_TRUE(is_canary_of(ours, deployment));
+  json named_alike = ours;  // the user's own web-canary: same name, no owner
+  named_alike["metadata"].erase("ownerReferences");
+  EXPECT_FALSE(is_canary_of(named_alike, deployment));
+  json copied = ours;  // labels copied from an export, another Deployment's UID
+  copied["metadata"]["ownerReferences"][0]["uid"] = "another-uid";
+  EXPECT_FALSE(is_canary_of(copied, deployment));
+
+  const Observed o = observe(deployment, named_alike, {}, json());
+  EXPECT_TRUE(o.canary.name_taken);
+  EXPECT_FALSE(o.canary.exists);
+}
+
 TEST(CanaryWorkloadTest, SkipAnnotationOrMissingTemplateMeansNothingPending) {
   json deployment = stable();
   deployment["metadata"]["annotations"]["autocanary.io/pending-revision"] = "bbbbbbbbbb";

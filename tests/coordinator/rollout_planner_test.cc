@@ -501,6 +501,18 @@ TEST(RolloutPlannerTest, PausedCanaryHoldsItsStep) {
   EXPECT_TRUE(world.saw_event("Resumed"));
 }
 
+TEST(RolloutPlannerTest, AUsersDeploymentOfTheCanarysNameIsNeverTouched) {
+  World world;
+  world.apply_new_revision("bbbbbbbbbb");
+  world.o.canary.name_taken = true;
+  const Plan plan = plan_rollout(world.o, world.policy, world.now);
+  ASSERT_EQ(plan.actions.size(), 1U) << "one Warning event, nothing else";
+  const auto* event = std::get_if<RecordEvent>(&plan.actions[0]);
+  ASSERT_NE(event, nullptr);
+  EXPECT_EQ(event->reason, "CanaryNameTaken");
+  EXPECT_TRUE(plan.requeue_after.has_value());
+}
+
 TEST(RolloutPlannerTest, ARevertCancelsTheCanaryWithoutFailingIt) {
   World world;
   world.apply_new_revision("bbbbbbbbbb");

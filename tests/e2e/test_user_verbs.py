@@ -144,3 +144,27 @@ def test_applying_the_live_manifest_again_cancels_the_canary(kube, coordinators,
     # Nothing is held: the same v2 applied again is a canary again.
     apply(manifest(ns, V2, "new"))
     wait_phase(kube, ns, "api", "WaitingForApproval")
+
+
+def test_a_users_deployment_named_like_the_canary_is_never_touched(kube, coordinators):
+    ns = unique("verb-taken")
+    kube.create_namespace(ns, ENABLED)
+    kube.apply(manifest(ns, V1, "old"))
+    kube.run("rollout", "status", "deployment/api", "-n", ns, "--timeout=90s", timeout=100)
+    # The team's own Deployment that happens to be called api-canary (annotated
+    # to skip: it is theirs to roll as they like).
+    theirs = deployment("api-canary", ns, "registry.example.com/shop/probe:1.0.0", replicas=1).replace(
+        "  labels:\n    app: api-canary\nspec:",
+        "  labels:\n    app: api-canary\n  annotations:\n    autocanary.io/skip: \"true\"\nspec:", 1)
+    kube.apply(theirs)
+    before = kube.get("deployment", "api-canary", ns)
+    kube.apply(manifest(ns, V2, "new"))
+    events = lambda: [e for e in kube.get("events", namespace=ns)["items"] if e["reason"] == "CanaryNameTaken"]
+    found = wait_for(events, "a CanaryNameTaken event")
+    assert found[0]["type"] == "Warning" and "renamed or deleted" in found[0]["message"], found
+    after = kube.get("deployment", "api-canary", ns)
+    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"], "never written"
+    assert after["spec"] == before["spec"]
+    # Once it is gone, the canary runs.
+    kube.run("delete", "deployment", "api-canary", "-n", ns, "--wait=true", timeout=70)
+    wait_phase(kube, ns, "api", "WaitingForApproval", timeout=120)
