@@ -95,6 +95,7 @@ Observed observe(const json& deployment, const json& canary, const std::vector<j
   Observed o;
   o.deployment = string_at(deployment, "/metadata/name");
   o.stable_replicas = int_at(deployment, "/spec/replicas", 1);
+  o.progress_deadline = std::chrono::seconds(int_at(deployment, "/spec/progressDeadlineSeconds", 600));
   const json& live_template = value_at(deployment, "/spec/template");
   o.live_revision = live_template.is_object() ? policy::template_revision(live_template) : std::string();
   o.stable_rolled_out = rolled_out(deployment);

@@ -271,7 +271,7 @@ class Planner {
         emit(SetWeight{set_weight->weight});
         return wait();
       }
-      if (!o_.traffic.settled || !runs_revision(revision)) return wait();
+      if (!o_.traffic.settled || !runs_revision(revision)) return waiting_for_the_canary();
       st_.actual_weight = o_.traffic.actual_weight;
       std::string message = "actual weight " + std::to_string(o_.traffic.actual_weight) + "%";
       // Pod ratio never drains the stable workload: full weight is the promotion's work.
@@ -303,10 +303,29 @@ class Planner {
       StepOutcome outcome = judge();
       if (outcome.state == StepState::kDone && pod_health &&
           (!runs_revision(revision) || o_.canary.ready_replicas < o_.canary.replicas || o_.canary.replicas == 0))
-        return wait();
+        return waiting_for_the_canary();
       return outcome;
     }
     return judge();
+  }
+
+  // A step that waits for the canary's pods (to exist, to be Ready, to take
+  // the weight) fails once it has waited the Deployment's progress deadline:
+  // a canary that cannot start (quota, Pod Security, an image that cannot be
+  // pulled) must not hold the Deployment forever, under any policy.
+  StepOutcome waiting_for_the_canary() {
+    const milliseconds waited = elapsed_since(st_.step_started_at);
+    if (waited < o_.progress_deadline) return wait(std::min(kSettleRecheck, o_.progress_deadline - waited));
+    const std::string deadline = std::to_string(o_.progress_deadline.count() / 1000) + "s";
+    std::string why = "no progress within the progress deadline (" + deadline + "): the canary has " +
+                      std::to_string(o_.canary.ready_replicas) + " of " + std::to_string(o_.canary.replicas) +
+                      " pods Ready";
+    if (!o_.canary.not_ready_pod.empty())
+      why += "; pod " + o_.canary.not_ready_pod + " not Ready since " + o_.canary.not_ready_since;
+    else if (o_.canary.ready_replicas < o_.canary.replicas)
+      why += "; its pods were not created (see the events of deployment/" + o_.deployment +
+             "-canary: quota, Pod Security, …)";
+    return fail(why);
   }
 
   // The current step's analyses and tests, from their tallies: every one must

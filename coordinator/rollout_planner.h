@@ -44,6 +44,10 @@ struct CanaryWorkload {
 struct Observed {
   std::string deployment;
   int stable_replicas = 1;
+  // The Deployment's spec.progressDeadlineSeconds: how long a step may wait for
+  // the canary's pods or traffic before the rollout ends (as the deployment
+  // controller gives a rollout before ProgressDeadlineExceeded).
+  std::chrono::milliseconds progress_deadline{600'000};
   std::string live_revision;      // revision of the Deployment's live template
   bool stable_rolled_out = false; // every replica runs the live template and is available
   std::optional<std::string> pending_revision;

@@ -501,6 +501,28 @@ TEST(RolloutPlannerTest, PausedCanaryHoldsItsStep) {
   EXPECT_TRUE(world.saw_event("Resumed"));
 }
 
+TEST(RolloutPlannerTest, ACanaryThatNeverGetsReadyEndsAtTheProgressDeadline) {
+  World world;
+  world.settle_automatically = false;
+  world.o.progress_deadline = 120s;
+  world.apply_new_revision("bbbbbbbbbb");
+  world.run_until_quiet();
+  EXPECT_EQ(world.o.status.phase, Phase::kProgressing);
+  world.now += 119s;
+  const Plan waiting = world.pass();
+  EXPECT_EQ(world.o.status.phase, Phase::kProgressing) << "inside the deadline it waits";
+  ASSERT_TRUE(waiting.requeue_after);
+  EXPECT_LE(*waiting.requeue_after, 1s) << "woken when the deadline passes";
+  world.now += 2s;
+  world.run_until_quiet();
+  EXPECT_EQ(world.o.status.phase, Phase::kAborting);
+  EXPECT_EQ(world.o.failed_revision, "bbbbbbbbbb");
+  EXPECT_NE(world.o.status.message.find("no progress within the progress deadline (120s)"), std::string::npos)
+      << world.o.status.message;
+  EXPECT_NE(world.o.status.message.find("0 of 1 pods Ready"), std::string::npos) << world.o.status.message;
+  EXPECT_EQ(world.o.traffic.applied_weight, 0);
+}
+
 TEST(RolloutPlannerTest, AUsersDeploymentOfTheCanarysNameIsNeverTouched) {
   World world;
   world.apply_new_revision("bbbbbbbbbb");

@@ -168,3 +168,24 @@ def test_a_users_deployment_named_like_the_canary_is_never_touched(kube, coordin
     # Once it is gone, the canary runs.
     kube.run("delete", "deployment", "api-canary", "-n", ns, "--wait=true", timeout=70)
     wait_phase(kube, ns, "api", "WaitingForApproval", timeout=120)
+
+
+def test_a_canary_that_cannot_start_ends_at_the_progress_deadline(kube, coordinators):
+    """A quota leaves no room for the canary's pod: the rollout ends after the
+    Deployment's progressDeadlineSeconds with the reason, instead of waiting forever."""
+    ns = unique("verb-deadline")
+    kube.create_namespace(ns, ENABLED)
+    kube.apply(f"""apiVersion: v1
+kind: ResourceQuota
+metadata: {{name: pods, namespace: {ns}}}
+spec: {{hard: {{pods: "2"}}}}
+""")
+    with_deadline = lambda text: text.replace("spec:\n  replicas: 2", "spec:\n  progressDeadlineSeconds: 10\n  replicas: 2", 1)
+    kube.apply(with_deadline(manifest(ns, V1, "old")))
+    kube.run("rollout", "status", "deployment/api", "-n", ns, "--timeout=90s", timeout=100)
+    kube.apply(with_deadline(manifest(ns, V2, "new")))
+    status = wait_phase(kube, ns, "api", ["Aborting", "Failed"], timeout=90)
+    assert "no progress within the progress deadline (10s)" in status["message"], status["message"]
+    assert "0 of 1 pods Ready" in status["message"] and "were not created" in status["message"], status["message"]
+    assert annotations(kube, ns)["autocanary.io/failed-revision"] == status["revision"]
+    assert live_container(kube, ns)["image"] == V1, "the live pods never rolled"
