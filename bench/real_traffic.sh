@@ -4,8 +4,8 @@
 # HTTP gate while requests go through the Service's ClusterIP one after
 # another; the time from the failing measurement (its measuredAt in the Canary
 # status, ms) until the coordinator logs weight 0, until the last answer from a
-# canary pod, until kube-proxy's nftables rules balance over the stable pods
-# alone (read with nft every ~10 ms), and until the last
+# canary pod, until kube-proxy's nftables rules first lose an endpoint and until
+# they balance over the stable pods alone (read with nft every ~20 ms), and until the last
 # request that got no answer at all (a canary pod gone, its endpoint not yet
 # removed by kube-proxy). Runs
 # tests/e2e/test_real_canary.py::test_after_an_abort_no_request_reaches_the_canary
@@ -33,12 +33,14 @@ runs = [line.split() for line in open(sys.argv[1]) if line.strip()]
 def line(what, values):
     known = [float(v) for v in values if v != "-"]
     shown = ", ".join(v if v == "-" else f"{float(v):.0f}" for v in values)
-    print(f"failing check → {what} (ms): {shown}; median {statistics.median(known):.0f}"
-          + ("" if len(known) == len(values) else f" over the {len(known)} runs with one"))
+    median = f"median {statistics.median(known):.0f}" if known else "none"
+    print(f"failing check → {what} (ms): {shown}; {median}"
+          + ("" if len(known) in (0, len(values)) else f" over the {len(known)} runs with one"))
 print(f"{len(runs)} aborts of a canary at 50% (3 + 3 pods), requests through the ClusterIP:")
-line("weight 0 written (coordinator log)", [w for w, _, _, _ in runs])
-line("last answer from a canary pod", [c for _, c, _, _ in runs])
-line("kube-proxy's rules without the canary's endpoints", [p for _, _, p, _ in runs])
-if any(u != "-" for _, _, _, u in runs):
-    line("last request sent that got no answer", [u for _, _, _, u in runs])
+columns = list(zip(*runs))
+line("weight 0 written (coordinator log)", columns[0])
+line("last answer from a canary pod", columns[1])
+line("kube-proxy's rules with fewer endpoints", columns[2])
+line("kube-proxy's rules without the canary's endpoints", columns[3])
+line("last request sent that got no answer", columns[4])
 PY
