@@ -183,6 +183,8 @@ ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const s
   auto traffic = pass.router->observe(pass.target());
   if (!traffic) return finish(false, std::nullopt, traffic.error().describe());
   observed.traffic = *traffic;
+  if (!pass.canary.is_null())
+    observed.canary_replicas_wanted = pass.router->canary_replicas(pass.target(), observed.status.canary_weight);
   observed.measurements = measure(pass, observed, policy, canary_pods);
 
   const Plan plan = plan_rollout(observed, policy, clock_());

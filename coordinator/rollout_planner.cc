@@ -152,8 +152,14 @@ class Planner {
       return;
     }
 
-    if (!o_.canary.exists || o_.canary.revision != revision)
+    if (!o_.canary.exists || o_.canary.revision != revision) {
       emit(EnsureCanaryWorkload{revision, st_.canary_weight});
+    } else if (st_.canary_weight > 0 && o_.traffic.applied_weight == st_.canary_weight &&
+               o_.canary_replicas_wanted >= 0 && o_.canary.replicas != o_.canary_replicas_wanted) {
+      // The stable workload was scaled (an HPA, `kubectl scale`): the canary
+      // follows, so that its share stays the weight it was given.
+      emit(SetWeight{st_.canary_weight});
+    }
     record_measurements();
     // Pod health fails fast: judged on every pass once a step names it, so
     // a failure aborts within the pass that sees it, at any step. A crash

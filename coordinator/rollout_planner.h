@@ -55,6 +55,9 @@ struct Observed {
   bool retry_annotation = false;  // autocanary.io/retry present on the Deployment
 
   CanaryWorkload canary;
+  // The pods the canary should run at its current weight beside the stable's
+  // replicas now (the router's sizing); -1 when there is no canary.
+  int canary_replicas_wanted = -1;
   traffic::TrafficView traffic;
 
   bool record_exists = false;

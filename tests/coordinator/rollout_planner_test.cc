@@ -523,6 +523,24 @@ TEST(RolloutPlannerTest, ACanaryThatNeverGetsReadyEndsAtTheProgressDeadline) {
   EXPECT_EQ(world.o.traffic.applied_weight, 0);
 }
 
+TEST(RolloutPlannerTest, TheCanaryFollowsTheStablesReplicaCount) {
+  World world;
+  world.apply_new_revision("bbbbbbbbbb");
+  world.run_until_quiet();
+  ASSERT_EQ(world.o.status.step_description, "pause 30s");
+  ASSERT_EQ(world.o.canary.replicas, 1);  // 25% beside 4 stable pods
+  world.weights.clear();
+  world.o.stable_replicas = 12;  // an HPA scaled the Deployment
+  world.o.canary_replicas_wanted = 4;
+  world.pass();
+  EXPECT_EQ(world.weights, std::vector<int>{25}) << "the same weight again: the router resizes the canary";
+  EXPECT_EQ(world.o.canary.replicas, traffic::split_for_weight(25, 12).canary_replicas);
+  world.o.canary_replicas_wanted = world.o.canary.replicas;
+  world.weights.clear();
+  world.pass();
+  EXPECT_TRUE(world.weights.empty()) << "sized: nothing more to do";
+}
+
 TEST(RolloutPlannerTest, AUsersDeploymentOfTheCanarysNameIsNeverTouched) {
   World world;
   world.apply_new_revision("bbbbbbbbbb");

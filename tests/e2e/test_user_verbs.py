@@ -189,3 +189,17 @@ spec: {{hard: {{pods: "2"}}}}
     assert "0 of 1 pods Ready" in status["message"] and "were not created" in status["message"], status["message"]
     assert annotations(kube, ns)["autocanary.io/failed-revision"] == status["revision"]
     assert live_container(kube, ns)["image"] == V1, "the live pods never rolled"
+
+
+def test_scaling_the_deployment_mid_canary_resizes_the_canary(kube, coordinators):
+    """`kubectl scale` (an HPA does the same through the scale subresource):
+    the canary follows, so its share of the pods stays the weight."""
+    ns = unique("verb-scale")
+    status = canary_running(kube, ns, client_side(kube), V2)
+    assert kube.get("deployment", "api-canary", ns)["spec"]["replicas"] == 1  # 20% beside 2 stable pods
+    assert status["actualWeight"] == 33
+    kube.run("scale", "deployment/api", "-n", ns, "--replicas=8")
+    wait_for(lambda: kube.get("deployment", "api-canary", ns)["spec"]["replicas"] == 2,
+             "the canary resized to 2 pods beside 8 (20%)")
+    assert "autocanary.io/pending-revision" in annotations(kube, ns)
+    assert kube.get("canaries.autocanary.io", "api", ns)["status"]["phase"] == "WaitingForApproval"
