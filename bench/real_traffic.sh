@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
 # Real-traffic abort benchmark: on the local cluster's real node, a canary of
 # the test app at 50% (pod ratio, 3 stable + 3 canary pods) is failed by an
-# HTTP gate while requests go through the Service's ClusterIP one after
-# another; the time from the failing measurement (its measuredAt in the Canary
-# status, ms) until the coordinator logs weight 0, until the last answer from a
-# canary pod, until kube-proxy's nftables rules first lose an endpoint and until
-# they balance over the stable pods alone (read with nft every ~20 ms), and until the last
-# request that got no answer at all (a canary pod gone, its endpoint not yet
-# removed by kube-proxy). Runs
+# HTTP gate while 4 threads send requests through the Service's ClusterIP
+# without pause. Per run, the ms from the failing measurement (its measuredAt
+# in the Canary status) until: the coordinator logs weight 0; the last answer
+# from a canary pod; kube-proxy's nftables rules first lose an endpoint, and
+# balance over the stable pods alone (read with nft every ~20 ms); the last
+# request sent that got no answer (a stopped canary pod still in the rules, or
+# a conntrack entry still pointing at one). Runs
 # tests/e2e/test_real_canary.py::test_after_an_abort_no_request_reaches_the_canary
 # with RUNS revisions in one namespace (its session brings the cluster up and
-# down), prints every run and the median.
+# down) and prints every run and the medians (docs/benchmarks.md, "Real traffic").
 #
 #   bench/real_traffic.sh            # RUNS=5
 #

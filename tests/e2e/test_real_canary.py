@@ -260,10 +260,18 @@ def shim_rollouts(stack):
 
 
 def outcome(kube, ns, phase):
-    """The Canary once in `phase`, and why it ended (the failed step's message, if one failed)."""
+    """The Canary once in `phase`, and why it ended (the failed step's message,
+    if one failed); the Deployment's Events say the same."""
     status = wait_phase(kube, ns, "web", phase, timeout=150)
     failed = [s["message"] for s in status.get("steps", []) if s.get("result") == "Failed"]
-    return status, failed[-1] if failed else ""
+    reason = failed[-1] if failed else ""
+    events = {(e["reason"], e["message"]) for e in kube.get("events", namespace=ns)["items"]
+              if e["involvedObject"]["name"] == "web" and e["involvedObject"]["kind"] == "Deployment"}
+    if phase == "Failed":
+        assert any(r == "CanaryAborted" and m.endswith(f"aborted: {reason}") for r, m in events), events
+    else:
+        assert "Promoted" in {r for r, _ in events} and "CanaryAborted" not in {r for r, _ in events}, events
+    return status, reason
 
 
 def live_env(kube, ns):
