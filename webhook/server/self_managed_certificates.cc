@@ -23,6 +23,9 @@ constexpr const char* kCaBundle = "ca-bundle.crt";
 
 constexpr int kWriteAttempts = 5;
 constexpr std::chrono::seconds kRetryAfterError{5};
+// While the registration is missing: an installer creating it after the webhook
+// started leaves it without a caBundle, refusing every review, until we look again.
+constexpr std::chrono::seconds kRecheckMissingRegistration{1};
 
 std::string data_field(const nlohmann::json& secret, const char* key) {
   const std::string encoded = common::string_field(common::child(&secret, "data"), key);
@@ -141,6 +144,7 @@ std::string SelfManagedCertificates::reconcile_ca_bundle(const certs::Certificat
       logger_.warn("MutatingWebhookConfiguration not found; its caBundle is not managed",
                    {{"name", options_.webhook_configuration}});
       const std::lock_guard lock(mutex_);
+      registration_missing_ = true;
       for (const auto& info : infos_of(material.ca_bundle)) trusted_since_.emplace(info.fingerprint, now);
       return {};
     }
@@ -151,6 +155,7 @@ std::string SelfManagedCertificates::reconcile_ca_bundle(const certs::Certificat
     logger_.info("caBundle updated", {{"webhookConfiguration", options_.webhook_configuration}});
   }
   const std::lock_guard lock(mutex_);
+  registration_missing_ = false;
   for (const auto& info : infos_of(material.ca_bundle)) trusted_since_.emplace(info.fingerprint, now);
   return {};
 }
@@ -204,9 +209,12 @@ std::string SelfManagedCertificates::sync() {
 
 std::chrono::milliseconds SelfManagedCertificates::next_check() const {
   const std::lock_guard lock(mutex_);
-  if (waiting_until_ == std::chrono::system_clock::time_point{}) return options_.check_period;
+  const std::chrono::milliseconds period =
+      registration_missing_ ? std::min<std::chrono::milliseconds>(options_.check_period, kRecheckMissingRegistration)
+                            : options_.check_period;
+  if (waiting_until_ == std::chrono::system_clock::time_point{}) return period;
   const auto wait = std::chrono::duration_cast<std::chrono::milliseconds>(waiting_until_ - clock_());
-  return std::clamp(wait, std::chrono::milliseconds(1), options_.check_period);
+  return std::clamp(wait, std::chrono::milliseconds(1), period);
 }
 
 std::string SelfManagedCertificates::installed_certificate() const {

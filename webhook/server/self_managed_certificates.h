@@ -47,7 +47,8 @@ class SelfManagedCertificates {
   // the serving pair. Returns what went wrong, empty on success.
   [[nodiscard]] std::string sync();
 
-  // How long after a successful pass the next one is due.
+  // How long after a successful pass the next one is due (at most a second while
+  // the registration is missing).
   [[nodiscard]] std::chrono::milliseconds next_check() const;
 
   // Passes until `stop`; a failed pass is retried sooner than a good one.
@@ -75,6 +76,9 @@ class SelfManagedCertificates {
   // When this replica first saw each CA (by fingerprint) in the registered caBundle.
   std::map<std::string, std::chrono::system_clock::time_point> trusted_since_;
   std::chrono::system_clock::time_point waiting_until_{};
+  // The registration named by the options was not found on the last pass: helm
+  // creates it after the webhook's Deployment, so it is looked for again soon.
+  bool registration_missing_ = false;
   double serving_not_after_seconds_ = 0;
 };
 

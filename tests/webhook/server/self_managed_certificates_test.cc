@@ -27,6 +27,7 @@ class InMemoryKubeClient final : public kube::KubeClient {
     objects_[key(ref)] = std::move(object);
   }
   json& at(const kube::ResourceRef& ref) { return objects_.at(key(ref)); }
+  void erase(const kube::ResourceRef& ref) { objects_.erase(key(ref)); }
   int updates(const std::string& resource) const { return updates_.count(resource) ? updates_.at(resource) : 0; }
 
   // Runs before an update is checked, once: another replica writing in between.
@@ -157,6 +158,22 @@ TEST_F(SelfManagedCertificatesTest, FirstPassFillsTheSecretRegistersTheCaAndServ
   ASSERT_EQ(replica.certificates->sync(), "");
   EXPECT_EQ(client_.updates("secrets"), 1);
   EXPECT_EQ(client_.updates("mutatingwebhookconfigurations"), 1);
+}
+
+TEST_F(SelfManagedCertificatesTest, ARegistrationCreatedAfterTheWebhookStartedGetsItsCaBundleOnTheNextSecond) {
+  // helm creates the MutatingWebhookConfiguration after the webhook's Deployment.
+  const json registration = client_.at(kRegistration);
+  client_.erase(kRegistration);
+  Replica replica(client_, dir_, "a", now_);
+  ASSERT_EQ(replica.certificates->sync(), "");
+  EXPECT_EQ(replica.served(), secret_field(client_, "tls.crt")) << "nothing calls it without a registration";
+  EXPECT_EQ(replica.certificates->next_check(), 1s) << "not the 5s check period";
+
+  client_.put(kRegistration, registration);
+  now_ += 1s;
+  ASSERT_EQ(replica.certificates->sync(), "");
+  EXPECT_EQ(registered_bundle(0), secret_field(client_, "ca-bundle.crt"));
+  EXPECT_EQ(replica.certificates->next_check(), 5s);
 }
 
 TEST_F(SelfManagedCertificatesTest, ASecondReplicaAdoptsTheMaterialInsteadOfRenewing) {
