@@ -63,11 +63,11 @@ class RealNode:
 
 @pytest.fixture(scope="session")
 def real_node(kube):
-    """The real node, with the test app's image imported; skips when the
-    session cluster has no real node."""
+    """The real node, with the test app's image and the shim's (the session
+    webhook injects it) imported; skips when the session cluster has no real node."""
     if not REAL_NODE:
         pytest.skip(f"no real node: {REAL_NODE_SKIP_REASON}")
-    RealNode.import_images("test-app")
+    RealNode.import_images("test-app", "autocanary-shim")
     for line in (Path(RUN_DIR) / "env").read_text().splitlines():
         if line.startswith("export AUTOCANARY_REAL_NODE="):
             return RealNode(line.split("=", 1)[1])
@@ -88,8 +88,8 @@ def sole_registration(kube):
         _script("scripts/local-webhook.sh", "register")
 
 
-# The shim image scripts/images.sh builds: pods on the real node run it once it
-# is imported (real_node.import_images("autocanary-shim")); kwok never pulls it.
+# The shim image scripts/images.sh builds: the real_node fixture imports it into
+# the real node's containerd; kwok never pulls it.
 SHIM_IMAGE = "autocanary-shim:dev"
 
 

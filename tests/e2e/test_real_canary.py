@@ -221,9 +221,8 @@ class CanaryPods:
 
 @pytest.fixture(scope="module")
 def stack(kube, webhook, real_node):
-    """The shim's image on the node, and a coordinator (policies from
-    ClusterCanaryPolicies); the webhook restarted so that it watches them."""
-    real_node.import_images("autocanary-shim")
+    """A coordinator (policies from ClusterCanaryPolicies), and the webhook
+    restarted so that it watches them."""
     replicas = Coordinators(webhook.state.parent, "")
     replicas._script("setup")
     webhook.stop()
