@@ -4,11 +4,10 @@ its webhook and coordinator running as pods on the local cluster's real node
 out under it. Shared by test_helm_real_node.py and bench/real_node.py."""
 
 import json
-import urllib.error
-import urllib.request
 
 from helm_release import CHART
 from kube import wait_for
+from test_real_node import answers
 
 # What scripts/images.sh imports the chart's images as.
 IMAGE_VALUES = ["--set", "image.registry=localhost/autocanary", "--set", "image.tag=dev",
@@ -92,24 +91,9 @@ def service(name, namespace):
                        "spec": {"selector": {"app": name}, "ports": [{"port": 80, "targetPort": 8080}]}})
 
 
-def get(url):
-    try:
-        with urllib.request.urlopen(url, timeout=3) as response:
-            return response.status, response.read().decode()
-    except urllib.error.HTTPError as error:
-        return error.code, error.read().decode()
-    except OSError:
-        return None, ""
-
-
 def versions(url, n):
-    """The version field of N answers, each on its own connection (None for a failure)."""
-    result = []
-    for _ in range(n):
-        status, body = get(url)
-        fields = dict(f.split("=", 1) for f in body.split() if "=" in f)
-        result.append(fields.get("version") if status == 200 else None)
-    return result
+    """The version of N answers, each on its own connection (None for a failure)."""
+    return [version if status == 200 else None for status, version, _ in answers(url, n)]
 
 
 def service_url(kube, name, namespace):
