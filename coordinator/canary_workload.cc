@@ -99,6 +99,7 @@ Observed observe(const json& deployment, const json& canary, const std::vector<j
   const json& live_template = value_at(deployment, "/spec/template");
   o.live_revision = live_template.is_object() ? policy::template_revision(live_template) : std::string();
   o.stable_rolled_out = rolled_out(deployment);
+  o.deployment_paused = value_at(deployment, "/spec/paused") == true;
   // A pending revision counts only with its template: the canary is built from it.
   const auto pending = annotation(deployment, names::kPendingRevisionAnnotation);
   if (pending && annotation(deployment, names::kPendingTemplateAnnotation)) o.pending_revision = pending;

@@ -137,15 +137,20 @@ class Planner {
       abort(revision, "aborted on request");
       return;
     }
-    if (o_.requests.paused) {
-      if (st_.phase != Phase::kPaused) event(false, "Paused", "paused on request");
+    // `kubectl rollout pause` means "roll nothing": the canary holds, like a
+    // pause of the Canary itself, and does not start until resumed.
+    if (o_.requests.paused || o_.deployment_paused) {
+      const std::string why = o_.requests.paused ? "paused on request"
+                                                 : "the Deployment is paused (kubectl rollout resume deployment/" +
+                                                       o_.deployment + " to go on)";
+      if (st_.phase != Phase::kPaused) event(false, "Paused", why);
       st_.phase = Phase::kPaused;
-      st_.message = "paused on request; traffic stays at " + std::to_string(st_.canary_weight) + "%";
+      st_.message = why + "; traffic stays at " + std::to_string(st_.canary_weight) + "%";
       return;
     }
     if (st_.phase == Phase::kPaused) {
       st_.phase = Phase::kProgressing;
-      event(false, "Resumed", "resumed on request");
+      event(false, "Resumed", "resumed");
     }
     if (st_.phase == Phase::kPromoting) {
       emit(PromoteDeployment{revision});  // asked before, not observed yet

@@ -50,6 +50,7 @@ struct Observed {
   std::chrono::milliseconds progress_deadline{600'000};
   std::string live_revision;      // revision of the Deployment's live template
   bool stable_rolled_out = false; // every replica runs the live template and is available
+  bool deployment_paused = false; // spec.paused (`kubectl rollout pause`): nothing may roll
   std::optional<std::string> pending_revision;
   std::optional<std::string> failed_revision;
   bool retry_annotation = false;  // autocanary.io/retry present on the Deployment

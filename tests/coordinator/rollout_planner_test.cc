@@ -541,6 +541,21 @@ TEST(RolloutPlannerTest, TheCanaryFollowsTheStablesReplicaCount) {
   EXPECT_TRUE(world.weights.empty()) << "sized: nothing more to do";
 }
 
+TEST(RolloutPlannerTest, APausedDeploymentStartsNoCanaryUntilResumed) {
+  World world;
+  world.o.deployment_paused = true;
+  world.apply_new_revision("bbbbbbbbbb");
+  world.run_until_quiet();
+  EXPECT_EQ(world.o.status.phase, Phase::kPaused);
+  EXPECT_FALSE(world.o.canary.exists);
+  EXPECT_NE(world.o.status.message.find("kubectl rollout resume deployment/web"), std::string::npos);
+  world.o.deployment_paused = false;
+  world.run_until_quiet();
+  EXPECT_TRUE(world.o.canary.exists);
+  EXPECT_EQ(world.o.status.phase, Phase::kProgressing);
+  EXPECT_TRUE(world.saw_event("Resumed"));
+}
+
 TEST(RolloutPlannerTest, AUsersDeploymentOfTheCanarysNameIsNeverTouched) {
   World world;
   world.apply_new_revision("bbbbbbbbbb");

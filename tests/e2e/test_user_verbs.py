@@ -203,3 +203,32 @@ def test_scaling_the_deployment_mid_canary_resizes_the_canary(kube, coordinators
              "the canary resized to 2 pods beside 8 (20%)")
     assert "autocanary.io/pending-revision" in annotations(kube, ns)
     assert kube.get("canaries.autocanary.io", "api", ns)["status"]["phase"] == "WaitingForApproval"
+
+
+def test_a_paused_deployment_starts_no_canary_until_resumed(kube, coordinators):
+    ns = unique("verb-pause")
+    kube.create_namespace(ns, ENABLED)
+    kube.apply(manifest(ns, V1, "old"))
+    kube.run("rollout", "status", "deployment/api", "-n", ns, "--timeout=90s", timeout=100)
+    kube.run("rollout", "pause", "deployment/api", "-n", ns)
+    kube.apply(manifest(ns, V2, "new"))
+    status = wait_phase(kube, ns, "api", "Paused")
+    assert "kubectl rollout resume deployment/api" in status["message"], status["message"]
+    assert kube.run("get", "deployment", "api-canary", "-n", ns, check=False).returncode != 0, "no canary"
+    kube.run("rollout", "resume", "deployment/api", "-n", ns)
+    wait_phase(kube, ns, "api", "WaitingForApproval")
+    assert app_container(kube.get("deployment", "api-canary", ns)["spec"]["template"])["image"] == V2
+
+
+def test_a_recreate_deployment_rolls_as_usual_with_a_warning(kube, coordinators):
+    ns = unique("verb-recreate")
+    kube.create_namespace(ns, ENABLED)
+    recreate = lambda text: text.replace("spec:\n  replicas: 2", "spec:\n  strategy: {type: Recreate}\n  replicas: 2", 1)
+    kube.apply(recreate(manifest(ns, V1, "old")))
+    kube.run("rollout", "status", "deployment/api", "-n", ns, "--timeout=90s", timeout=100)
+    applied = kube.apply(recreate(manifest(ns, V2, "new")))
+    assert "strategy Recreate" in applied.stderr, applied.stderr
+    assert live_container(kube, ns)["image"] == V2, "the Deployment itself rolls"
+    assert "autocanary.io/pending-revision" not in annotations(kube, ns)
+    kube.run("rollout", "status", "deployment/api", "-n", ns, "--timeout=90s", timeout=100)
+    assert kube.run("get", "deployment", "api-canary", "-n", ns, check=False).returncode != 0, "no canary"

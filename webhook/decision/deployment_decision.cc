@@ -278,6 +278,7 @@ std::string_view to_string(Outcome outcome) noexcept {
     case Outcome::kMarked: return "marked";
     case Outcome::kPassThrough: return "pass_through";
     case Outcome::kRolloutRestart: return "rollout_restart";
+    case Outcome::kRecreate: return "recreate";
     case Outcome::kPendingRecorded: return "pending_recorded";
     case Outcome::kPendingUnchanged: return "pending_unchanged";
     case Outcome::kReverted: return "reverted";
@@ -328,6 +329,14 @@ Decision decide(const AdmissionInput& input, const policy::CanaryPolicy& policy,
   const json* old_template = old_object ? pod_template_of(*old_object) : nullptr;
   if (old_template == nullptr)
     return finish(Outcome::kInvalidObject, "UPDATE without a usable oldObject; left unchanged");
+  // Recreate says "never two versions at once"; a canary is two versions at once.
+  if (common::string_at(*new_object, "/spec/strategy/type") == "Recreate" && *new_template != *old_template) {
+    Decision decision = finish(Outcome::kRecreate, "strategy Recreate: rolled as usual, without a canary");
+    decision.warnings.push_back("autocanary: " + deployment_ref(*new_object) +
+                                " uses strategy Recreate (never two versions at once), so it rolls out as usual "
+                                "without a canary; use RollingUpdate to get one");
+    return decision;
+  }
   return decide_update(*old_object, *new_object, *old_template, *new_template,
                        is_declarative(*old_object, *new_object, input.field_manager), policy, scope.shim);
 }

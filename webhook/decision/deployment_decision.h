@@ -47,6 +47,7 @@ enum class Outcome {
   kMarked,              // CREATE: marked as managed
   kPassThrough,         // no template change
   kRolloutRestart,      // restart rolled normally, as the policy asks
+  kRecreate,            // strategy Recreate ("never two versions at once"): rolled without a canary
   kPendingRecorded,     // new revision held as pending; live template kept
   kPendingUnchanged,    // the pending revision applied again: no churn
   kReverted,            // the live revision applied again: the pending one is cancelled

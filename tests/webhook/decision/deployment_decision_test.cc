@@ -384,6 +384,18 @@ TEST_F(DuringACanaryTest, ADeclarativeApplyOfANewManifestIsTakenAsWritten) {
   EXPECT_EQ(pending_template_of(after), v3_template);
 }
 
+TEST_F(DeploymentDecisionTest, ARecreateDeploymentRollsAsUsualWithAWarning) {
+  json review = load_json("admission/update-web-image.json");
+  object_of(review)["spec"]["strategy"] = {{"type", "Recreate"}};
+  const Decision decision = decide_review(review);
+  EXPECT_EQ(decision.outcome, Outcome::kRecreate);
+  EXPECT_TRUE(decision.patch.empty()) << "the template is stored as sent: the Deployment rolls";
+  ASSERT_EQ(decision.warnings.size(), 1U);
+  EXPECT_NE(decision.warnings[0].find("strategy Recreate"), std::string::npos);
+  object_of(review)["spec"]["template"] = old_of(review)["spec"]["template"];
+  EXPECT_TRUE(decide_review(review).warnings.empty()) << "no template change, nothing to say";
+}
+
 // ---- failed revisions and retry -----------------------------------------------
 
 class FailedRevisionTest : public DeploymentDecisionTest {
