@@ -75,9 +75,14 @@ json build_canary_deployment(const json& stable, const json& pod_template, const
                      {"name", name},
                      {"uid", string_at(stable, "/metadata/uid")}}})},
   };
-  json spec = {{"replicas", replicas}, {"selector", selector}, {"template", pod}};
-  if (const json& minimum = value_at(stable, "/spec/minReadySeconds"); minimum.is_number_integer())
-    spec["minReadySeconds"] = minimum;
+  // Available only after being Ready for a while: the pod-health step waits for
+  // that, so an app that crashes seconds after it starts is not promoted.
+  const json& minimum = value_at(stable, "/spec/minReadySeconds");
+  const int stable_minimum = minimum.is_number_integer() ? minimum.get<int>() : 0;
+  json spec = {{"replicas", replicas},
+               {"selector", selector},
+               {"template", pod},
+               {"minReadySeconds", std::max(stable_minimum, kCanaryMinReadySeconds)}};
   return {{"apiVersion", "apps/v1"}, {"kind", "Deployment"}, {"metadata", metadata}, {"spec", spec}};
 }
 
@@ -114,6 +119,7 @@ Observed observe(const json& deployment, const json& canary, const std::vector<j
     o.canary.revision = annotation(canary, names::kCanaryRevisionAnnotation).value_or("");
     o.canary.replicas = int_at(canary, "/spec/replicas", 1);
     o.canary.ready_replicas = int_at(canary, "/status/readyReplicas");
+    o.canary.available_replicas = int_at(canary, "/status/availableReplicas");
   }
   std::optional<common::SystemTime> oldest_not_ready;
   for (const json& pod : canary_pods) {

@@ -21,6 +21,10 @@ namespace autocanary::coordinator {
                                                      int weight);
 
 // Label selector (as a string) of the canary's pods.
+// The least time a canary pod must be Ready, its containers not restarting,
+// before it counts as available (the Deployment's minReadySeconds, if longer).
+inline constexpr int kCanaryMinReadySeconds = 10;
+
 [[nodiscard]] std::string canary_pod_selector(const std::string& deployment);
 
 // Whether `canary` is the canary workload autocanary made for `deployment`:

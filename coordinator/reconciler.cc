@@ -398,6 +398,7 @@ kube::Result<void> Reconciler::ensure_canary(Pass& pass, const EnsureCanaryWorkl
     object["metadata"]["ownerReferences"] = desired["metadata"]["ownerReferences"];
     object["spec"]["template"] = desired["spec"]["template"];
     object["spec"]["replicas"] = desired["spec"]["replicas"];
+    object["spec"]["minReadySeconds"] = desired["spec"]["minReadySeconds"];
     return object != before;
   });
   if (!updated) return std::move(updated).error();

@@ -313,7 +313,7 @@ class Planner {
       }
       StepOutcome outcome = judge();
       if (outcome.state == StepState::kDone && pod_health &&
-          (!runs_revision(revision) || o_.canary.ready_replicas < o_.canary.replicas || o_.canary.replicas == 0))
+          (!runs_revision(revision) || o_.canary.available_replicas < o_.canary.replicas || o_.canary.replicas == 0))
         return waiting_for_the_canary();
       return outcome;
     }

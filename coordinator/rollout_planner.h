@@ -31,6 +31,9 @@ struct CanaryWorkload {
   std::string revision;  // the template revision it runs
   int replicas = 0;      // spec
   int ready_replicas = 0;
+  // Ready for the canary's minReadySeconds without a container restarting:
+  // what the pod-health step waits for, so a crash shortly after start is seen.
+  int available_replicas = 0;
   int restarts = 0;      // container restarts across its pods
   bool crash_looping = false;
   std::string crash_loop;   // which pod and container, and why

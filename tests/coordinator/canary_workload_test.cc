@@ -26,6 +26,7 @@ TEST(CanaryWorkloadTest, CanaryDeploymentRunsThePendingTemplateBesideTheStable) 
   EXPECT_EQ(canary["metadata"]["ownerReferences"][0]["uid"], live["metadata"]["uid"]);
   EXPECT_EQ(canary["metadata"]["annotations"]["autocanary.io/revision"], "bbbbbbbbbb");
   EXPECT_EQ(canary["spec"]["replicas"], 1);
+  EXPECT_EQ(canary["spec"]["minReadySeconds"], kCanaryMinReadySeconds) << "available only after 10 s Ready";
   EXPECT_EQ(canary["spec"]["selector"]["matchLabels"],
             json({{"app", "web"}, {"autocanary.io/track", "canary"}, {"autocanary.io/canary-of", "web"}}));
   // Pod labels keep the app's (the Service selects them) and add the track.

@@ -68,6 +68,7 @@ class World {
 
   void settle() {
     o.canary.ready_replicas = o.canary.replicas;
+    o.canary.available_replicas = o.canary.replicas;
     o.traffic.settled = true;
     o.traffic.actual_weight = traffic::actual_weight(o.canary.exists ? o.canary.replicas : 0, o.stable_replicas);
     o.stable_rolled_out = true;
@@ -104,6 +105,7 @@ class World {
       o.canary.revision = ensure->revision;
       o.canary.replicas = traffic::split_for_weight(ensure->weight, o.stable_replicas).canary_replicas;
       o.canary.ready_replicas = 0;
+      o.canary.available_replicas = 0;
     } else if (std::holds_alternative<DeleteCanaryWorkload>(action)) {
       o.canary = CanaryWorkload{};
     } else if (const auto* promote = std::get_if<PromoteDeployment>(&action)) {
@@ -554,6 +556,24 @@ TEST(RolloutPlannerTest, APausedDeploymentStartsNoCanaryUntilResumed) {
   EXPECT_TRUE(world.o.canary.exists);
   EXPECT_EQ(world.o.status.phase, Phase::kProgressing);
   EXPECT_TRUE(world.saw_event("Resumed"));
+}
+
+TEST(RolloutPlannerTest, PodHealthWaitsForAvailablePodsSoACrashAfterReadyIsSeen) {
+  World world;
+  world.policy.steps = {SetWeightStep{50}, AnalysisStep{{"pod-health"}}, SetWeightStep{100}};
+  world.settle_automatically = false;
+  world.apply_new_revision("bbbbbbbbbb");
+  for (int i = 0; i < 10; ++i) {
+    world.pass();
+    world.o.canary.ready_replicas = world.o.canary.replicas;  // Ready, not yet available
+    world.o.traffic.settled = true;
+  }
+  EXPECT_EQ(world.o.status.step_description, "analysis pod-health") << "Ready is not enough";
+  EXPECT_EQ(world.promotions, 0);
+  world.o.canary.restarts = 1;  // the app crashed a few seconds after it started
+  world.pass();
+  EXPECT_EQ(world.o.status.phase, Phase::kAborting);
+  EXPECT_EQ(world.promotions, 0);
 }
 
 TEST(RolloutPlannerTest, AUsersDeploymentOfTheCanarysNameIsNeverTouched) {
