@@ -46,7 +46,9 @@ Coordinator::Coordinator(kube::KubeClient& client, Reconciler& reconciler, std::
   canary_objects.list.label_selector = std::string(names::kTrackLabel) + "=canary";
   canary_objects.transform = kube::project_metadata();
   kube::InformerOptions canary_pod_objects = canary_objects;
-  canary_pod_objects.transform = kube::project_metadata({"/status/conditions"});  // readiness flaps
+  // Readiness flaps; a pod on its way out (drain, scale-down, eviction) is not one.
+  canary_pod_objects.transform =
+      kube::project_metadata({"/status/conditions", "/status/phase", "/metadata/deletionTimestamp"});
   informers_.push_back(std::make_unique<kube::Informer>(
       client_, kube::deployments(), canary_objects, owned, logger_));
   kube::InformerHandlers canary_pods = owned;

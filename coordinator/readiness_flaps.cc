@@ -16,8 +16,16 @@ bool ReadinessFlaps::is_ready(const json& pod) {
   return false;
 }
 
+bool ReadinessFlaps::is_leaving(const json& pod) {
+  const json::json_pointer deletion{"/metadata/deletionTimestamp"};
+  const json::json_pointer phase{"/status/phase"};
+  if (pod.contains(deletion) && !pod.at(deletion).is_null()) return true;
+  // An evicted pod is Failed; a finished one Succeeded: neither is the app flapping.
+  return pod.contains(phase) && (pod.at(phase) == "Failed" || pod.at(phase) == "Succeeded");
+}
+
 void ReadinessFlaps::observe(const json& before, const json& after) {
-  if (!is_ready(before) || is_ready(after)) return;
+  if (!is_ready(before) || is_ready(after) || is_leaving(after)) return;
   const std::string deployment = common::label(after, names::kCanaryOfLabel);
   const std::string revision = common::label(after, names::kCanaryRevisionLabel);
   if (deployment.empty()) return;

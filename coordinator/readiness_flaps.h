@@ -21,6 +21,8 @@ class ReadinessFlaps {
                           const std::string& revision) const;
 
   [[nodiscard]] static bool is_ready(const nlohmann::json& pod);
+  // Terminating, evicted or finished: losing readiness then is not a flap.
+  [[nodiscard]] static bool is_leaving(const nlohmann::json& pod);
 
  private:
   mutable std::mutex mutex_;
