@@ -30,7 +30,6 @@ import argparse
 import copy
 import glob
 import json
-import os
 import statistics
 import sys
 import time
@@ -172,7 +171,7 @@ def pod_variants(template):
 def pod_start(api, kube, namespace, template, n):
     variants = pod_variants(template)
     times = {name: [] for name in variants}
-    shim_memory = []
+    shim_pods = []
     for i in range(n):
         for name, spec in variants.items():
             pod = {"apiVersion": "v1", "kind": "Pod",
@@ -182,10 +181,10 @@ def pod_start(api, kube, namespace, template, n):
             seconds, ready_pod = pod_ready_seconds(api, namespace, pod)
             times[name].append(seconds)
             if name == "shim":
-                shim_memory.append((ready_pod, time.monotonic()))
+                shim_pods.append(ready_pod)
     # Every shim has served probes for a while now; read their cgroups together.
     memory = []
-    for pod, _ in shim_memory:
+    for pod in shim_pods:
         live = kube.get("pod", pod["metadata"]["name"], namespace)
         memory.append(cgroup_memory(container_cgroup(live, "autocanary-shim")))
     kube.run("delete", "pods", "-n", namespace, "-l", "bench=pod-start", "--wait=true", "--timeout=120s",
