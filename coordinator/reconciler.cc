@@ -185,6 +185,8 @@ ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const s
   observed.traffic = *traffic;
   if (!pass.canary.is_null())
     observed.canary_replicas_wanted = pass.router->canary_replicas(pass.target(), observed.status.canary_weight);
+  // Measuring may create a test Job: only while this replica still leads.
+  if (!may_act_()) return finish(true, std::nullopt, "");
   observed.measurements = measure(pass, observed, policy, canary_pods);
 
   const Plan plan = plan_rollout(observed, policy, clock_());

@@ -626,6 +626,52 @@ TEST(RolloutPlannerTest, CrashBetweenAnyTwoActionsSkipsAndRepeatsNoStep) {
   }
 }
 
+// The same sweep for the paths that end a canary early: an abort (a crash
+// loop), a superseding revision and a revert. Whatever pass dies after
+// whatever action, planning again ends where an uninterrupted run does.
+TEST(RolloutPlannerTest, CrashBetweenAnyTwoActionsOfAnAbortASupersedeOrARevert) {
+  enum class Ending { kAbort, kSupersede, kRevert };
+  for (const Ending ending : {Ending::kAbort, Ending::kSupersede, Ending::kRevert}) {
+    for (std::size_t crash_pass = 0; crash_pass < 8; ++crash_pass) {
+      for (std::size_t crash_after = 0; crash_after < 6; ++crash_after) {
+        SCOPED_TRACE("ending " + std::to_string(static_cast<int>(ending)) + ", crash in pass " +
+                     std::to_string(crash_pass) + " after " + std::to_string(crash_after) + " actions");
+        World world;
+        world.apply_new_revision("bbbbbbbbbb");
+        world.run_until_quiet();  // at the 30 s pause of step 1
+        if (ending == Ending::kAbort) world.o.canary.crash_looping = true;
+        if (ending == Ending::kSupersede) world.apply_new_revision("cccccccccc");
+        if (ending == Ending::kRevert) world.o.pending_revision.reset();
+        for (std::size_t pass = 0; pass < 40; ++pass) {
+          if (ending == Ending::kAbort && !world.o.canary.exists) world.o.canary.crash_looping = false;
+          const Plan plan = world.pass(pass == crash_pass ? crash_after : SIZE_MAX);
+          if (plan.actions.empty()) world.now += 30s;
+        }
+        switch (ending) {
+          case Ending::kAbort:
+            EXPECT_EQ(world.o.status.phase, Phase::kFailed);
+            EXPECT_EQ(world.o.failed_revision, "bbbbbbbbbb");
+            EXPECT_FALSE(world.o.canary.exists);
+            break;
+          case Ending::kSupersede:
+            EXPECT_EQ(world.o.status.phase, Phase::kSucceeded);
+            EXPECT_EQ(world.o.live_revision, "cccccccccc");
+            EXPECT_EQ(world.promotions, 1) << "only the superseding revision is promoted";
+            break;
+          case Ending::kRevert:
+            EXPECT_EQ(world.o.status.phase, Phase::kCancelled);
+            EXPECT_EQ(world.o.live_revision, "aaaaaaaaaa");
+            EXPECT_FALSE(world.o.failed_revision);
+            EXPECT_FALSE(world.o.canary.exists);
+            EXPECT_EQ(world.promotions, 0);
+            break;
+        }
+        EXPECT_EQ(world.o.traffic.applied_weight, 0);
+      }
+    }
+  }
+}
+
 TEST(RolloutPlannerTest, DescribesSteps) {
   EXPECT_EQ(describe(SetWeightStep{25}), "setWeight 25");
   EXPECT_EQ(describe(PauseStep{90s}), "pause 1m30s");
