@@ -232,3 +232,27 @@ def test_a_recreate_deployment_rolls_as_usual_with_a_warning(kube, coordinators)
     assert "autocanary.io/pending-revision" not in annotations(kube, ns)
     kube.run("rollout", "status", "deployment/api", "-n", ns, "--timeout=90s", timeout=100)
     assert kube.run("get", "deployment", "api-canary", "-n", ns, check=False).returncode != 0, "no canary"
+
+
+def test_rollout_undo_mid_canary_is_a_canary_of_the_previous_revision(kube, coordinators):
+    """`kubectl rollout undo` sends a whole older template (the previous
+    ReplicaSet's): it supersedes the pending revision as written, not merged."""
+    ns = unique("verb-undo")
+    kube.create_namespace(ns, ENABLED)
+    v0 = "registry.example.com/shop/api:0.9.0"
+    kube.apply(manifest(ns, v0, "older"))
+    kube.run("rollout", "status", "deployment/api", "-n", ns, "--timeout=90s", timeout=100)
+    kube.apply(manifest(ns, V1, "old"))  # a canary, promoted: v0 becomes the previous revision
+    wait_phase(kube, ns, "api", "WaitingForApproval")
+    kube.run("patch", "canaries.autocanary.io", "api", "-n", ns, "--type=merge", "-p",
+             json.dumps({"spec": {"promote": "v1"}}))
+    wait_phase(kube, ns, "api", "Succeeded", timeout=120)
+    kube.apply(manifest(ns, V2, "new"))
+    wait_for(lambda: kube.get("canaries.autocanary.io", "api", ns)["status"].get("phase") == "WaitingForApproval",
+             "the canary of v2")
+    kube.run("rollout", "undo", "deployment/api", "-n", ns)
+    pending = app_container(pending_template(kube, ns))
+    assert pending["image"] == v0 and env(pending)["MODE"] == "older", pending
+    assert live_container(kube, ns)["image"] == V1, "the live pods do not roll"
+    wait_for(lambda: app_container(kube.get("deployment", "api-canary", ns)["spec"]["template"])["image"] == v0,
+             "the canary of the previous revision")

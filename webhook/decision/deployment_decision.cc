@@ -93,8 +93,16 @@ constexpr std::string_view kLastAppliedAnnotation = "kubectl.kubernetes.io/last-
 // apply of a manifest other than the last one, or a server-side apply (its
 // field manager holds an Apply entry in managedFields). A declarative request
 // whose template is the live one is a revert; an imperative one that leaves
-// the template alone (`kubectl label`, a scale) is not.
+// the template alone (`kubectl label`, a scale) is not. `kubectl rollout undo`
+// also states a whole template (a previous ReplicaSet's); `rollout restart`,
+// under the same field manager, only stamps restartedAt.
 bool is_declarative(const json& old_deployment, const json& new_deployment, const std::string& field_manager) {
+  if (field_manager == "kubectl-rollout") {
+    const json* old_template = pod_template_of(old_deployment);
+    const json* new_template = pod_template_of(new_deployment);
+    return old_template != nullptr && new_template != nullptr &&
+           !differs_only_by_restart(*old_template, *new_template);
+  }
   const auto applied = annotation(new_deployment, kLastAppliedAnnotation);
   if (applied && applied != annotation(old_deployment, kLastAppliedAnnotation)) return true;
   if (field_manager.empty()) return false;

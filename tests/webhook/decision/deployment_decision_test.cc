@@ -373,6 +373,20 @@ TEST_F(DuringACanaryTest, AServerSideApplyOfTheLiveTemplateRevertsTheCanary) {
   EXPECT_EQ(decide_review(review).outcome, Outcome::kPassThrough);
 }
 
+TEST_F(DuringACanaryTest, RolloutUndoStatesAWholeTemplateAndRestartDoesNot) {
+  // `kubectl rollout undo`: an older ReplicaSet's template, taken as written.
+  json undo = on_stored("kubectl-rollout");
+  image_of(object_of(undo)) = "registry.example.com/shop/web:0.9.0";
+  const json older = object_of(undo)["spec"]["template"];
+  EXPECT_EQ(pending_template_of(apply_patch(object_of(undo), decide_review(undo))), older);
+  // `kubectl rollout restart` (same field manager): the stamp lands on the pending template.
+  json restart = on_stored("kubectl-rollout");
+  object_of(restart)["spec"]["template"]["metadata"]["annotations"] = {{"kubectl.kubernetes.io/restartedAt", "now"}};
+  json expected = v2_template;
+  expected["metadata"]["annotations"] = {{"kubectl.kubernetes.io/restartedAt", "now"}};
+  EXPECT_EQ(pending_template_of(apply_patch(object_of(restart), decide_review(restart))), expected);
+}
+
 TEST_F(DuringACanaryTest, ADeclarativeApplyOfANewManifestIsTakenAsWritten) {
   // The v3 manifest sets LOG_LEVEL back to info: an apply means exactly that,
   // where a merge onto v2 would have kept debug.
