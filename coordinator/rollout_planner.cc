@@ -54,7 +54,12 @@ class Planner {
   // ---- the three situations ------------------------------------------------------
 
   void without_pending_revision() {
-    if (o_.record_exists && st_.phase == Phase::kPromoting && o_.live_revision == st_.revision) {
+    // Promoted: the live template is the revision — or another mutating
+    // webhook (an injector, a policy engine) changed it on the way in, which
+    // our promotion patch made; only a revert brings back the old stable one.
+    const bool promoted = o_.live_revision == st_.revision ||
+                          (!st_.stable_revision.empty() && o_.live_revision != st_.stable_revision);
+    if (o_.record_exists && st_.phase == Phase::kPromoting && promoted) {
       if (!o_.stable_rolled_out) {
         st_.message = "rolling the Deployment out to revision " + st_.revision;
         requeue(kSettleRecheck);

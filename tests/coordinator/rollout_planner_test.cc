@@ -576,6 +576,24 @@ TEST(RolloutPlannerTest, PodHealthWaitsForAvailablePodsSoACrashAfterReadyIsSeen)
   EXPECT_EQ(world.promotions, 0);
 }
 
+TEST(RolloutPlannerTest, APromotionAnotherWebhookMutatedIsStillAPromotion) {
+  World world;
+  world.policy.steps = {SetWeightStep{100}};
+  world.apply_new_revision("bbbbbbbbbb");
+  world.settle_automatically = false;
+  for (int i = 0; i < 10 && world.promotions == 0; ++i) {
+    world.pass();
+    world.settle();
+  }
+  ASSERT_EQ(world.promotions, 1);
+  world.o.live_revision = "b0b0b0b0b0";  // an injector added a sidecar to the promoted template
+  world.settle();
+  world.run_until_quiet();
+  EXPECT_EQ(world.o.status.phase, Phase::kSucceeded);
+  EXPECT_TRUE(world.saw_event("Promoted"));
+  EXPECT_FALSE(world.saw_event("CanaryCancelled"));
+}
+
 TEST(RolloutPlannerTest, AUsersDeploymentOfTheCanarysNameIsNeverTouched) {
   World world;
   world.apply_new_revision("bbbbbbbbbb");
