@@ -197,6 +197,8 @@ ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const s
     auto done = execute(pass, action);
     if (!done) return finish(false, std::nullopt, done.error().describe());
   }
+  if (auto followed = follow_stable(pass, observed); !followed)
+    return finish(false, std::nullopt, followed.error().describe());
   return finish(true, plan.requeue_after, "");
 }
 
@@ -345,6 +347,22 @@ kube::Result<void> Reconciler::route(Pass& pass, Observed& observed, const polic
   pass.routing = observed.routing;
   pass.router = &routers_.for_backend(traffic::backend_named(pass.routing.router));
   return {};
+}
+
+kube::Result<void> Reconciler::follow_stable(Pass& pass, const Observed& observed) {
+  const Phase phase = observed.status.phase;
+  const bool running = phase == Phase::kProgressing || phase == Phase::kWaitingForApproval || phase == Phase::kPaused;
+  if (pass.aborting || pass.routing.service.empty() || !observed.pending_revision || !running || !may_act_())
+    return {};
+  // The stable workload may roll during a mesh rollout (a restart rolled as the
+  // policy asks, a change with autocanary.io/skip): the apex and `<svc>-stable`
+  // must follow its ReplicaSet — every pod while it rolls, the new one after —
+  // or they would select pods that are going away. Two reads a pass; a write
+  // only when the selector is out of date.
+  if (auto read = read_split_service(pass); !read) return read;
+  if (pass.service.is_null() || !traffic::narrowed_apex(pass.service, pass.target())) return {};
+  logger_.info("routing follows the stable ReplicaSet", {{"deployment", pass.key()}});
+  return pass.router->ensure(pass.target());
 }
 
 kube::Result<void> Reconciler::read_split_service(Pass& pass) {

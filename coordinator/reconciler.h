@@ -58,6 +58,8 @@ class Reconciler {
   // Reads, once per pass, what a mesh router's writes need: the Service, the
   // stable pod-template-hash.
   [[nodiscard]] kube::Result<void> read_split_service(Pass& pass);
+  // A running mesh rollout's selectors follow the stable ReplicaSet when it rolls.
+  [[nodiscard]] kube::Result<void> follow_stable(Pass& pass, const Observed& observed);
   // Takes the measurements of the current step that are due.
   [[nodiscard]] std::vector<analysis::MeasurementRecord> measure(const Pass& pass, const Observed& observed,
                                                                  const policy::CanaryPolicy& policy,

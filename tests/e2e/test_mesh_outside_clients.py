@@ -25,6 +25,7 @@ steps:
   - pause: {}
 canaryReplicas: {mode: matchStable}
 trafficBackend: smi
+rolloutRestart: rollout
 abortScaleDownDelay: 2s
 """
 
@@ -102,6 +103,48 @@ def test_deleting_the_deployment_mid_rollout_gives_the_service_back(kube, coordi
     wait_for(lambda: kube.get("service", "web", ns)["spec"]["selector"] == {"app": "web"},
              "the Service's selector as the user wrote it", timeout=30)
     assert "autocanary.io/narrowed-for" not in kube.get("service", "web", ns)["metadata"].get("annotations", {})
+
+
+
+def test_the_narrowed_service_follows_a_stable_that_rolls_mid_rollout(kube, coordinators):
+    """`kubectl rollout restart` under `rolloutRestart: rollout` rolls the stable
+    workload during the canary: the Service must follow its new ReplicaSet, not
+    keep selecting the old one's pods as they go away."""
+    ns = unique("outside-restart")
+    # The webhook decides what a restart is from the cluster's default policy.
+    kube.apply("""apiVersion: autocanary.io/v1alpha1
+kind: ClusterCanaryPolicy
+metadata: {name: default}
+spec:
+  steps: [{setWeight: 10}, {pause: {}}, {setWeight: 100}]
+  rolloutRestart: rollout
+""")
+    try:
+        restart_mid_rollout(kube, ns)
+    finally:
+        kube.run("delete", "clustercanarypolicies.autocanary.io", "default", "--ignore-not-found")
+
+
+def restart_mid_rollout(kube, ns):
+    kube.create_namespace(ns, ENABLED)
+    kube.apply(SERVICE.format(ns=ns))
+    kube.apply(deployment("web", ns, V1, replicas=2))
+    kube.run("rollout", "status", "deployment/web", "-n", ns, "--timeout=90s", timeout=100)
+    kube.apply(deployment("web", ns, V2, replicas=2))
+    waiting_at(kube, ns, 1)
+    before = kube.get("service", "web", ns)["spec"]["selector"]["pod-template-hash"]
+    kube.run("rollout", "restart", "deployment/web", "-n", ns)
+    kube.run("rollout", "status", "deployment/web", "-n", ns, "--timeout=90s", timeout=100)
+    stable = lambda: {p["metadata"]["name"] for p in kube.get("pods", namespace=ns,
+                                                              selector="app=web,!autocanary.io/track")["items"]
+                      if not p["metadata"].get("deletionTimestamp")}
+    wait_for(lambda: kube.get("service", "web", ns)["spec"]["selector"]["pod-template-hash"] != before,
+             "the Service narrowed to the restarted ReplicaSet")
+    assert_apex_narrowed(kube, ns)
+    wait_for(lambda: endpoint_pods(kube, ns, "web") == stable() and len(stable()) == 2,
+             "the Service's endpoints: the restarted stable pods")
+    assert endpoint_pods(kube, ns, "web-stable") == stable()
+    assert kube.get("canaries.autocanary.io", "web", ns)["status"]["phase"] == "WaitingForApproval"
 
 
 def app(ns, node, version, replicas=2):

@@ -222,7 +222,7 @@ Decision decide_update(const json& old_deployment, const json& new_deployment,
     if (request_template != old_template)
       decision.patch.transform("/spec/template", request_template, old_template);
   } else if (policy.restart_handling == policy::RestartHandling::kRollout &&
-             differs_only_by_restart(old_template, with_shim(request_template, shim, policy.shim_injection))) {
+             differs_only_by_restart(without_shim(old_template), without_shim(request_template))) {
     // The live pods restart; a pending revision stays pending.
     decision.outcome = Outcome::kRolloutRestart;
     decision.message = "rollout restart rolled as usual, as the policy asks";
