@@ -89,7 +89,7 @@ struct Reconciler::Pass {
 Reconciler::Reconciler(kube::KubeClient& client, traffic::Routers& routers,
                        analysis::ProviderFactory& providers, PolicyFor policy_for, Clock clock,
                        common::Logger& logger, CoordinatorMetrics& metrics, const ReadinessFlaps* flaps,
-                       PolicySeal seal, std::function<bool()> may_act)
+                       PolicySeal seal, policy::ServedNamespaces served, std::function<bool()> may_act)
     : client_(client),
       routers_(routers),
       providers_(providers),
@@ -99,6 +99,7 @@ Reconciler::Reconciler(kube::KubeClient& client, traffic::Routers& routers,
       metrics_(metrics),
       flaps_(flaps),
       seal_(std::move(seal)),
+      served_(std::move(served)),
       may_act_(std::move(may_act)) {}
 
 ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const std::string& name) {
@@ -119,6 +120,16 @@ ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const s
   // Gone: the garbage collector removes what we owned with it.
   if (deployment->is_null()) return finish(true, std::nullopt, "");
   pass.deployment = std::move(*deployment);
+
+  if (auto why = served_.why_not(namespace_name)) {
+    if (may_act_() && first_report_of_unserved(pass.key())) {
+      logger_.warn("Deployment outside the served namespaces ignored", {{"deployment", pass.key()}, {"reason", *why}});
+      (void)record_event(pass, RecordEvent{true, "NamespaceNotServed",
+                                           "autocanary ignores this Deployment: " + *why});
+    }
+    return finish(true, std::nullopt, "");
+  }
+  forget_report_of_unserved(pass.key());
 
   auto canary = get_optional(client_, deployments(namespace_name, names::canary_name(name)));
   if (!canary) return finish(false, std::nullopt, canary.error().describe());
@@ -185,6 +196,16 @@ ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const s
     if (!done) return finish(false, std::nullopt, done.error().describe());
   }
   return finish(true, plan.requeue_after, "");
+}
+
+bool Reconciler::first_report_of_unserved(const std::string& key) {
+  const std::lock_guard lock(reported_mutex_);
+  return reported_unserved_.insert(key).second;
+}
+
+void Reconciler::forget_report_of_unserved(const std::string& key) {
+  const std::lock_guard lock(reported_mutex_);
+  reported_unserved_.erase(key);
 }
 
 std::vector<analysis::MeasurementRecord> Reconciler::measure(const Pass& pass, const Observed& observed,
