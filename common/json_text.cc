@@ -1,5 +1,6 @@
 #include "common/json_text.h"
 
+#include <algorithm>
 #include <cstdio>
 
 namespace autocanary::common {
@@ -32,7 +33,10 @@ void append_json_string(std::string& out, std::string_view text) {
   out += '"';
 }
 
-bool json_nesting_exceeds(std::string_view text, int limit) noexcept {
+JsonShape json_shape(std::string_view text) noexcept {
+  JsonShape shape;
+  if (text.empty()) return shape;
+  shape.elements = 1;
   int depth = 0;
   bool in_string = false;
   bool escaped = false;
@@ -48,12 +52,17 @@ bool json_nesting_exceeds(std::string_view text, int limit) noexcept {
     } else if (c == '"') {
       in_string = true;
     } else if (c == '{' || c == '[') {
-      if (++depth > limit) return true;
+      shape.depth = std::max(shape.depth, ++depth);
+      ++shape.elements;
     } else if (c == '}' || c == ']') {
       --depth;
+    } else if (c == ',') {
+      ++shape.elements;
     }
   }
-  return false;
+  return shape;
 }
+
+bool json_nesting_exceeds(std::string_view text, int limit) noexcept { return json_shape(text).depth > limit; }
 
 }  // namespace autocanary::common

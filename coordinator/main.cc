@@ -192,11 +192,13 @@ int main(int argc, char** argv) {
   // Metric queries, HTTP gates and test Jobs, built per rollout from its policy.
   // One key seals the policy each rollout records and the test Jobs it creates.
   const coordinator::PolicySeal seal = load_policy_seal(options.policy_seal_key_file, logger);
-  analysis::DefaultProviderFactory providers(client, options.prometheus_address,
-                                             [&seal](std::string_view message) { return seal.mac(message); });
-  // With --policy-file the file is the policy; otherwise ClusterCanaryPolicies
-  // from the cluster, watched.
+  // Policies and opted-in namespaces, watched. With --policy-file the file is
+  // the policy; the namespaces still decide where the coordinator acts.
   policy::PolicyStore policies(client, logger);
+  const policy::ServedNamespaces served{[&policies](const std::string& name) { return policies.opted_in_namespace(name); },
+                                        options.lease_namespace};
+  analysis::DefaultProviderFactory providers(client, options.prometheus_address,
+                                             [&seal](std::string_view message) { return seal.mac(message); }, served);
   const auto policy_for = [&](const nlohmann::json& deployment) {
     if (!options.policy_file.empty()) {
       // The file stands for every ClusterCanaryPolicy; a Deployment's override
@@ -214,7 +216,7 @@ int main(int argc, char** argv) {
   coordinator::Reconciler reconciler(
       client, routers, providers, policy_for,
       [] { return std::chrono::system_clock::now(); }, logger, coordinator_metrics, &flaps,
-      seal,
+      seal, served,
       [&elector] { return elector && elector->is_leader(); });
   coordinator::Coordinator runtime(client, reconciler, [&elector] { return elector && elector->is_leader(); }, flaps,
                                    coordinator::CoordinatorOptions{options.workers, std::chrono::seconds(300)},
@@ -254,9 +256,9 @@ int main(int argc, char** argv) {
     stop.request_stop();
   });
   std::jthread election([&] { elector->run(stop.get_token()); });
-  std::jthread policy_watch([&] {
-    if (options.policy_file.empty()) policies.run(stop.get_token());  // a file replaces them
-  });
+  std::jthread policy_watch([&] { policies.run(stop.get_token()); });
+  // Until the namespaces are listed, none would look opted in.
+  while (!policies.has_synced() && !stop.stop_requested()) std::this_thread::sleep_for(std::chrono::milliseconds(50));
   logger.info("coordinator started", {{"identity", options.identity},
                                       {"lease", options.lease_namespace + "/" + options.lease_name},
                                       {"steps", policy.steps.size()}});

@@ -90,7 +90,7 @@ struct Reconciler::Pass {
 Reconciler::Reconciler(kube::KubeClient& client, traffic::Routers& routers,
                        analysis::ProviderFactory& providers, PolicyFor policy_for, Clock clock,
                        common::Logger& logger, CoordinatorMetrics& metrics, const ReadinessFlaps* flaps,
-                       PolicySeal seal, std::function<bool()> may_act)
+                       PolicySeal seal, policy::ServedNamespaces served, std::function<bool()> may_act)
     : client_(client),
       routers_(routers),
       providers_(providers),
@@ -100,6 +100,7 @@ Reconciler::Reconciler(kube::KubeClient& client, traffic::Routers& routers,
       metrics_(metrics),
       flaps_(flaps),
       seal_(std::move(seal)),
+      served_(std::move(served)),
       may_act_(std::move(may_act)) {}
 
 ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const std::string& name) {
@@ -124,6 +125,16 @@ ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const s
     return finish(static_cast<bool>(restored), std::nullopt, restored ? "" : restored.error().describe());
   }
   pass.deployment = std::move(*deployment);
+
+  if (auto why = served_.why_not(namespace_name)) {
+    if (may_act_() && first_report_of_unserved(pass.key())) {
+      logger_.warn("Deployment outside the served namespaces ignored", {{"deployment", pass.key()}, {"reason", *why}});
+      (void)record_event(pass, RecordEvent{true, "NamespaceNotServed",
+                                           "autocanary ignores this Deployment: " + *why});
+    }
+    return finish(true, std::nullopt, "");
+  }
+  forget_report_of_unserved(pass.key());
 
   auto canary = get_optional(client_, deployments(namespace_name, names::canary_name(name)));
   if (!canary) return finish(false, std::nullopt, canary.error().describe());
@@ -200,6 +211,16 @@ ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const s
   if (auto followed = follow_stable(pass, observed); !followed)
     return finish(false, std::nullopt, followed.error().describe());
   return finish(true, plan.requeue_after, "");
+}
+
+bool Reconciler::first_report_of_unserved(const std::string& key) {
+  const std::lock_guard lock(reported_mutex_);
+  return reported_unserved_.insert(key).second;
+}
+
+void Reconciler::forget_report_of_unserved(const std::string& key) {
+  const std::lock_guard lock(reported_mutex_);
+  reported_unserved_.erase(key);
 }
 
 std::vector<analysis::MeasurementRecord> Reconciler::measure(const Pass& pass, const Observed& observed,

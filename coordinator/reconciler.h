@@ -5,7 +5,9 @@
 
 #include <chrono>
 #include <functional>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 
 #include "common/log.h"
@@ -18,6 +20,7 @@
 #include "coordinator/traffic/routers.h"
 #include "kube/kube_client.h"
 #include "policy/canary_policy.h"
+#include "policy/namespace_scope.h"
 #include "policy/policy_resolution.h"
 
 namespace autocanary::coordinator {
@@ -38,9 +41,12 @@ class Reconciler {
   // `providers` builds the measurement providers of the policy in force.
   // `routers` are chosen from per rollout (policy, installed routing APIs, Service).
   // `seal` signs the policy a rollout records, and checks it before following it.
+  // `served`: a Deployment anywhere else is never acted on, whatever its labels
+  // say; it is reported once (a log line and a Warning Event).
   Reconciler(kube::KubeClient& client, traffic::Routers& routers, analysis::ProviderFactory& providers,
              PolicyFor policy_for, Clock clock, common::Logger& logger, CoordinatorMetrics& metrics,
-             const ReadinessFlaps* flaps, PolicySeal seal, std::function<bool()> may_act = [] { return true; });
+             const ReadinessFlaps* flaps, PolicySeal seal, policy::ServedNamespaces served,
+             std::function<bool()> may_act = [] { return true; });
 
   [[nodiscard]] ReconcileResult reconcile(const std::string& namespace_name, const std::string& name);
 
@@ -65,6 +71,9 @@ class Reconciler {
                                                                  const policy::CanaryPolicy& policy,
                                                                  const std::vector<nlohmann::json>& canary_pods);
 
+  [[nodiscard]] bool first_report_of_unserved(const std::string& key);
+  void forget_report_of_unserved(const std::string& key);
+
   kube::KubeClient& client_;
   traffic::Routers& routers_;
   analysis::ProviderFactory& providers_;
@@ -74,7 +83,11 @@ class Reconciler {
   CoordinatorMetrics& metrics_;
   const ReadinessFlaps* flaps_;
   PolicySeal seal_;
+  policy::ServedNamespaces served_;
   std::function<bool()> may_act_;
+  // Deployments outside the served namespaces already reported, so each is reported once.
+  std::mutex reported_mutex_;
+  std::set<std::string> reported_unserved_;
 };
 
 }  // namespace autocanary::coordinator

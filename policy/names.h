@@ -11,6 +11,11 @@ inline constexpr std::string_view kGroup = "autocanary.io";
 
 // Namespace opt-in (a label, so the webhook's namespaceSelector can match it).
 inline constexpr std::string_view kEnabledLabel = "autocanary.io/enabled";
+// Never served, whatever their labels say.
+inline constexpr std::string_view kSystemNamespaces[] = {"kube-system", "kube-public", "kube-node-lease"};
+// On a namespace: the service accounts test Jobs there may run as, comma-separated;
+// without it only the namespace's "default" service account.
+inline constexpr std::string_view kTestServiceAccountsAnnotation = "autocanary.io/test-service-accounts";
 
 // On a Deployment: marks it as managed so the coordinator can watch by label.
 inline constexpr std::string_view kManagedLabel = "autocanary.io/managed";

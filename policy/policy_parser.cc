@@ -3,6 +3,7 @@
 #include <map>
 
 #include "common/duration.h"
+#include "kube/label_selector.h"
 
 namespace autocanary::policy {
 
@@ -50,6 +51,11 @@ class Parser {
                policy.canary_replicas);
       } else if (key == "abortScaleDownDelay") {
         if (auto delay = duration(value, key)) policy.abort_scale_down_delay = *delay;
+      } else if (key == "namespaceSelector") {
+        // Who may use the policy, not how it rolls: resolution applies it.
+        if (auto checked = kube::label_selector_matches(value, json::object());
+            auto* problem = std::get_if<std::string>(&checked))
+          problems_.push_back("namespaceSelector: " + *problem);
       } else {
         problems_.push_back(key + ": unknown field");
       }

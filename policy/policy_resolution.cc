@@ -4,6 +4,7 @@
 
 #include "common/json_fields.h"
 #include "common/yaml_json.h"
+#include "kube/label_selector.h"
 #include "policy/names.h"
 #include "policy/policy_parser.h"
 
@@ -25,6 +26,17 @@ std::string join(const std::vector<std::string>& problems) {
 
 }  // namespace
 
+std::optional<std::string> namespace_refusal(const json& spec, const json& namespace_object) {
+  const auto selector = spec.find("namespaceSelector");
+  if (selector == spec.end()) return std::nullopt;
+  // Unknown (not opted in, or not yet listed) matches no selector: never guess open.
+  if (!namespace_object.is_object()) return "its namespaceSelector cannot be checked: the namespace is not known";
+  auto matched = kube::label_selector_matches(*selector, common::value_at(namespace_object, "/metadata/labels"));
+  if (auto* problem = std::get_if<std::string>(&matched)) return "its namespaceSelector is malformed: " + *problem;
+  if (!std::get<bool>(matched)) return "the namespace's labels do not match its namespaceSelector";
+  return std::nullopt;
+}
+
 ResolvedPolicy resolve_policy(const json& deployment, const json& namespace_object, const PolicyLookup& lookup) {
   ResolvedPolicy resolved;
   resolved.policy = builtin_default_policy();
@@ -41,18 +53,25 @@ ResolvedPolicy resolve_policy(const json& deployment, const json& namespace_obje
   std::vector<std::string> candidates;
   if (!name.empty()) candidates.push_back(name);
   if (name != names::kDefaultPolicyName) candidates.emplace_back(names::kDefaultPolicyName);
+  const std::string namespace_name = common::metadata_string(deployment, "namespace");
   for (const auto& candidate : candidates) {
+    const std::string fallback = candidate == names::kDefaultPolicyName ? "the built-in policy" : "the default";
     const json spec = lookup(candidate);
     if (spec.is_null()) {
       if (candidate == name)
         resolved.warnings.push_back("ClusterCanaryPolicy \"" + name + "\" chosen by " + chosen_by +
-                                    " does not exist; using the default");
+                                    " does not exist; using " + fallback);
+      continue;
+    }
+    if (auto refusal = namespace_refusal(spec, namespace_object)) {
+      resolved.warnings.push_back("ClusterCanaryPolicy \"" + candidate + "\" is not open to namespace \"" +
+                                  namespace_name + "\" (" + *refusal + "); using " + fallback);
       continue;
     }
     auto parsed = parse_policy(spec);
     if (auto* problems = std::get_if<std::vector<std::string>>(&parsed)) {
       resolved.warnings.push_back("ClusterCanaryPolicy \"" + candidate + "\" is not usable (" + join(*problems) +
-                                  "); using the default");
+                                  "); using " + fallback);
       continue;
     }
     resolved.policy = std::get<CanaryPolicy>(std::move(parsed));

@@ -6,12 +6,15 @@
 //      annotation;
 //   3. the ClusterCanaryPolicy named "default";
 //   4. the built-in default.
-// A name that does not exist, or an override that does not parse, is reported
+// A name that does not exist, a policy whose spec.namespaceSelector does not
+// match the Deployment's namespace (which policies a namespace may use is the
+// cluster admin's decision), or an override that does not parse, is reported
 // and skipped: the rest of the policy still applies.
 #pragma once
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +35,12 @@ struct ResolvedPolicy {
 
 // The spec of the ClusterCanaryPolicy called `name`, or null when there is none.
 using PolicyLookup = std::function<nlohmann::json(const std::string& name)>;
+
+// Why a namespace may not use the ClusterCanaryPolicy with `spec`, or nullopt.
+// A policy without namespaceSelector is open to every namespace; one with a
+// selector only to namespaces known to match it (`namespace_object` may be null).
+[[nodiscard]] std::optional<std::string> namespace_refusal(const nlohmann::json& spec,
+                                                           const nlohmann::json& namespace_object);
 
 // `namespace_object` may be null (unknown).
 [[nodiscard]] ResolvedPolicy resolve_policy(const nlohmann::json& deployment,

@@ -13,7 +13,9 @@ namespace {
 kube::InformerOptions opted_in_namespaces() {
   kube::InformerOptions options;
   options.list.label_selector = std::string(names::kEnabledLabel) + "=true";
-  options.transform = kube::project_metadata({"/metadata/annotations"});  // the policy choice
+  // Labels (kept by the projection) for policies' namespaceSelectors; annotations
+  // for the policy choice and the service accounts tests may use.
+  options.transform = kube::project_metadata({"/metadata/annotations"});
   return options;
 }
 
@@ -32,10 +34,13 @@ void PolicyStore::run(std::stop_token stop) {
 
 bool PolicyStore::has_synced() const { return policies_.has_synced() && namespaces_.has_synced(); }
 
+nlohmann::json PolicyStore::opted_in_namespace(const std::string& name) const {
+  return namespaces_.get(name).value_or(nlohmann::json());
+}
+
 ResolvedPolicy PolicyStore::resolve(const nlohmann::json& deployment) const {
   const std::string namespace_name = deployment.value("/metadata/namespace"_json_pointer, std::string());
-  const nlohmann::json namespace_object = namespaces_.get(namespace_name).value_or(nlohmann::json());
-  return resolve_policy(deployment, namespace_object, [this](const std::string& name) {
+  return resolve_policy(deployment, opted_in_namespace(namespace_name), [this](const std::string& name) {
     const auto policy = policies_.get(name);
     return policy ? policy->value("spec", nlohmann::json::object()) : nlohmann::json();
   });

@@ -28,6 +28,9 @@ class PolicyStore {
   // must not make the webhook refuse or guess.
   [[nodiscard]] ResolvedPolicy resolve(const nlohmann::json& deployment) const;
 
+  // The namespace called `name` as listed if it has opted in, else null.
+  [[nodiscard]] nlohmann::json opted_in_namespace(const std::string& name) const;
+
  private:
   kube::Informer policies_;
   kube::Informer namespaces_;

@@ -7,8 +7,11 @@
 namespace autocanary::analysis {
 
 DefaultProviderFactory::DefaultProviderFactory(kube::KubeClient& client, std::string default_prometheus_address,
-                                               Signer sign)
-    : client_(client), default_prometheus_address_(std::move(default_prometheus_address)), sign_(std::move(sign)) {}
+                                               Signer sign, policy::ServedNamespaces served)
+    : client_(client),
+      default_prometheus_address_(std::move(default_prometheus_address)),
+      sign_(std::move(sign)),
+      served_(std::move(served)) {}
 
 std::unique_ptr<AnalysisProvider> DefaultProviderFactory::analysis(const policy::AnalysisDefinition& definition) {
   switch (definition.provider) {
@@ -21,7 +24,7 @@ std::unique_ptr<AnalysisProvider> DefaultProviderFactory::analysis(const policy:
 }
 
 std::unique_ptr<AnalysisProvider> DefaultProviderFactory::test(const policy::TestDefinition& definition) {
-  return std::make_unique<TestJobProvider>(client_, definition, sign_);
+  return std::make_unique<TestJobProvider>(client_, definition, sign_, served_);
 }
 
 }  // namespace autocanary::analysis

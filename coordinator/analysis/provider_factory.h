@@ -11,9 +11,10 @@ namespace autocanary::analysis {
 
 class DefaultProviderFactory final : public ProviderFactory {
  public:
-  // `client` creates test Jobs, which `sign` seals; `default_prometheus_address`
-  // serves Prometheus analyses that name no address.
-  DefaultProviderFactory(kube::KubeClient& client, std::string default_prometheus_address, Signer sign);
+  // `client` creates test Jobs, which `sign` seals, only in `served` namespaces;
+  // `default_prometheus_address` serves Prometheus analyses that name no address.
+  DefaultProviderFactory(kube::KubeClient& client, std::string default_prometheus_address, Signer sign,
+                         policy::ServedNamespaces served);
 
   [[nodiscard]] std::unique_ptr<AnalysisProvider> analysis(const policy::AnalysisDefinition& definition) override;
   [[nodiscard]] std::unique_ptr<AnalysisProvider> test(const policy::TestDefinition& definition) override;
@@ -22,6 +23,7 @@ class DefaultProviderFactory final : public ProviderFactory {
   kube::KubeClient& client_;
   std::string default_prometheus_address_;
   Signer sign_;
+  policy::ServedNamespaces served_;
 };
 
 }  // namespace autocanary::analysis

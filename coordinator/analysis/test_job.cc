@@ -1,7 +1,9 @@
 #include "coordinator/analysis/test_job.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <cstdio>
+#include <ranges>
 
 #include "common/json_fields.h"
 #include "kube/resources.h"
@@ -114,12 +116,56 @@ Measurement read_test_job(const json& job) {
   return {Kind::kRunning, 0, "Job " + name + " is running; " + logs_hint(job), name};
 }
 
+std::string job_service_account(const json& job) {
+  const json* pod_spec = common::at(job, "/spec/template/spec");
+  for (const char* field : {"serviceAccountName", "serviceAccount"}) {
+    const std::string name = common::string_field(pod_spec, field);
+    if (!name.empty()) return name;
+  }
+  return "default";
+}
+
+std::vector<std::string> allowed_test_service_accounts(const json& namespace_object) {
+  const auto listed = common::annotation(namespace_object, names::kTestServiceAccountsAnnotation);
+  if (!listed) return {"default"};
+  std::vector<std::string> accounts;
+  for (const auto part : std::views::split(*listed, ',')) {
+    std::string_view name(part.begin(), part.end());
+    while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
+    while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
+    if (!name.empty()) accounts.emplace_back(name);
+  }
+  return accounts;
+}
+
+std::optional<std::string> test_job_refusal(const json& job, const std::string& ns,
+                                            const policy::ServedNamespaces& served) {
+  const json namespace_object = served.listed(ns);
+  if (auto why = policy::why_namespace_is_not_served(ns, namespace_object, served.own_namespace))
+    return "no test Job is created where autocanary does not serve: " + *why;
+  // The pod runs as serviceAccountName; the older serviceAccount, if also set, must be allowed too.
+  std::vector<std::string> accounts = {job_service_account(job)};
+  if (auto older = common::string_field(common::at(job, "/spec/template/spec"), "serviceAccount"); !older.empty())
+    accounts.push_back(std::move(older));
+  const auto allowed = allowed_test_service_accounts(namespace_object);
+  for (const auto& account : accounts) {
+    if (std::ranges::find(allowed, account) != allowed.end()) continue;
+    std::string listed;
+    for (const auto& name : allowed) listed += (listed.empty() ? "" : ", ") + name;
+    return "the test's Job would run as service account \"" + account + "\", which namespace \"" + ns +
+           "\" does not allow for tests (" + std::string(names::kTestServiceAccountsAnnotation) + ": " +
+           (listed.empty() ? "none" : listed) + ")";
+  }
+  return std::nullopt;
+}
+
 std::string job_seal_message(std::string_view ns, std::string_view name, std::string_view uid) {
   return "job:" + std::string(ns) + "/" + std::string(name) + "/" + std::string(uid);
 }
 
-TestJobProvider::TestJobProvider(kube::KubeClient& client, policy::TestDefinition definition, Signer sign)
-    : client_(client), definition_(std::move(definition)), sign_(std::move(sign)) {}
+TestJobProvider::TestJobProvider(kube::KubeClient& client, policy::TestDefinition definition, Signer sign,
+                                 policy::ServedNamespaces served)
+    : client_(client), definition_(std::move(definition)), sign_(std::move(sign)), served_(std::move(served)) {}
 
 bool TestJobProvider::sealed(const json& job) const {
   const auto seal = common::annotation(job, names::kSealAnnotation);
@@ -141,7 +187,10 @@ Measurement TestJobProvider::measure(const AnalysisContext& context) {
   }
   if (!existing.error().is_not_found())
     return {Kind::kError, 0, "cannot read test Job " + name + ": " + existing.error().describe(), name};
-  auto created = client_.create(jobs(context.namespace_name), build_test_job(definition_, context));
+  const json job = build_test_job(definition_, context);
+  // The test's verdict, not an error to wait out: the policy asks for what the namespace does not allow.
+  if (auto refusal = test_job_refusal(job, context.namespace_name, served_)) return {Kind::kFailed, 0, *refusal, ""};
+  auto created = client_.create(jobs(context.namespace_name), job);
   if (!created) {
     if (created.error().is_already_exists()) return {Kind::kRunning, 0, "Job " + name + " is running", name};
     return {Kind::kError, 0, "cannot create test Job " + name + ": " + created.error().describe(), name};

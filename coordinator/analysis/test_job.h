@@ -10,16 +10,25 @@
 // as the test's only if it carries the coordinator's seal: right after creating
 // it the coordinator annotates it with a MAC of its namespace, name and UID, a
 // value nobody without the coordinator's key can make for another Job.
+//
+// A Job runs pods, so it is created only where autocanary serves (an opted-in
+// namespace) and only under a service account the namespace allows for tests
+// (its autocanary.io/test-service-accounts annotation, else "default"): a
+// policy cannot lend a namespace's tests another identity. A refused Job is a
+// failed test that says why; it never runs.
 #pragma once
 
 #include <functional>
 #include <string>
+#include <optional>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
 #include "coordinator/analysis/analysis_provider.h"
 #include "kube/kube_client.h"
+#include "policy/namespace_scope.h"
 
 namespace autocanary::analysis {
 
@@ -34,6 +43,17 @@ namespace autocanary::analysis {
 // Complete → kPassed, Failed → kFailed, else kRunning; the message points at the logs.
 [[nodiscard]] Measurement read_test_job(const nlohmann::json& job);
 
+// The service account a Job's pods run under: its template's
+// serviceAccountName (or the older serviceAccount), else "default".
+[[nodiscard]] std::string job_service_account(const nlohmann::json& job);
+
+// The service accounts `namespace_object` lets test Jobs run as.
+[[nodiscard]] std::vector<std::string> allowed_test_service_accounts(const nlohmann::json& namespace_object);
+
+// Why `job` may not be created in namespace `ns`, or nullopt.
+[[nodiscard]] std::optional<std::string> test_job_refusal(const nlohmann::json& job, const std::string& ns,
+                                                          const policy::ServedNamespaces& served);
+
 // A keyed MAC of a message, as hex (the coordinator's seal key).
 using Signer = std::function<std::string(std::string_view message)>;
 
@@ -42,7 +62,8 @@ using Signer = std::function<std::string(std::string_view message)>;
 
 class TestJobProvider final : public AnalysisProvider {
  public:
-  TestJobProvider(kube::KubeClient& client, policy::TestDefinition definition, Signer sign);
+  TestJobProvider(kube::KubeClient& client, policy::TestDefinition definition, Signer sign,
+                  policy::ServedNamespaces served);
 
   [[nodiscard]] Measurement measure(const AnalysisContext& context) override;
 
@@ -52,6 +73,7 @@ class TestJobProvider final : public AnalysisProvider {
   kube::KubeClient& client_;
   policy::TestDefinition definition_;
   Signer sign_;
+  policy::ServedNamespaces served_;
 };
 
 }  // namespace autocanary::analysis

@@ -120,7 +120,7 @@ class ReconcilerTest : public ::testing::Test {
   ReconcileResult pass() {
     Reconciler reconciler(client, routers, providers,
                           [this](const json&) { return policy::ResolvedPolicy{policy, "default", {}, {}}; },
-                          [this] { return now; }, logger, metrics, &flaps, PolicySeal(kSealKey));
+                          [this] { return now; }, logger, metrics, &flaps, PolicySeal(kSealKey), served);
     return reconciler.reconcile("shop", "web");
   }
 
@@ -143,7 +143,31 @@ class ReconcilerTest : public ::testing::Test {
   ReadinessFlaps flaps;
   common::SystemTime now = *common::parse_rfc3339("2026-11-22T10:00:00Z");
   std::string revision;
+  // Every namespace has opted in, unless a test says otherwise.
+  policy::ServedNamespaces served{
+      [](const std::string& name) {
+        return json{{"metadata", {{"name", name}, {"labels", {{"autocanary.io/enabled", "true"}}}}}};
+      },
+      "autocanary-system"};
 };
+
+TEST_F(ReconcilerTest, ADeploymentWhereAutocanaryDoesNotServeIsNeverRolledAndReportedOnce) {
+  served.listed = [](const std::string&) { return json(); };  // "shop" has not opted in
+  Reconciler reconciler(client, routers, providers,
+                        [this](const json&) { return policy::ResolvedPolicy{policy, "default", {}, {}}; },
+                        [this] { return now; }, logger, metrics, &flaps, PolicySeal(kSealKey), served);
+  ASSERT_TRUE(reconciler.reconcile("shop", "web").ok);
+  ASSERT_TRUE(reconciler.reconcile("shop", "web").ok);
+  ASSERT_EQ(client.writes.size(), 1U) << "no canary, no record, no routing: one Event";
+  EXPECT_TRUE(client.writes[0].starts_with("create events/"));
+  for (const auto& [key, object] : client.objects)
+    if (key.starts_with("events/")) {
+      EXPECT_EQ(object["reason"], "NamespaceNotServed");
+      EXPECT_EQ(object["message"],
+                "autocanary ignores this Deployment: namespace \"shop\" has not opted in (label "
+                "autocanary.io/enabled=true)");
+    }
+}
 
 TEST_F(ReconcilerTest, StartsTheCanaryAndRecordsIt) {
   ASSERT_TRUE(pass().ok);

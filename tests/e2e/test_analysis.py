@@ -347,6 +347,36 @@ def test_a_succeeding_test_job_lets_the_rollout_continue(analysis, test_node):
     assert image_of(kube.get("deployment", "web", ns)) == V2
 
 
+def with_service_account(policy, account):
+    return policy.replace("              restartPolicy: Never\n",
+                          f"              restartPolicy: Never\n              serviceAccountName: {account}\n", 1)
+
+
+def test_a_test_job_under_a_service_account_the_namespace_does_not_allow_never_runs(analysis, test_node):
+    kube = analysis[0]
+    ns = use_policy(kube, with_service_account(JOB_POLICY, "deployer"), "job-sa-refused")
+    kube.run("create", "serviceaccount", "deployer", "-n", ns)  # it exists; the namespace does not lend it to tests
+    roll(kube, ns)
+    status = wait_phase(kube, ns, "web", {"Aborting", "Failed"}, timeout=90)
+    why = ('the test\'s Job would run as service account "deployer", which namespace "' + ns +
+           '" does not allow for tests (autocanary.io/test-service-accounts: default)')
+    assert aborted_because(status).startswith(f"smoke: 1 failed measurement (0 tolerated); last: {why}"), status
+    assert any(why in e["message"] for e in events(kube, ns, "CanaryAborted"))
+    assert kube.get("jobs", namespace=ns)["items"] == [], "the Job was never created"
+    assert image_of(kube.get("deployment", "web", ns)) == V1
+
+
+def test_a_service_account_the_namespace_allows_runs_the_test(analysis, test_node):
+    kube = analysis[0]
+    ns = use_policy(kube, with_service_account(JOB_POLICY, "smoke-runner"), "job-sa-allowed")
+    kube.run("create", "serviceaccount", "smoke-runner", "-n", ns)
+    kube.run("annotate", "namespace", ns, "autocanary.io/test-service-accounts=smoke-runner, load-runner")
+    roll(kube, ns)
+    pod = finish_job_pod(kube, ns, "Succeeded", 0)
+    assert pod["spec"]["serviceAccountName"] == "smoke-runner"
+    wait_phase(kube, ns, "web", "Succeeded", timeout=90)
+
+
 # ---- HTTP gates ----------------------------------------------------------------
 
 

@@ -221,6 +221,35 @@ def test_deleting_the_deployment_mid_canary_leaves_nothing_behind(kube, coordina
     wait_for(lambda: not leftovers(), "every object of the rollout to be garbage collected", timeout=60)
 
 
+def test_a_managed_deployment_where_autocanary_does_not_serve_is_never_rolled(kube, coordinators):
+    # A pending revision exactly as the webhook writes it, which the coordinator rolls where it serves...
+    served, revision, _ = start_rollout(kube, "served")
+    wait_phase(kube, served, "web", "WaitingForApproval")
+    marked = kube.get("deployment", "web", served)["metadata"]
+    state = {k: v for k, v in marked["annotations"].items() if k.startswith("autocanary.io/pending-")}
+    assert state["autocanary.io/pending-revision"] == revision
+    # ...copied by hand, label and all, into a namespace that has not opted in (the webhook is not called there).
+    ns = unique("unserved")
+    kube.create_namespace(ns)
+    annotations = "".join(f"\n    {key}: {json.dumps(value)}" for key, value in state.items())
+    kube.apply(deployment("web", ns, V1, replicas=2).replace(
+        "  labels:\n    app: web\n", f"  labels:\n    app: web\n    autocanary.io/managed: 'true'\n"
+                                       f"  annotations:{annotations}\n", 1))
+
+    reported = lambda: [e for e in kube.get("events", namespace=ns)["items"] if e["reason"] == "NamespaceNotServed"]
+    event = wait_for(lambda: reported(), "the coordinator to report the Deployment", timeout=60)[0]
+    assert event["type"] == "Warning" and event["involvedObject"]["name"] == "web"
+    assert event["message"] == (f'autocanary ignores this Deployment: namespace "{ns}" has not opted in '
+                                '(label autocanary.io/enabled=true)')
+    # Woken again by a change: still nothing done, and reported once.
+    kube.run("annotate", "deployment", "web", "-n", ns, "touched=1")
+    kube.run("rollout", "status", "deployment/web", "-n", ns, "--timeout=60s", timeout=70)
+    assert kube.get("canaries.autocanary.io", namespace=ns)["items"] == []
+    assert [d["metadata"]["name"] for d in kube.get("deployments", namespace=ns)["items"]] == ["web"]
+    assert image_of(kube.get("deployment", "web", ns)) == V1
+    assert len(reported()) == 1
+
+
 def test_only_the_leader_acts_and_a_follower_takes_over_within_20s(kube, coordinators):
     coordinators.start("b")
     lease = lambda: kube.get("lease", "autocanary-coordinator", "autocanary-system")["spec"].get("holderIdentity")

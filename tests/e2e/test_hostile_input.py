@@ -14,6 +14,7 @@ from kube import Coordinators, deployment, unique, wait_for, wait_phase
 
 V1 = "registry.example.com/shop/web:1.0.0"
 V2 = "registry.example.com/shop/web:2.0.0"
+V3 = "registry.example.com/shop/web:3.0.0"
 POLICY = "hostile-input"
 POLICY_YAML = f"""apiVersion: autocanary.io/v1alpha1
 kind: ClusterCanaryPolicy
@@ -98,6 +99,14 @@ def test_a_yaml_bomb_in_the_steps_annotation_is_a_warning_and_costs_nothing(host
     status = wait_phase(kube, ns, "web", "WaitingForApproval")
     assert [s["description"] for s in status["steps"]] == ["setWeight 20", "pause until approved"]
     assert status["policy"]["sources"]["steps"] == f"ClusterCanaryPolicy/{POLICY}"
+
+    # For bench/hostile_input.sh: the same bytes in an annotation nobody parses, on the next
+    # template change, so the bomb's time can be told from what any write of that size costs.
+    started = time.monotonic()
+    kube.apply(with_annotation(deployment("web", ns, V3, replicas=2), "example.com/same-bytes", BOMBS[bomb]),
+               "--server-side")
+    print(f"control {bomb}: {len(BOMBS[bomb])} bytes, kubectl apply answered in "
+          f"{(time.monotonic() - started) * 1000:.0f} ms")
 
 
 class RecordingServer(http.server.ThreadingHTTPServer):

@@ -45,6 +45,20 @@ spec:
 """
 
 
+# One team's policy: only namespaces labelled team=payments may use it.
+PAYMENTS_ONLY = """apiVersion: autocanary.io/v1alpha1
+kind: ClusterCanaryPolicy
+metadata: {name: payments-only}
+spec:
+  namespaceSelector:
+    matchLabels: {team: payments}
+  steps:
+    - setWeight: 20
+    - pause: {}
+    - setWeight: 100
+"""
+
+
 @pytest.fixture(scope="module")
 def cluster_policies(kube, webhook):
     replicas = Coordinators(webhook.state.parent, "")
@@ -55,16 +69,17 @@ def cluster_policies(kube, webhook):
     kube.apply(DEFAULT)
     kube.apply(CAREFUL)
     kube.apply(ALWAYS_SHIM)
+    kube.apply(PAYMENTS_ONLY)
     replicas.start("policies")
     yield kube
     replicas.stop("policies")
-    kube.run("delete", "clustercanarypolicies.autocanary.io", "default", "careful", "always-shim",
+    kube.run("delete", "clustercanarypolicies.autocanary.io", "default", "careful", "always-shim", "payments-only",
              "--ignore-not-found")
 
 
-def new_namespace(kube, prefix, policy=None):
+def new_namespace(kube, prefix, policy=None, **more_labels):
     ns = unique(prefix)
-    labels = {"autocanary.io/enabled": "true"}
+    labels = {"autocanary.io/enabled": "true", **more_labels}
     if policy:
         labels["autocanary.io/policy"] = policy
     kube.create_namespace(ns, labels)
@@ -139,6 +154,38 @@ def test_a_malformed_annotation_is_reported_and_the_policy_applies(cluster_polic
     assert steps_of(status) == ["setWeight 40", "pause 1s", "setWeight 100"]
     reasons = {e["reason"] for e in kube.get("events", namespace=ns)["items"]}
     assert "PolicyWarning" in reasons
+
+
+def test_a_policy_closed_to_the_namespace_is_refused_with_a_warning_and_the_default_applies(cluster_policies):
+    kube = cluster_policies
+    ns = new_namespace(kube, "borrower")
+    applied = roll(kube, ns, {"autocanary.io/policy": "payments-only"})
+    assert (f'autocanary: ClusterCanaryPolicy "payments-only" is not open to namespace "{ns}" (the namespace\'s '
+            "labels do not match its namespaceSelector); using the default") in applied.stderr, applied.stderr
+    status = wait_phase(kube, ns, "web", "Succeeded")
+    assert status["policy"]["name"] == "default"
+    assert steps_of(status) == ["setWeight 40", "pause 1s", "setWeight 100"]
+    assert any("payments-only" in e["message"] for e in kube.get("events", namespace=ns)["items"]
+               if e["reason"] == "PolicyWarning")
+
+
+def test_a_policy_open_to_the_namespace_by_its_labels_applies(cluster_policies):
+    kube = cluster_policies
+    ns = new_namespace(kube, "payments", policy="payments-only", team="payments")
+    applied = roll(kube, ns)
+    assert "payments-only" not in applied.stderr, applied.stderr
+    status = wait_phase(kube, ns, "web", "WaitingForApproval")
+    assert status["policy"]["name"] == "payments-only"
+    assert steps_of(status) == ["setWeight 20", "pause until approved"]
+
+
+def test_the_apiserver_refuses_a_malformed_namespace_selector(cluster_policies):
+    kube = cluster_policies
+    bad = PAYMENTS_ONLY.replace("payments-only", "bad-selector").replace(
+        "matchLabels: {team: payments}", "matchExpressions: [{key: team, operator: In}]")
+    refused = kube.apply(bad, check=False)
+    assert refused.returncode != 0
+    assert "In and NotIn need values" in refused.stderr, refused.stderr
 
 
 def test_a_changed_policy_applies_to_the_next_rollout_not_the_running_one(cluster_policies):

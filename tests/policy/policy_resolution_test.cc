@@ -81,6 +81,43 @@ TEST_F(PolicyResolutionTest, AnUnusablePolicyIsReportedAndSkipped) {
   EXPECT_NE(resolved.warnings[0].find("last setWeight must be 100"), std::string::npos);
 }
 
+TEST_F(PolicyResolutionTest, APolicyIsUsedOnlyByNamespacesItsSelectorMatches) {
+  deployment["metadata"]["namespace"] = "shop";
+  policies["careful"]["namespaceSelector"] = {{"matchLabels", {{"team", "payments"}}}};
+  annotate("autocanary.io/policy", "careful");
+  ResolvedPolicy resolved = resolve();
+  EXPECT_EQ(resolved.policy_name, "default");  // never another team's gate
+  ASSERT_EQ(resolved.warnings.size(), 1U);
+  EXPECT_EQ(resolved.warnings[0],
+            "ClusterCanaryPolicy \"careful\" is not open to namespace \"shop\" (the namespace's labels do not "
+            "match its namespaceSelector); using the default");
+
+  ns["metadata"]["labels"]["team"] = "payments";
+  resolved = resolve();
+  EXPECT_EQ(resolved.policy_name, "careful");
+  EXPECT_TRUE(resolved.warnings.empty());
+}
+
+TEST_F(PolicyResolutionTest, AnUnknownNamespaceOpensNoSelector) {
+  policies["careful"]["namespaceSelector"] = json::object();  // open to every namespace
+  annotate("autocanary.io/policy", "careful");
+  EXPECT_EQ(resolve().policy_name, "careful");
+  ns = nullptr;
+  const ResolvedPolicy resolved = resolve();
+  EXPECT_EQ(resolved.policy_name, "default");
+  ASSERT_EQ(resolved.warnings.size(), 1U);
+  EXPECT_NE(resolved.warnings[0].find("the namespace is not known"), std::string::npos);
+}
+
+TEST_F(PolicyResolutionTest, ADefaultPolicyClosedToTheNamespaceLeavesTheBuiltInOne) {
+  policies["default"]["namespaceSelector"] = {
+      {"matchExpressions", json::array({{{"key", "tier"}, {"operator", "In"}, {"values", {"gold"}}}})}};
+  const ResolvedPolicy resolved = resolve();
+  EXPECT_EQ(resolved.policy_name, "");
+  ASSERT_EQ(resolved.warnings.size(), 1U);
+  EXPECT_NE(resolved.warnings[0].find("using the built-in policy"), std::string::npos);
+}
+
 TEST_F(PolicyResolutionTest, StepsAnnotationOverridesOnlyTheSteps) {
   ns["metadata"]["labels"]["autocanary.io/policy"] = "careful";
   annotate("autocanary.io/steps", "[{setWeight: 50}, {pause: {duration: 10s}}, {setWeight: 100}]");

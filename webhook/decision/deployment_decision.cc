@@ -21,9 +21,6 @@ using Entries = std::map<std::string, std::optional<std::string>>;
 // The apiserver rejects objects whose annotations total more than 256 KiB.
 constexpr std::size_t kAnnotationBudgetBytes = 256 * 1024;
 
-constexpr std::string_view kAlwaysProtectedNamespaces[] = {"kube-system", "kube-public",
-                                                           "kube-node-lease"};
-
 const json* annotations_of(const json& object) {
   return child(child(&object, "metadata"), "annotations");
 }
@@ -299,8 +296,7 @@ std::string_view to_string(Outcome outcome) noexcept {
 
 bool is_protected_namespace(std::string_view namespace_name, const WebhookScope& scope) {
   if (namespace_name == scope.own_namespace && !scope.own_namespace.empty()) return true;
-  if (std::ranges::find(kAlwaysProtectedNamespaces, namespace_name) !=
-      std::end(kAlwaysProtectedNamespaces))
+  if (std::ranges::find(names::kSystemNamespaces, namespace_name) != std::end(names::kSystemNamespaces))
     return true;
   return std::ranges::find(scope.extra_protected_namespaces, namespace_name) !=
          scope.extra_protected_namespaces.end();

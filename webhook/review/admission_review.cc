@@ -2,6 +2,7 @@
 
 #include <openssl/evp.h>
 
+#include <algorithm>
 #include <optional>
 
 #include "common/json_text.h"
@@ -38,9 +39,21 @@ std::optional<decision::Operation> parse_operation(std::string_view text) {
 
 }  // namespace
 
+std::size_t review_memory_bound(std::size_t body_bytes, std::size_t elements) noexcept {
+  constexpr std::size_t kBytesPerElement = 384;
+  return 3 * body_bytes + std::min(elements, kMaxReviewElements) * kBytesPerElement;
+}
+
+std::size_t review_memory_bound(std::size_t body_bytes) noexcept {
+  return review_memory_bound(body_bytes, body_bytes / 2 + 1);
+}
+
 std::variant<AdmissionRequest, ReviewError> parse_admission_review(std::string_view body) {
-  if (common::json_nesting_exceeds(body, kMaxNestingDepth))
+  const auto shape = common::json_shape(body);
+  if (shape.depth > kMaxNestingDepth)
     return bad("request body nests deeper than " + std::to_string(kMaxNestingDepth) + " levels");
+  if (shape.elements > kMaxReviewElements)
+    return bad("request body holds more than " + std::to_string(kMaxReviewElements) + " JSON values");
   json review;
   try {
     review = json::parse(body);

@@ -2,6 +2,7 @@
 // a well-formed request or a clear error out; a decision in, response bytes out.
 #pragma once
 
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -37,8 +38,23 @@ struct ReviewError {
   std::string message;
 };
 
+// Far more values and object members than a Deployment review holds (a 136 KB
+// one holds ~4,400; 100,000 of that shape would be 3 MiB, two objects at the
+// apiserver's 1.5 MiB limit); it bounds the parsed tree whatever the bytes are.
+inline constexpr std::size_t kMaxReviewElements = 100'000;
+
 [[nodiscard]] std::variant<AdmissionRequest, ReviewError> parse_admission_review(
     std::string_view body);
+
+// The most heap that reviewing a body of `body_bytes` holding `elements` JSON
+// values and members (common::json_shape) can take: the body, the tree parsed
+// from it, the copies the decision makes of a template (its canonical text, the
+// revision's and the shim's copies, the patch) and the response. Measured with
+// every element in the new template (bench/webhook_memory.sh): ~350 bytes per
+// element; a parsed element alone takes at most ~96 (nlohmann::json).
+[[nodiscard]] std::size_t review_memory_bound(std::size_t body_bytes, std::size_t elements) noexcept;
+// The same before the body is read: it holds at most one element per two bytes.
+[[nodiscard]] std::size_t review_memory_bound(std::size_t body_bytes) noexcept;
 
 // The decision core's view of a request; it borrows the objects from `request`.
 [[nodiscard]] decision::AdmissionInput to_decision_input(const AdmissionRequest& request);

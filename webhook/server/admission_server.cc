@@ -4,8 +4,11 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <charconv>
 
 #include "common/duration.h"
+#include "common/json_text.h"
+#include "webhook/review/admission_review.h"
 
 namespace autocanary::server {
 
@@ -47,6 +50,7 @@ AdmissionServer::AdmissionServer(ServerOptions options, AdmissionHandler& handle
       certificates_(certificates),
       metrics_(metrics),
       logger_(logger),
+      memory_budget_(options_.review_memory_budget),
       server_([this](SSL_CTX& context) { return configure_tls(context, certificates_); }) {
   const std::size_t threads = options_.threads;
   server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
@@ -68,12 +72,8 @@ AdmissionServer::AdmissionServer(ServerOptions options, AdmissionHandler& handle
 }
 
 void AdmissionServer::install_routes() {
-  server_.Post("/mutate", [this](const httplib::Request& request, httplib::Response& response) {
-    const auto timeout = review_timeout(request.get_param_value("timeout"), options_.default_review_timeout);
-    HttpReply reply = handler_.review(request.body, AdmissionHandler::Clock::now() + timeout);
-    response.status = reply.status;
-    response.set_content(std::move(reply.body), reply.content_type.c_str());
-  });
+  server_.Post("/mutate", [this](const httplib::Request& request, httplib::Response& response,
+                                 const httplib::ContentReader& read_body) { mutate(request, response, read_body); });
   server_.Get("/healthz", [](const httplib::Request&, httplib::Response& response) {
     response.set_content("ok\n", "text/plain");
   });
@@ -129,6 +129,58 @@ void AdmissionServer::install_routes() {
   server_.set_post_routing_handler([this](const httplib::Request&, httplib::Response& response) {
     if (draining()) response.set_header("Connection", "close");
   });
+}
+
+void AdmissionServer::mutate(const httplib::Request& request, httplib::Response& response,
+                             const httplib::ContentReader& read_body) {
+  const auto now = AdmissionHandler::Clock::now();
+  const auto deadline = now + review_timeout(request.get_param_value("timeout"), options_.default_review_timeout);
+  const auto refuse = [&](int status, std::string_view reason, const std::string& message) {
+    handler_.count_refused(status, reason);
+    response.status = status;
+    response.set_content(error_body(message), "application/json");
+  };
+  // The apiserver always sends a length; without one the body may be as large as allowed.
+  std::size_t length = options_.max_body_bytes;
+  if (const std::string given = request.get_header_value("Content-Length"); !given.empty())
+    std::from_chars(given.data(), given.data() + given.size(), length);
+  const bool oversized = length > options_.max_body_bytes;
+  // Reserved before a byte is read, so bodies waiting for memory hold none.
+  auto reservation = oversized ? std::nullopt
+                               : memory_budget_.reserve(api::review_memory_bound(length),
+                                                        std::min(deadline, now + options_.review_memory_wait));
+  std::string body;
+  if (reservation) body.reserve(length);
+  bool late = false;
+  // A body is always read to its end (cpp-httplib skips an oversized one), so the
+  // answer reaches the client instead of a reset.
+  const bool complete = read_body([&](const char* data, std::size_t size) {
+    // One absolute deadline for the whole body, whatever the pace of its bytes.
+    late = AdmissionHandler::Clock::now() > deadline;
+    if (late || body.size() + size > length) return false;
+    // Without a reservation it is read only to keep the connection usable, and dropped.
+    if (reservation) body.append(data, size);
+    return true;
+  });
+  if (!complete || oversized) {
+    response.set_header("Connection", "close");
+    if (oversized)
+      return refuse(413, "payload_too_large",
+                    "request body exceeds " + std::to_string(options_.max_body_bytes) + " bytes");
+    if (late) return refuse(408, "deadline_exceeded", "the request body did not arrive before the apiserver's timeout");
+    return refuse(400, "bad_request", "the request body could not be read");
+  }
+  if (!reservation) {
+    // client-go, with which the apiserver calls webhooks, sends the review again
+    // after Retry-After (within its timeout): the write waits, it does not fail.
+    response.set_header("Retry-After", "1");
+    return refuse(429, "memory_budget", "too many reviews in flight; retry in a second");
+  }
+  // The body's own shape bounds its tree: most reviews need far less than their length allowed for.
+  reservation->shrink_to(api::review_memory_bound(body.size(), common::json_shape(body).elements));
+  HttpReply reply = handler_.review(body, deadline);
+  response.status = reply.status;
+  response.set_content(std::move(reply.body), reply.content_type.c_str());
 }
 
 std::variant<int, std::string> AdmissionServer::bind() {

@@ -1,6 +1,7 @@
 // The HTTPS transport: POST /mutate, /healthz, /readyz, /metrics on one port.
-// TLS 1.2+, certificates from CertificateReloader, bounded bodies, a fixed
-// worker pool, short keep-alive, and a drain phase before stopping.
+// TLS 1.2+, certificates from CertificateReloader, bounded bodies, a memory
+// budget over the reviews in flight, a fixed worker pool, short keep-alive, and
+// a drain phase before stopping.
 #pragma once
 
 #include <atomic>
@@ -15,6 +16,7 @@
 #include "common/metrics.h"
 #include "webhook/server/admission_handler.h"
 #include "webhook/server/certificate_reloader.h"
+#include "webhook/server/memory_budget.h"
 
 namespace autocanary::server {
 
@@ -29,6 +31,11 @@ struct ServerOptions {
   std::chrono::seconds write_timeout{10};
   // Kubernetes objects are at most ~1.5 MiB; a review carries two of them.
   std::size_t max_body_bytes = 4 * 1024 * 1024;
+  // What all reviews in flight may hold at once (see MemoryBudget); with the
+  // process's own ~10 MiB it stays well inside the chart's 128 Mi limit.
+  std::size_t review_memory_budget = 64 * 1024 * 1024;
+  // How long a request waits for its share before it is answered 429.
+  std::chrono::milliseconds review_memory_wait{1'000};
   std::chrono::milliseconds default_review_timeout{10'000};
 };
 
@@ -56,12 +63,14 @@ class AdmissionServer {
 
  private:
   void install_routes();
+  void mutate(const httplib::Request& request, httplib::Response& response, const httplib::ContentReader& read_body);
 
   ServerOptions options_;
   AdmissionHandler& handler_;
   CertificateReloader& certificates_;
   common::MetricsRegistry& metrics_;
   common::Logger& logger_;
+  MemoryBudget memory_budget_;
   httplib::SSLServer server_;
   std::atomic<bool> draining_{false};
 };

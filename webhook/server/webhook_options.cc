@@ -7,6 +7,7 @@
 
 #include "certs/certificate_info.h"
 #include "common/duration.h"
+#include "webhook/review/admission_review.h"
 
 namespace autocanary::server {
 
@@ -59,6 +60,8 @@ std::string webhook_usage() {
   --threads N                worker threads (default 32)
   --keep-alive-timeout D     idle keep-alive connection lifetime (default 5s)
   --max-body-bytes N         largest AdmissionReview accepted (default 4194304)
+  --review-memory-budget N   bytes all reviews in flight may hold at once; a review beyond
+                             it waits up to 1s, then gets 429 (default 67108864)
   --drain-delay D            after SIGTERM, keep serving this long with /readyz failing (default 5s)
   --log-level LEVEL          debug, info, warn or error (default info)
 )";
@@ -110,6 +113,12 @@ std::variant<WebhookOptions, std::string> parse_webhook_options(
          long long bytes = 0;
          if (!parse_number(v, bytes) || bytes < 1024) return false;
          options.server.max_body_bytes = static_cast<std::size_t>(bytes);
+         return true;
+       }},
+      {"--review-memory-budget", [&](const std::string& v) {
+         long long bytes = 0;
+         if (!parse_number(v, bytes) || bytes < 1) return false;
+         options.server.review_memory_budget = static_cast<std::size_t>(bytes);
          return true;
        }},
       {"--drain-delay", [&](const std::string& v) {
@@ -165,6 +174,10 @@ std::variant<WebhookOptions, std::string> parse_webhook_options(
   }
   if (options.cert_file.empty() || options.key_file.empty())
     return "--tls-cert-file and --tls-key-file are required\n" + webhook_usage();
+  if (const auto largest = api::review_memory_bound(options.server.max_body_bytes);
+      largest > options.server.review_memory_budget)
+    return "--review-memory-budget must hold the largest review: " + std::to_string(largest) +
+           " bytes for --max-body-bytes " + std::to_string(options.server.max_body_bytes);
   if (options.self_managed_certificates) {
     auto& certificates = options.certificates;
     if (options.scope.own_namespace.empty()) return std::string("--cert-secret needs --namespace");

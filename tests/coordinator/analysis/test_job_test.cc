@@ -113,9 +113,63 @@ TEST(TestJobTest, ConditionsDecide) {
 // A stand-in for the coordinator's keyed MAC.
 std::string sign(std::string_view message) { return "mac(" + std::string(message) + ")"; }
 
+json opted_in(const json& annotations = json::object()) {
+  return {{"metadata", {{"name", "shop"}, {"labels", {{"autocanary.io/enabled", "true"}}}, {"annotations", annotations}}}};
+}
+
+// "shop" has opted in, with `annotations`.
+policy::ServedNamespaces serving_shop(json annotations = json::object()) {
+  return {[annotations](const std::string& name) { return name == "shop" ? opted_in(annotations) : json(); },
+          "autocanary-system"};
+}
+
+json job_running_as(const std::string& account) {
+  json job = {{"spec", {{"template", {{"spec", json::object()}}}}}};
+  if (!account.empty()) job["spec"]["template"]["spec"]["serviceAccountName"] = account;
+  return job;
+}
+
+TEST(TestJobTest, OnlyTheNamespacesDefaultServiceAccountUnlessItAllowsMore) {
+  const auto shop = serving_shop();
+  EXPECT_EQ(test_job_refusal(job_running_as(""), "shop", shop), std::nullopt);
+  EXPECT_EQ(test_job_refusal(job_running_as("default"), "shop", shop), std::nullopt);
+  const auto refused = test_job_refusal(job_running_as("deployer"), "shop", shop);
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(*refused,
+            "the test's Job would run as service account \"deployer\", which namespace \"shop\" does not allow for "
+            "tests (autocanary.io/test-service-accounts: default)");
+
+  const auto allowing = serving_shop({{"autocanary.io/test-service-accounts", "smoke-tester, load-tester"}});
+  EXPECT_EQ(test_job_refusal(job_running_as("load-tester"), "shop", allowing), std::nullopt);
+  EXPECT_TRUE(test_job_refusal(job_running_as(""), "shop", allowing)) << "the list replaces default";
+  json both = job_running_as("load-tester");
+  both["spec"]["template"]["spec"]["serviceAccount"] = "deployer";
+  EXPECT_TRUE(test_job_refusal(both, "shop", allowing)) << "the older field must be allowed as well";
+}
+
+TEST(TestJobTest, NoJobWhereAutocanaryDoesNotServe) {
+  const auto shop = serving_shop();
+  for (const char* ns : {"other", "kube-system", "autocanary-system"}) {
+    const auto refused = test_job_refusal(job_running_as(""), ns, shop);
+    ASSERT_TRUE(refused) << ns;
+    EXPECT_NE(refused->find("no test Job is created where autocanary does not serve"), std::string::npos);
+  }
+}
+
+TEST(TestJobTest, ARefusedJobFailsTheTestAndIsNeverCreated) {
+  JobsClient client;
+  policy::TestDefinition test = smoke();
+  test.job_template["spec"]["template"]["spec"]["serviceAccountName"] = "cluster-admin-ish";
+  TestJobProvider provider(client, test, sign, serving_shop());
+  const Measurement measured = provider.measure(web());
+  EXPECT_EQ(measured.kind, Kind::kFailed);
+  EXPECT_NE(measured.message.find("service account \"cluster-admin-ish\""), std::string::npos) << measured.message;
+  EXPECT_EQ(client.creations, 0);
+}
+
 TEST(TestJobTest, TheFirstLookCreatesTheJobLaterOnesReadIt) {
   JobsClient client;
-  TestJobProvider provider(client, smoke(), sign);
+  TestJobProvider provider(client, smoke(), sign, serving_shop());
   EXPECT_EQ(provider.measure(web()).kind, Kind::kRunning);
   EXPECT_EQ(provider.measure(web()).kind, Kind::kRunning);
   EXPECT_EQ(client.creations, 1);
@@ -133,7 +187,7 @@ TEST(TestJobTest, AJobOfTheSameNameMadeBySomeoneElseNeverPasses) {
   client.jobs["web-smoke-bbbbbbbbbb-2"] = json::parse(R"json({"metadata": {"name": "web-smoke-bbbbbbbbbb-2",
       "namespace": "shop", "uid": "theirs", "annotations": {"autocanary.io/seal":
       "mac(job:shop/web-smoke-bbbbbbbbbb-2/uid-1)"}}, "status": {"conditions": [{"type": "Complete", "status": "True"}]}})json");
-  TestJobProvider provider(client, smoke(), sign);
+  TestJobProvider provider(client, smoke(), sign, serving_shop());
   const Measurement measured = provider.measure(web());
   EXPECT_EQ(measured.kind, Kind::kError);
   EXPECT_NE(measured.message.find("autocanary did not create for this test"), std::string::npos) << measured.message;

@@ -109,6 +109,26 @@ TEST(AdmissionReviewTest, HostileNestingIsRejectedBeforeParsing) {
   EXPECT_TRUE(std::holds_alternative<AdmissionRequest>(parse_admission_review(review.dump())));
 }
 
+TEST(AdmissionReviewTest, TooManyValuesAreRejectedBeforeParsing) {
+  json review = testing::load_json("admission/update-web-image.json");
+  review["request"]["object"]["metadata"]["annotations"]["note"] = std::string(kMaxReviewElements, ',');
+  EXPECT_TRUE(std::holds_alternative<AdmissionRequest>(parse_admission_review(review.dump())));  // in a string
+  review["request"]["object"]["spec"]["padding"] = json::array();
+  for (std::size_t i = 0; i < kMaxReviewElements; ++i) review["request"]["object"]["spec"]["padding"].push_back(0);
+  EXPECT_NE(error_of(review.dump()).find("more than 100000 JSON values"), std::string::npos);
+}
+
+TEST(AdmissionReviewTest, MemoryBoundCoversTheBodyAndItsTree) {
+  EXPECT_GE(review_memory_bound(0), 1u);
+  EXPECT_GT(review_memory_bound(4096), 3 * 4096u);
+  // Beyond the element limit only the bytes add up.
+  const std::size_t big = 4 * 1024 * 1024;
+  EXPECT_EQ(review_memory_bound(big + 1) - review_memory_bound(big), 3u);
+  // Once the body's elements are known the bound is theirs, never more than before.
+  EXPECT_LT(review_memory_bound(136'000, 4'421), review_memory_bound(136'000) / 10);
+  EXPECT_EQ(review_memory_bound(big, big), review_memory_bound(big));
+}
+
 TEST(AdmissionReviewTest, ResponseEchoesUidAndCarriesTheBase64Patch) {
   decision::Decision decision;
   decision.outcome = decision::Outcome::kMarked;

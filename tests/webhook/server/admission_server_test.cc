@@ -12,6 +12,7 @@
 
 #include "tests/support/fixtures.h"
 #include "tests/support/test_certificates.h"
+#include "webhook/review/admission_review.h"
 
 namespace autocanary::server {
 namespace {
@@ -29,12 +30,15 @@ class AdmissionServerTest : public ::testing::Test {
     options.bind_address = "127.0.0.1";
     options.port = 0;
     options.threads = 4;
+    adjust(options);
     server = std::make_unique<AdmissionServer>(options, *handler, *certificates, metrics, logger);
     const auto bound = server->bind();
     ASSERT_TRUE(std::holds_alternative<int>(bound)) << std::get<std::string>(bound);
     port = std::get<int>(bound);
     serving = std::thread([this] { server->serve(); });
   }
+
+  virtual void adjust(ServerOptions&) {}
 
   void TearDown() override {
     if (server) server->stop();
@@ -159,6 +163,33 @@ TEST_F(AdmissionServerTest, DrainingFailsReadinessAndClosesConnections) {
   ASSERT_TRUE(reviewed);
   EXPECT_EQ(reviewed->status, 200);  // still served while draining
   EXPECT_EQ(reviewed->get_header_value("Connection"), "close");
+}
+
+TEST(ServerOptionsTest, TheDefaultMemoryBudgetHoldsTheLargestReview) {
+  const ServerOptions defaults;
+  EXPECT_LE(api::review_memory_bound(defaults.max_body_bytes), defaults.review_memory_budget);
+}
+
+class ExhaustedBudgetTest : public AdmissionServerTest {
+  void adjust(ServerOptions& options) override {
+    options.review_memory_budget = api::review_memory_bound(64) ;
+    options.review_memory_wait = std::chrono::milliseconds(0);
+  }
+};
+
+TEST_F(ExhaustedBudgetTest, AReviewBeyondTheBudgetIsAnswered429AndTheConnectionStaysUsable) {
+  auto c = client(files.ca_file);
+  c->set_keep_alive(true);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const auto result = post_review(*c, testing::load_text("admission/create-web.json"));
+    ASSERT_TRUE(result) << httplib::to_string(result.error());
+    EXPECT_EQ(result->status, 429);
+    EXPECT_EQ(result->get_header_value("Retry-After"), "1");
+    EXPECT_NE(result->get_header_value("Connection"), "close");
+  }
+  const auto metrics_page = c->Get("/metrics");
+  ASSERT_TRUE(metrics_page);
+  EXPECT_NE(metrics_page->body.find("autocanary_webhook_errors_total{reason=\"memory_budget\"} 2"), std::string::npos);
 }
 
 }  // namespace

@@ -42,6 +42,9 @@ TEST(WebhookOptionsTest, ReportsWhatIsWrong) {
   EXPECT_NE(error({"--drain-delay", "soon"}).find("invalid value for --drain-delay"), std::string::npos);
   EXPECT_NE(error({"--frobnicate", "1"}).find("unknown flag --frobnicate"), std::string::npos);
   EXPECT_NE(error({"--port"}).find("--port needs a value"), std::string::npos);
+  EXPECT_NE(error({"--tls-cert-file", "c", "--tls-key-file", "k", "--max-body-bytes", "16777216"})
+                .find("--review-memory-budget must hold the largest review"),
+            std::string::npos);
 }
 
 TEST(WebhookOptionsTest, SelfManagedCertificateFlags) {

@@ -1,0 +1,34 @@
+// Where autocanary acts, decided alike by both binaries: namespaces labelled
+// autocanary.io/enabled=true, never the system namespaces nor autocanary's own.
+// The webhook's namespaceSelector tells the apiserver the same; the coordinator
+// checks again, because anyone who may label a Deployment could otherwise bring
+// it into any namespace.
+#pragma once
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace autocanary::policy {
+
+// Why autocanary must not act in the namespace called `name`, or nullopt.
+// `namespace_object` is the namespace as last listed; null when it is unknown.
+[[nodiscard]] std::optional<std::string> why_namespace_is_not_served(std::string_view name,
+                                                                     const nlohmann::json& namespace_object,
+                                                                     std::string_view own_namespace);
+
+// The namespaces served, as a binary sees them: `listed` gives the object of an
+// opted-in namespace, null for any other.
+struct ServedNamespaces {
+  std::function<nlohmann::json(const std::string& name)> listed;
+  std::string own_namespace;
+
+  [[nodiscard]] std::optional<std::string> why_not(const std::string& name) const {
+    return why_namespace_is_not_served(name, listed(name), own_namespace);
+  }
+};
+
+}  // namespace autocanary::policy
