@@ -155,7 +155,12 @@ Decision decide_update(const json& old_deployment, const json& new_deployment,
   // apiserver reinvokes us, and keeping it makes reinvocation change nothing.
   const auto sent_revision = annotation(new_deployment, names::kPendingRevisionAnnotation);
   const auto sent_record = annotation(new_deployment, names::kPendingTemplateAnnotation);
-  if (sent_revision != entry(wanted, names::kPendingRevisionAnnotation) &&
+  // A record of the live or the failed revision is never ours: it comes from
+  // an export (`kubectl get -o yaml`) applied again after that revision was
+  // promoted or failed, and would re-arm it.
+  const bool stale_record = sent_revision && (*sent_revision == policy::template_revision(old_template) ||
+                                              sent_revision == entry(wanted, names::kFailedRevisionAnnotation));
+  if (sent_revision != entry(wanted, names::kPendingRevisionAnnotation) && !stale_record &&
       is_consistent_pending(sent_revision, sent_record)) {
     wanted[std::string(names::kPendingRevisionAnnotation)] = sent_revision;
     wanted[std::string(names::kPendingTemplateAnnotation)] = sent_record;

@@ -410,6 +410,22 @@ TEST_F(DeploymentDecisionTest, ARecreateDeploymentRollsAsUsualWithAWarning) {
   EXPECT_TRUE(decide_review(review).warnings.empty()) << "no template change, nothing to say";
 }
 
+TEST_F(DeploymentDecisionTest, AnExportedRecordOfTheLiveRevisionDoesNotReArmIt) {
+  // `kubectl get -o yaml` taken while v2 was pending, applied again after v2
+  // was promoted: its pending record names what is now the live revision.
+  json review = load_json("admission/update-web-image.json");
+  old_of(review) = object_of(review);  // v2 is live
+  const json v2_template = object_of(review)["spec"]["template"];
+  object_of(review)["metadata"]["annotations"]["autocanary.io/pending-revision"] =
+      policy::template_revision(v2_template);
+  object_of(review)["metadata"]["annotations"]["autocanary.io/pending-template"] = v2_template.dump();
+  const Decision decision = decide_review(review);
+  const json after = apply_patch(object_of(review), decision);
+  EXPECT_FALSE(after["metadata"]["annotations"].contains("autocanary.io/pending-revision"));
+  EXPECT_FALSE(after["metadata"]["annotations"].contains("autocanary.io/pending-template"));
+  EXPECT_FALSE(decision.warnings.empty()) << "the user is told the copied state was dropped";
+}
+
 // ---- failed revisions and retry -----------------------------------------------
 
 class FailedRevisionTest : public DeploymentDecisionTest {
