@@ -157,14 +157,19 @@ def test_a_users_deployment_named_like_the_canary_is_never_touched(kube, coordin
         "  labels:\n    app: api-canary\nspec:",
         "  labels:\n    app: api-canary\n  annotations:\n    autocanary.io/skip: \"true\"\nspec:", 1)
     kube.apply(theirs)
+    kube.run("rollout", "status", "deployment/api-canary", "-n", ns, "--timeout=90s", timeout=100)
     before = kube.get("deployment", "api-canary", ns)
     kube.apply(manifest(ns, V2, "new"))
     events = lambda: [e for e in kube.get("events", namespace=ns)["items"] if e["reason"] == "CanaryNameTaken"]
     found = wait_for(events, "a CanaryNameTaken event")
     assert found[0]["type"] == "Warning" and "renamed or deleted" in found[0]["message"], found
     after = kube.get("deployment", "api-canary", ns)
-    assert after["metadata"]["resourceVersion"] == before["metadata"]["resourceVersion"], "never written"
+    # Its status is the deployment controller's to write; nothing else of it changes.
+    assert after["metadata"]["generation"] == before["metadata"]["generation"], "its spec never written"
     assert after["spec"] == before["spec"]
+    assert after["metadata"].get("labels") == before["metadata"].get("labels")
+    assert after["metadata"].get("annotations") == before["metadata"].get("annotations")
+    assert after["metadata"].get("ownerReferences") == before["metadata"].get("ownerReferences")
     # Once it is gone, the canary runs.
     kube.run("delete", "deployment", "api-canary", "-n", ns, "--wait=true", timeout=70)
     wait_phase(kube, ns, "api", "WaitingForApproval", timeout=120)
