@@ -3,7 +3,6 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
-#include <ranges>
 
 #include "common/json_fields.h"
 #include "kube/resources.h"
@@ -129,8 +128,12 @@ std::vector<std::string> allowed_test_service_accounts(const json& namespace_obj
   const auto listed = common::annotation(namespace_object, names::kTestServiceAccountsAnnotation);
   if (!listed) return {"default"};
   std::vector<std::string> accounts;
-  for (const auto part : std::views::split(*listed, ',')) {
-    std::string_view name(part.begin(), part.end());
+  // A plain loop: clang 14 (the fuzz build) cannot compile views::split over libstdc++ 12.
+  std::string_view rest = *listed;
+  while (!rest.empty()) {
+    const std::size_t comma = rest.find(',');
+    std::string_view name = rest.substr(0, comma);
+    rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
     while (!name.empty() && name.front() == ' ') name.remove_prefix(1);
     while (!name.empty() && name.back() == ' ') name.remove_suffix(1);
     if (!name.empty()) accounts.emplace_back(name);
