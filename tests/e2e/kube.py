@@ -187,6 +187,17 @@ def refusal(log_line):
     return re.search(r"\b403\b|forbidden", text, re.IGNORECASE) is not None
 
 
+def running_coordinators(webhook, tmp_path_factory, name, policy):
+    """For a module fixture (`yield from` it): coordinator replicas `name`
+    following the canary policy `policy` (YAML), stopped at the module's end."""
+    path = tmp_path_factory.mktemp(name) / "policy.yaml"
+    path.write_text(policy)
+    replicas = Coordinators(webhook.state.parent, path)
+    replicas.start(name)
+    yield replicas
+    replicas.stop(name)
+
+
 class Coordinators:
     """Coordinator replicas started by scripts/local-coordinator.sh, under the chart's
     ServiceAccount and RBAC: stopping one checks the apiserver refused it nothing."""

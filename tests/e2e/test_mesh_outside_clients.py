@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from kube import Coordinators, deployment, unique, wait_for, wait_phase
+from kube import deployment, running_coordinators, unique, wait_for, wait_phase
 from test_traffic_routers import ENABLED, SERVICE, V1, V2, approve, assert_apex_narrowed, waiting_at
 
 # SMI without a mesh: the TrafficSplit is written and read back, but nothing
@@ -32,12 +32,17 @@ abortScaleDownDelay: 2s
 
 @pytest.fixture(scope="module")
 def coordinators(kube, webhook, tmp_path_factory):
-    policy = tmp_path_factory.mktemp("outside") / "policy.yaml"
-    policy.write_text(POLICY)
-    replicas = Coordinators(webhook.state.parent, policy)
-    replicas.start("outside")
-    yield replicas
-    replicas.stop("outside")
+    yield from running_coordinators(webhook, tmp_path_factory, "outside", POLICY)
+
+
+def canary_waiting(kube, ns):
+    """Service web over Deployment web (2 pods) at v1, then v2's canary held at its first pause."""
+    kube.create_namespace(ns, ENABLED)
+    kube.apply(SERVICE.format(ns=ns))
+    kube.apply(deployment("web", ns, V1, replicas=2))
+    kube.run("rollout", "status", "deployment/web", "-n", ns, "--timeout=90s", timeout=100)
+    kube.apply(deployment("web", ns, V2, replicas=2))
+    waiting_at(kube, ns, 1)
 
 
 def endpoint_pods(kube, ns, service):
@@ -92,12 +97,7 @@ def test_deleting_the_deployment_mid_rollout_gives_the_service_back(kube, coordi
     or a Deployment created again with another template would start behind a
     Service that selects none of its pods."""
     ns = unique("outside-delete")
-    kube.create_namespace(ns, ENABLED)
-    kube.apply(SERVICE.format(ns=ns))
-    kube.apply(deployment("web", ns, V1, replicas=2))
-    kube.run("rollout", "status", "deployment/web", "-n", ns, "--timeout=90s", timeout=100)
-    kube.apply(deployment("web", ns, V2, replicas=2))
-    waiting_at(kube, ns, 1)
+    canary_waiting(kube, ns)
     assert_apex_narrowed(kube, ns)
     kube.run("delete", "deployment", "web", "-n", ns, "--wait=true", timeout=70)
     wait_for(lambda: kube.get("service", "web", ns)["spec"]["selector"] == {"app": "web"},
@@ -126,12 +126,7 @@ spec:
 
 
 def restart_mid_rollout(kube, ns):
-    kube.create_namespace(ns, ENABLED)
-    kube.apply(SERVICE.format(ns=ns))
-    kube.apply(deployment("web", ns, V1, replicas=2))
-    kube.run("rollout", "status", "deployment/web", "-n", ns, "--timeout=90s", timeout=100)
-    kube.apply(deployment("web", ns, V2, replicas=2))
-    waiting_at(kube, ns, 1)
+    canary_waiting(kube, ns)
     before = kube.get("service", "web", ns)["spec"]["selector"]["pod-template-hash"]
     kube.run("rollout", "restart", "deployment/web", "-n", ns)
     kube.run("rollout", "status", "deployment/web", "-n", ns, "--timeout=90s", timeout=100)

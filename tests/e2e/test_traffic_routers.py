@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kube import (ROOT, SLOW_API_TIMEOUT, Coordinators, canary_status, deployment, pod_uids, unique,
+from kube import (ROOT, SLOW_API_TIMEOUT, canary_status, deployment, pod_uids, running_coordinators, unique,
                   wait_established, wait_for, wait_phase)
 from kube import delete_crds as kube_delete_crds
 
@@ -111,12 +111,7 @@ def smi_crd(served_versions, storage):
 
 @pytest.fixture(scope="module")
 def coordinators(kube, webhook, tmp_path_factory):
-    policy = tmp_path_factory.mktemp("routers") / "policy.yaml"
-    policy.write_text(POLICY)
-    replicas = Coordinators(webhook.state.parent, policy)
-    replicas.start("routers")
-    yield replicas
-    replicas.stop("routers")
+    yield from running_coordinators(webhook, tmp_path_factory, "routers", POLICY)
     # Leave the cluster as up.sh made it: every upstream CRD, as it is.
     delete_crds(kube, [SMI_CRD])
     apply_files(kube, [f for files in CRD_FILES.values() for f in files])

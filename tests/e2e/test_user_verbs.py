@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from kube import Coordinators, deployment, unique, wait_for, wait_phase
+from kube import deployment, running_coordinators, unique, wait_for, wait_phase
 
 ENABLED = {"autocanary.io/enabled": "true"}
 V1 = "registry.example.com/shop/api:1.0.0"
@@ -28,12 +28,7 @@ abortScaleDownDelay: 1s
 
 @pytest.fixture(scope="module")
 def coordinators(kube, webhook, tmp_path_factory):
-    policy = tmp_path_factory.mktemp("verbs") / "policy.yaml"
-    policy.write_text(POLICY)
-    replicas = Coordinators(webhook.state.parent, policy)
-    replicas.start("verbs")
-    yield replicas
-    replicas.stop("verbs")
+    yield from running_coordinators(webhook, tmp_path_factory, "verbs", POLICY)
 
 
 def manifest(ns, image, mode):
