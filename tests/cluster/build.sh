@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Build the local control-plane binaries (kube-apiserver, kube-controller-manager,
 # kube-scheduler, kubectl, etcd, kwok), helm, and the real node's kubelet,
-# kube-proxy and containerd (+ ctr, containerd-shim-runc-v2) from Go modules and cache them under
+# kube-proxy and containerd (+ ctr, containerd-shim-runc-v2), and traefik (the Gateway API
+# proxy of the e2e tests and bench) from Go modules and cache them under
 # ${AUTOCANARY_CACHE:-$HOME/.cache/autocanary}/bin.
 #
 # Idempotent: each component has a stamp keyed by its pinned version, the Go
@@ -259,6 +260,76 @@ build_helm() {
   mark_built helm "$key"
 }
 
+# traefik, the Gateway API implementation the e2e tests and bench/ drive real
+# requests through. Its go.mod replaces and excludes modules, so (like kubernetes)
+# it is built from a wrapper that repeats those directives. Three dependencies
+# are not served by the proxy; the wrapper points them at the stand-ins in
+# tests/cluster/traefik (see its README): the nested dynamic/ext module, the
+# go-http-auth fork, and lego's DNS-provider registry (lego itself is copied
+# from the module cache with providers/dns swapped for the stand-in).
+build_traefik() {
+  local standins=$HERE/traefik sum key
+  sum=$(cd "$standins" && find . -type f -print0 | sort -z | xargs -0 sha256sum | sha256sum | cut -c1-12)
+  key="$TRAEFIK_VERSION traefik-recipe=1 standins=$sum"
+  if up_to_date traefik "$key" traefik; then
+    log "traefik $TRAEFIK_VERSION up to date"
+    return
+  fi
+  local mod=github.com/traefik/traefik/v3 dir=$SRC/traefik-$TRAEFIK_VERSION gomod lego_version lego_dir
+  local replaces="" excludes line from to ldflags
+  gomod=$(cd "$SRC" && go mod download -json "$mod@$TRAEFIK_VERSION" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')
+  [[ -f $gomod ]] || die "could not download $mod@$TRAEFIK_VERSION"
+  rm -rf "$dir"
+  mkdir -p "$dir/standin"
+  cp -r "$standins/dynamic-ext" "$standins/go-http-auth" "$dir/standin/"
+
+  # lego at the version traefik requires, minus its DNS providers (and the
+  # command, end-to-end tests and unit tests that import them), re-tidied so its
+  # go.mod stops naming the SDKs the proxy refuses (-e: those refusals are
+  # expected while tidy walks the old requirement list).
+  lego_version=$(awk '$1 == "github.com/go-acme/lego/v5" {print $2; exit}' "$gomod")
+  [[ -n $lego_version ]] || die "no lego/v5 requirement in $gomod"
+  lego_dir=$(cd "$SRC" && go mod download -json "github.com/go-acme/lego/v5@$lego_version" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')
+  [[ -d $lego_dir ]] || die "could not download lego $lego_version"
+  cp -r "$lego_dir" "$dir/standin/lego"
+  chmod -R u+w "$dir/standin/lego"
+  (cd "$dir/standin/lego" && rm -rf cmd e2e main.go providers/dns && mkdir -p providers/dns &&
+    find . -name '*_test.go' -delete && cp "$standins/lego-dns/dns.go" providers/dns/ &&
+    go mod tidy -e) 2>&1 | quiet_downloads | grep -v -e 'not available' -e '403 Forbidden' -e '^go: ' -e '^[[:space:]]' || true
+
+  # traefik's own replace directives, one per line whether in a block or not;
+  # local targets (its nested modules) and the refused fork become stand-ins.
+  while read -r from to; do
+    case $from in
+      github.com/traefik/traefik/dynamic/ext) to=./standin/dynamic-ext ;;
+      github.com/abbot/go-http-auth) to=./standin/go-http-auth ;;
+      *) [[ $to != ./* ]] || die "unexpected local replace $from => $to in traefik's go.mod" ;;
+    esac
+    replaces+=$'\t'"$from => $to"$'\n'
+  done < <(awk '/^replace \(/ {inblock=1; next} inblock && /^\)/ {inblock=0; next}
+                inblock && $2 == "=>" {print $1, $3 ($4 ? " " $4 : "")}
+                /^replace [^(]/ && $3 == "=>" {print $2, $4 ($5 ? " " $5 : "")}' "$gomod")
+  replaces+=$'\t'"github.com/go-acme/lego/v5 => ./standin/lego"$'\n'
+  excludes=$(awk '/^exclude \(/ {inblock=1; next} inblock && /^\)/ {inblock=0; next}
+                  inblock && NF >= 2 {print "exclude " $1 " " $2}
+                  /^exclude [^(]/ {print "exclude " $2 " " $3}' "$gomod")
+  {
+    printf 'module autocanary.test/traefik-wrapper\n\ngo %s\n\nrequire %s %s\n' "$GO_MIN_VERSION" "$mod" "$TRAEFIK_VERSION"
+    printf '\nreplace (\n%s)\n' "$replaces"
+    [[ -z $excludes ]] || printf '\n%s\n' "$excludes"
+  } >"$dir/go.mod"
+  printf '//go:build tools\n\n// Package tools pins the command built from this module.\npackage tools\n\nimport _ "%s/cmd/traefik"\n' "$mod" >"$dir/tools.go"
+  log "resolving modules for traefik $TRAEFIK_VERSION"
+  # go mod tidy also wants the test dependencies of every package, some of which
+  # the proxy refuses; `go get` of the command resolves just what it builds.
+  (cd "$dir" && go get "$mod/cmd/traefik@$TRAEFIK_VERSION") 2>&1 | quiet_downloads
+  # The release stamping of traefik's Makefile; the date is the module's publication time.
+  ldflags="-s -w -X $mod/pkg/version.Version=$TRAEFIK_VERSION -X $mod/pkg/version.Codename=autocanary-test"
+  ldflags+=" -X $mod/pkg/version.BuildDate=$(cd "$dir" && go list -m -f '{{.Time.UTC.Format "2006-01-02T15:04:05Z"}}' "$mod")"
+  build_cmd "$dir" traefik "$mod/cmd/traefik" "$ldflags"
+  mark_built traefik "$key"
+}
+
 start=$SECONDS
 log "cache: $CACHE ($GOVER, -p $JOBS)"
 # Smallest first: a broken toolchain or proxy shows up in minutes, not at the end.
@@ -268,6 +339,7 @@ build_kubernetes
 build_helm
 build_containerd
 build_kubernetes_node
+build_traefik
 log "done in $((SECONDS - start))s:"
 "$BIN/kube-apiserver" --version
 "$BIN/kubectl" version --client 2>/dev/null | sed -n 1p
@@ -276,3 +348,4 @@ log "done in $((SECONDS - start))s:"
 "$BIN/helm" version --short
 "$BIN/kubelet" --version
 "$BIN/containerd" --version
+"$BIN/traefik" version | sed -n 1,2p
