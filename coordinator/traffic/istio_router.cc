@@ -1,6 +1,7 @@
 #include "coordinator/traffic/istio_router.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 #include "common/json_fields.h"
 #include "coordinator/traffic/backend_services.h"
@@ -37,12 +38,44 @@ json weighted_route(json stable_destination, const RolloutTarget& target, int we
 
 const json* annotations_of(const json& object) { return common::child(common::child(&object, "metadata"), "annotations"); }
 
-// The recorded original routes, {"<index>": route}; empty when there are none.
+// The recorded original routes: [{"http": <the HTTP route without its "route">,
+// "route": <its destinations>}], matched by content so that routes the user
+// inserts or reorders meanwhile move nothing. (Before, {"<index>": route}: still
+// read, by index, for a rollout that began under an older version.)
 json recorded_routes(const json& virtual_service) {
   const std::string text = common::string_field(annotations_of(virtual_service), names::kOriginalRoutesAnnotation);
-  if (text.empty()) return json::object();
+  if (text.empty()) return json::array();
   json parsed = json::parse(text, nullptr, false);
-  return parsed.is_object() ? parsed : json::object();
+  return parsed.is_array() || parsed.is_object() ? parsed : json::array();
+}
+
+json route_key(json http_route) {
+  if (http_route.is_object()) http_route.erase("route");
+  return http_route;
+}
+
+// The stable destination of an HTTP route reweighted before, with the host
+// named back to the Service's; nullopt when the route is not one of those.
+std::optional<json> reweighted_destination(const json& http_route, const RolloutTarget& target) {
+  const std::string stable_service = backend_service_name(target.service_name, Track::kStable);
+  const std::string canary_service = backend_service_name(target.service_name, Track::kCanary);
+  const json& route = common::array_field(&http_route, "route");
+  std::optional<json> stable;
+  bool canary = false;
+  for (const json& entry : route) {
+    const json* destination = common::child(&entry, "destination");
+    const std::string host = common::string_field(destination, "host");
+    if (names_service(host, stable_service, target.namespace_name)) {
+      stable = *destination;
+      (*stable)["host"] = target.service_name + host.substr(stable_service.size());
+    } else if (names_service(host, canary_service, target.namespace_name)) {
+      canary = true;
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (!canary) return std::nullopt;
+  return stable;
 }
 
 bool routes_only_to(const json& http_route, const RolloutTarget& target) {
@@ -84,33 +117,48 @@ std::optional<json> reweight_user_virtual_service(const json& virtual_service, c
   json originals = recorded_routes(virtual_service);
   const json::json_pointer http_path{"/spec/http"};
   if (!result.contains(http_path) || !result.at(http_path).is_array()) return std::nullopt;
-  json& http = result.at(http_path);
-  for (std::size_t index = 0; index < http.size(); ++index) {
-    const std::string key = std::to_string(index);
-    if (!originals.contains(key)) {
-      if (!routes_only_to(http[index], target)) continue;
-      originals[key] = http[index]["route"];
+  bool any = false;
+  for (json& http_route : result.at(http_path)) {
+    std::optional<json> destination = reweighted_destination(http_route, target);
+    if (!destination) {
+      if (!routes_only_to(http_route, target)) continue;
+      const json& route = http_route["route"];
+      if (originals.is_array()) originals.push_back({{"http", route_key(http_route)}, {"route", route}});
+      destination = route[0].contains("destination") ? route[0]["destination"] : json{{"host", target.service_name}};
     }
-    const json& original = originals[key];
-    json destination = original.is_array() && !original.empty() && original[0].contains("destination")
-                           ? original[0]["destination"]
-                           : json{{"host", target.service_name}};
-    http[index]["route"] = weighted_route(std::move(destination), target, weight);
+    http_route["route"] = weighted_route(std::move(*destination), target, weight);
+    any = true;
   }
-  if (originals.empty()) return std::nullopt;
+  if (!any) return std::nullopt;
   result["metadata"]["annotations"][std::string(names::kOriginalRoutesAnnotation)] = originals.dump();
   return result;
 }
 
-json restore_user_virtual_service(const json& virtual_service) {
+json restore_user_virtual_service(const json& virtual_service, const RolloutTarget& target) {
   json result = virtual_service;
   const json originals = recorded_routes(virtual_service);
   const json::json_pointer http_path{"/spec/http"};
   if (result.contains(http_path) && result.at(http_path).is_array()) {
     json& http = result.at(http_path);
-    for (const auto& [key, route] : originals.items()) {
-      const auto index = static_cast<std::size_t>(std::strtoul(key.c_str(), nullptr, 10));
-      if (index < http.size()) http[index]["route"] = route;
+    if (originals.is_object()) {  // the index-keyed records of an older version
+      for (const auto& [key, route] : originals.items()) {
+        const auto index = static_cast<std::size_t>(std::strtoul(key.c_str(), nullptr, 10));
+        if (index < http.size() && reweighted_destination(http[index], target)) http[index]["route"] = route;
+      }
+    }
+    std::vector<bool> used(originals.is_array() ? originals.size() : 0, false);
+    for (json& http_route : http) {
+      const std::optional<json> destination = reweighted_destination(http_route, target);
+      if (!destination) continue;
+      const json key = route_key(http_route);
+      bool restored = false;
+      for (std::size_t i = 0; i < used.size() && !restored; ++i) {
+        if (used[i] || common::value_at(originals[i], "/http") != key) continue;
+        http_route["route"] = common::value_at(originals[i], "/route");
+        used[i] = restored = true;
+      }
+      // A route the user changed meanwhile: back to the one destination.
+      if (!restored) http_route["route"] = json::array({{{"destination", *destination}}});
     }
   }
   const json::json_pointer annotations_path{"/metadata/annotations"};
@@ -194,9 +242,9 @@ kube::Result<void> IstioRouter::unroute(const RolloutTarget& target) {
   if (!user) return std::move(user).error();
   if (user->has_value() && !recorded_routes(**user).empty()) {
     auto restored = kube::update_with_conflict_retry(
-        client_, virtual_service_ref(target, common::metadata_string(**user, "name")), [](json& live) {
+        client_, virtual_service_ref(target, common::metadata_string(**user, "name")), [&target](json& live) {
           if (recorded_routes(live).empty()) return false;
-          live = restore_user_virtual_service(live);
+          live = restore_user_virtual_service(live, target);
           return true;
         });
     if (!restored) return std::move(restored).error();

@@ -25,15 +25,19 @@ namespace autocanary::traffic {
                                  const std::string& namespace_name);
 
 // A user's VirtualService with its routes to the Service weighted `weight`
-// percent to the canary's backend Service; the routes' originals are recorded (once) in
-// the original-routes annotation. Routes to anything else are not touched.
-// Nullopt when no route of it goes only to the Service.
+// percent to the canary's backend Service; the routes' originals are recorded
+// (once) in the original-routes annotation, keyed by the rest of each route's
+// content, never by its position. Routes to anything else are not touched.
+// Nullopt when no route of it goes only to the Service (or is reweighted).
 [[nodiscard]] std::optional<nlohmann::json> reweight_user_virtual_service(const nlohmann::json& virtual_service,
                                                                           const RolloutTarget& target, int weight);
 
-// The user's VirtualService as it was before the canary: recorded routes put
-// back, the annotation removed.
-[[nodiscard]] nlohmann::json restore_user_virtual_service(const nlohmann::json& virtual_service);
+// The user's VirtualService as it was before the canary: each reweighted route
+// gets back the destinations recorded for its content (a route the user changed
+// meanwhile: the Service alone), the annotation removed. Routes the user
+// inserted or reordered meanwhile stay where they are.
+[[nodiscard]] nlohmann::json restore_user_virtual_service(const nlohmann::json& virtual_service,
+                                                         const RolloutTarget& target);
 
 // The canary's percentage in a VirtualService's first route over `target`'s
 // two backend Services; nullopt when none is.

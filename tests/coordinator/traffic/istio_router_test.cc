@@ -47,14 +47,62 @@ TEST(UserVirtualService, ReweightingAgainKeepsTheFirstOriginals) {
 }
 
 TEST(UserVirtualService, RestoringGivesBackTheObjectAsTheUserWroteIt) {
+  const testing::TargetFixture rollout;
   const json user = testing::load_json("traffic/user-virtualservice.json");
-  EXPECT_EQ(restore_user_virtual_service(testing::load_json("traffic/user-virtualservice-at-30.json")), user);
+  EXPECT_EQ(restore_user_virtual_service(testing::load_json("traffic/user-virtualservice-at-30.json"),
+                                         rollout.target(kVersion)),
+            user);
   json without_annotations = user;
   without_annotations["metadata"].erase("annotations");
-  const testing::TargetFixture rollout;
   const auto reweighted = reweight_user_virtual_service(without_annotations, rollout.target(kVersion), 10);
   ASSERT_TRUE(reweighted);
-  EXPECT_EQ(restore_user_virtual_service(*reweighted), without_annotations);
+  EXPECT_EQ(restore_user_virtual_service(*reweighted, rollout.target(kVersion)), without_annotations);
+}
+
+TEST(UserVirtualService, RecordsOfAnOlderVersionKeyedByIndexStillRestore) {
+  const testing::TargetFixture rollout;
+  EXPECT_EQ(restore_user_virtual_service(testing::load_json("traffic/user-virtualservice-at-30-index-keyed.json"),
+                                         rollout.target(kVersion)),
+            testing::load_json("traffic/user-virtualservice.json"));
+}
+
+TEST(UserVirtualService, ARouteInsertedBeforeTheReweightedOneMovesNothingOnRestore) {
+  const testing::TargetFixture rollout;
+  const json user = testing::load_json("traffic/user-virtualservice.json");
+  json live = testing::load_json("traffic/user-virtualservice-at-30.json");
+  // The user inserts a route at the top while the canary runs.
+  const json inserted = {{"name", "beta"},
+                         {"match", json::array({{{"headers", {{"x-beta", {{"exact", "1"}}}}}}})},
+                         {"route", json::array({{{"destination", {{"host", "beta"}}}}})}};
+  live["spec"]["http"].insert(live["spec"]["http"].begin(), inserted);
+  const auto at_40 = reweight_user_virtual_service(live, rollout.target(kVersion), 40);
+  ASSERT_TRUE(at_40);
+  EXPECT_EQ((*at_40)["spec"]["http"][0], inserted);
+  EXPECT_EQ(virtual_service_weight(*at_40, rollout.target(kVersion)), 40);
+  const json restored = restore_user_virtual_service(*at_40, rollout.target(kVersion));
+  json expected = user;
+  expected["spec"]["http"].insert(expected["spec"]["http"].begin(), inserted);
+  EXPECT_EQ(restored, expected) << "the inserted route and the user's routes each as written";
+}
+
+TEST(UserVirtualService, ReorderedRoutesAreEachRestoredByContent) {
+  const testing::TargetFixture rollout;
+  json live = testing::load_json("traffic/user-virtualservice-at-30.json");
+  std::swap(live["spec"]["http"][0], live["spec"]["http"][1]);
+  const json restored = restore_user_virtual_service(live, rollout.target(kVersion));
+  json expected = testing::load_json("traffic/user-virtualservice.json");
+  std::swap(expected["spec"]["http"][0], expected["spec"]["http"][1]);
+  EXPECT_EQ(restored, expected);
+}
+
+TEST(UserVirtualService, ARouteTheUserChangedMeanwhileGoesBackToTheServiceAlone) {
+  const testing::TargetFixture rollout;
+  json live = testing::load_json("traffic/user-virtualservice-at-30.json");
+  live["spec"]["http"][1]["timeout"] = "5s";  // no longer the recorded route's content
+  const json restored = restore_user_virtual_service(live, rollout.target(kVersion));
+  EXPECT_EQ(restored["spec"]["http"][1]["route"],
+            json::parse(R"([{"destination":{"host":"web.shop.svc.cluster.local","port":{"number":80}}}])"));
+  EXPECT_EQ(restored["spec"]["http"][1]["timeout"], "5s");
 }
 
 TEST(UserVirtualService, NoRouteToTheServiceMeansNothingToReweight) {
