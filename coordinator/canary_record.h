@@ -65,7 +65,7 @@ struct HistoryEntry {
 
 // The router a rollout uses, chosen when it starts and kept to its end.
 struct TrafficRouting {
-  std::string router;       // podRatio, smi, gatewayAPI, istio; empty before the first choice
+  std::string router;       // podRatio, smi, gatewayAPI, gatewayRoute, istio; empty before the first choice
   std::string api_version;  // of the routing resource ("split.smi-spec.io/v1alpha2"); empty for podRatio
   std::string service;      // the user's Service it splits; empty for podRatio
   std::string reason;       // why this router

@@ -355,10 +355,16 @@ kube::Result<void> Reconciler::route(Pass& pass, Observed& observed, const polic
       if (const json* found = traffic::find_service(pass.deployment, listed->items))
         service = common::metadata_string(*found, "name");
     }
-    const traffic::RoutingChoice choice = traffic::choose_routing(policy.traffic_backend, apis, pass.name, service);
+    std::string user_route;
+    if (!apis.gateway_api.empty() && !service.empty()) {
+      auto found = routers_.user_gateway_route(apis.gateway_api, pass.ns, service);
+      if (!found) return std::move(found).error();
+      user_route = std::move(*found);
+    }
+    const traffic::RoutingChoice choice =
+        traffic::choose_routing(policy.traffic_backend, apis, pass.name, service, user_route);
     const bool mesh = choice.backend != policy::TrafficBackend::kPodRatio;
-    observed.routing = {std::string(policy::to_string(choice.backend)), choice.api_version, mesh ? service : "",
-                        choice.reason};
+    observed.routing = {choice.router, choice.api_version, mesh ? service : "", choice.reason};
     observed.routing_warning = choice.warning;
   } else if (!status.routing.router.empty()) {
     observed.routing = status.routing;
@@ -366,7 +372,7 @@ kube::Result<void> Reconciler::route(Pass& pass, Observed& observed, const polic
     observed.routing = {std::string(policy::to_string(policy::TrafficBackend::kPodRatio)), "", "", ""};
   }
   pass.routing = observed.routing;
-  pass.router = &routers_.for_backend(traffic::backend_named(pass.routing.router));
+  pass.router = &routers_.for_router(pass.routing.router);
   return {};
 }
 

@@ -2,6 +2,11 @@
 
 #include <algorithm>
 
+#include "common/json_fields.h"
+#include "coordinator/traffic/gateway_route.h"
+#include "coordinator/traffic/routing_objects.h"
+#include "policy/names.h"
+
 namespace autocanary::traffic {
 
 TrafficRouter& Routers::for_backend(policy::TrafficBackend backend) noexcept {
@@ -11,6 +16,32 @@ TrafficRouter& Routers::for_backend(policy::TrafficBackend backend) noexcept {
     case policy::TrafficBackend::kIstio: return istio_;
     default: return pod_ratio_;
   }
+}
+
+TrafficRouter& Routers::for_router(std::string_view router) noexcept {
+  if (router == kGatewayRouteRouter) return gateway_route_;
+  return for_backend(backend_named(router));
+}
+
+kube::Result<std::string> Routers::user_gateway_route(const std::string& api_version,
+                                                      const std::string& namespace_name, const std::string& service) {
+  for (const char* resource : kUserRouteResources) {
+    auto listed = client_.list(routing_ref(api_version, resource, namespace_name), {});
+    if (!listed && listed.error().is_not_found()) continue;
+    if (!listed) return std::move(listed).error();
+    std::vector<nlohmann::json>& items = listed->items;
+    std::sort(items.begin(), items.end(), [](const nlohmann::json& a, const nlohmann::json& b) {
+      return common::metadata_string(a, "name") < common::metadata_string(b, "name");
+    });
+    for (nlohmann::json& item : items) {
+      if (!common::label(item, names::kRoutingForLabel).empty()) continue;
+      if (common::metadata_string(item, "namespace").empty()) item["metadata"]["namespace"] = namespace_name;
+      if (attached_to_gateway(item) && sends_to_service(item, service))
+        return std::string(resource == std::string_view("grpcroutes") ? "GRPCRoute " : "HTTPRoute ") +
+               namespace_name + "/" + common::metadata_string(item, "name");
+    }
+  }
+  return std::string();
 }
 
 kube::Result<RoutingApis> Routers::discover() {
@@ -38,6 +69,13 @@ kube::Result<RoutingApis> Routers::discover() {
     auto found = find(*api);
     if (!found) return std::move(found).error();
     *slot = std::move(*found);
+  }
+  if (!apis.gateway_api.empty()) {
+    std::vector<nlohmann::json> classes;
+    auto listed = client_.list(routing_ref(apis.gateway_api, "gatewayclasses", ""), {});
+    if (listed) classes = std::move(listed->items);
+    else if (!listed.error().is_not_found()) return std::move(listed).error();
+    apis.gamma_mesh = gamma_implementation(*groups, classes);
   }
   return apis;
 }

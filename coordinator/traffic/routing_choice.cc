@@ -31,7 +31,32 @@ const char* resource_of(TrafficBackend backend) {
 }
 
 RoutingChoice pod_ratio(std::string reason, std::string warning = {}) {
-  return {TrafficBackend::kPodRatio, "", std::move(reason), std::move(warning)};
+  return {TrafficBackend::kPodRatio, api_name(TrafficBackend::kPodRatio), "", std::move(reason), std::move(warning)};
+}
+
+RoutingChoice chosen(TrafficBackend backend, const RoutingApis& apis, std::string reason) {
+  return {backend, api_name(backend), served(apis, backend), std::move(reason), ""};
+}
+
+// Gateway API for a Service: the user's route, else GAMMA (when `gamma_anyway`
+// or a mesh implements it); nullopt when neither applies.
+std::optional<RoutingChoice> gateway_choice(const RoutingApis& apis, const std::string& service,
+                                            const std::string& user_route, const std::string& prefix,
+                                            bool gamma_anyway) {
+  if (!user_route.empty())
+    return RoutingChoice{TrafficBackend::kGatewayApi, std::string(kGatewayRouteRouter), apis.gateway_api,
+                         prefix + apis.gateway_api + " is served and " + user_route +
+                             ", attached to a Gateway, sends to Service " + service + "; reweighting it in place",
+                         ""};
+  if (!apis.gamma_mesh.empty())
+    return chosen(TrafficBackend::kGatewayApi, apis,
+                  prefix + apis.gateway_api + " is served and " + apis.gamma_mesh +
+                      " (a mesh implements GAMMA); splitting Service " + service + " with a Service-parented route");
+  if (gamma_anyway)
+    return chosen(TrafficBackend::kGatewayApi, apis,
+                  prefix + "no route attached to a Gateway sends to Service " + service +
+                      "; splitting it with a Service-parented (GAMMA) route, which only a mesh implements");
+  return std::nullopt;
 }
 
 }  // namespace
@@ -72,8 +97,26 @@ bool lists_resource(const json& resource_list, std::string_view resource) {
                      [&](const json& entry) { return common::string_field(&entry, "name") == resource; });
 }
 
+std::string gamma_implementation(const json& group_list, const std::vector<json>& gateway_classes) {
+  for (const json& gateway_class : gateway_classes) {
+    const json& features = common::array_field(common::child(&gateway_class, "status"), "supportedFeatures");
+    for (const json& feature : features) {
+      // Objects {name} since Gateway API v1.2; plain strings before.
+      const std::string name = feature.is_string() ? feature.get<std::string>() : common::string_field(&feature, "name");
+      if (name.rfind("Mesh", 0) == 0)
+        return "GatewayClass " + common::metadata_string(gateway_class, "name") + " reports " + name;
+    }
+  }
+  static const std::pair<std::string_view, std::string_view> meshes[] = {
+      {"policy.linkerd.io", "Linkerd"}, {"kuma.io", "Kuma"}, {"networking.istio.io", "Istio"}};
+  for (const auto& [group, mesh] : meshes)
+    if (!served_versions(group_list, group).empty())
+      return std::string(mesh) + " is installed (" + std::string(group) + " is served)";
+  return {};
+}
+
 RoutingChoice choose_routing(TrafficBackend wanted, const RoutingApis& apis, const std::string& deployment,
-                             const std::string& service) {
+                             const std::string& service, const std::string& user_route) {
   if (wanted == TrafficBackend::kPodRatio) return pod_ratio("the policy asks for podRatio");
 
   if (wanted == TrafficBackend::kAuto) {
@@ -84,8 +127,12 @@ RoutingChoice choose_routing(TrafficBackend wanted, const RoutingApis& apis, con
                              deployment,
                          "no Service selects the pods of Deployment " + deployment + ", so the " +
                              resource_of(candidate) + " router cannot split its traffic; routing by pod ratio");
-      return {candidate, served(apis, candidate),
-              "auto: " + served(apis, candidate) + " is served; splitting Service " + service, ""};
+      if (candidate == TrafficBackend::kGatewayApi) {
+        if (auto gateway = gateway_choice(apis, service, user_route, "auto: ", false)) return *gateway;
+        return pod_ratio("auto: " + apis.gateway_api + " is served, but no route attached to a Gateway sends to "
+                         "Service " + service + " and no mesh implements GAMMA (Service-parented routes)");
+      }
+      return chosen(candidate, apis, "auto: " + served(apis, candidate) + " is served; splitting Service " + service);
     }
     return pod_ratio("auto: no SMI, Gateway API or Istio routing API is served");
   }
@@ -99,7 +146,8 @@ RoutingChoice choose_routing(TrafficBackend wanted, const RoutingApis& apis, con
     return pod_ratio("the policy asks for " + name + ", but no Service selects the pods of " + deployment,
                      "no Service selects the pods of Deployment " + deployment + ", so the " + resource_of(wanted) +
                          " router cannot split its traffic; routing by pod ratio");
-  return {wanted, served(apis, wanted), "the policy asks for " + name + "; splitting Service " + service, ""};
+  if (wanted == TrafficBackend::kGatewayApi) return *gateway_choice(apis, service, user_route, "the policy asks for " + name + "; ", true);
+  return chosen(wanted, apis, "the policy asks for " + name + "; splitting Service " + service);
 }
 
 const json* find_service(const json& deployment, const std::vector<json>& services) {
@@ -128,6 +176,7 @@ const json* find_service(const json& deployment, const std::vector<json>& servic
 }
 
 policy::TrafficBackend backend_named(std::string_view router) noexcept {
+  if (router == kGatewayRouteRouter) return TrafficBackend::kGatewayApi;
   for (const TrafficBackend backend : {TrafficBackend::kSmi, TrafficBackend::kGatewayApi, TrafficBackend::kIstio})
     if (policy::to_string(backend) == router) return backend;
   return TrafficBackend::kPodRatio;

@@ -21,6 +21,10 @@ struct RoutingApis {
   std::string smi;
   std::string gateway_api;
   std::string istio;
+  // What shows that a mesh implements Gateway API for east-west traffic (GAMMA:
+  // routes parented to a Service), e.g. "GatewayClass linkerd reports
+  // MeshHTTPRoute"; empty when nothing does (gamma_implementation()).
+  std::string gamma_mesh;
 };
 
 // One routing API: its group, resource and known versions, best first.
@@ -40,19 +44,38 @@ struct RoutingApi {
 // Whether an APIResourceList (GET /apis/<group>/<version>) lists `resource`.
 [[nodiscard]] bool lists_resource(const nlohmann::json& resource_list, std::string_view resource);
 
+// Router names beyond the policy's backends: Gateway API through the user's own
+// Gateway-attached routes (gateway_route_router.h); "gatewayAPI" is the GAMMA router.
+inline constexpr std::string_view kGatewayRouteRouter = "gatewayRoute";
+
+// The evidence that a mesh implements GAMMA, from the served API groups (GET
+// /apis) and the GatewayClasses: a GatewayClass whose status lists a Mesh*
+// supported feature (the Gateway API conformance features of GAMMA), or the
+// API group of a mesh that implements it (Linkerd, Kuma, Istio). Empty when
+// there is none: Gateway API CRDs alone are usually installed for ingress.
+[[nodiscard]] std::string gamma_implementation(const nlohmann::json& group_list,
+                                               const std::vector<nlohmann::json>& gateway_classes);
+
 struct RoutingChoice {
   policy::TrafficBackend backend = policy::TrafficBackend::kPodRatio;
+  std::string router;       // the router's name: the backend's, or kGatewayRouteRouter
   std::string api_version;  // of the routing resource; empty for pod ratio
   std::string reason;       // why this router, for the Canary status
   std::string warning;      // set when the policy's choice could not be honoured
 };
 
-// `service` is the Deployment's Service name, empty when it has none. With
-// `auto`, Istio wins over SMI over Gateway API: Istio's and SMI's APIs are only
-// installed with a mesh that implements them, while Gateway API CRDs are often
-// installed for ingress alone.
+// `service` is the Deployment's Service name, empty when it has none;
+// `user_route` names ("HTTPRoute shop/web") a user's route attached to a
+// Gateway that sends to it, empty when there is none. With `auto`, Istio wins
+// over SMI over Gateway API: Istio's and SMI's APIs are only installed with a
+// mesh that implements them, while Gateway API CRDs are often installed for
+// ingress alone. So Gateway API means the user's route, reweighted in place,
+// when there is one; else the GAMMA route, when a mesh implements it (a GAMMA
+// route nothing implements would shift nothing); else pod ratio. A policy that
+// asks for gatewayAPI gets the user's route when there is one, else GAMMA.
 [[nodiscard]] RoutingChoice choose_routing(policy::TrafficBackend wanted, const RoutingApis& apis,
-                                           const std::string& deployment, const std::string& service);
+                                           const std::string& deployment, const std::string& service,
+                                           const std::string& user_route = {});
 
 // The Service that fronts a Deployment: a Service of the namespace, not one
 // autocanary made, whose non-empty selector matches the labels of the
@@ -61,7 +84,8 @@ struct RoutingChoice {
 [[nodiscard]] const nlohmann::json* find_service(const nlohmann::json& deployment,
                                                  const std::vector<nlohmann::json>& services);
 
-// The backend a recorded router name stands for; pod ratio for anything unknown.
+// The backend a recorded router name stands for (kGatewayRouteRouter: Gateway
+// API); pod ratio for anything unknown.
 [[nodiscard]] policy::TrafficBackend backend_named(std::string_view router) noexcept;
 
 // "k=v,…" of a Deployment's spec.selector.matchLabels (a superset of its pods).

@@ -30,6 +30,8 @@ COORDINATOR = {
     ("services", ""): {"get", "list", "create", "update", "delete"},  # traffic routers
     ("trafficsplits.split.smi-spec.io", ""): {"get", "create", "update", "delete"},
     ("httproutes.gateway.networking.k8s.io", ""): {"get", "list", "create", "update", "delete"},
+    ("grpcroutes.gateway.networking.k8s.io", ""): {"get", "list", "update"},  # the user's, reweighted in place
+    ("gatewayclasses.gateway.networking.k8s.io", ""): {"list"},              # does a mesh implement GAMMA?
     ("virtualservices.networking.istio.io", ""): {"get", "list", "create", "update", "delete"},
     ("jobs.batch", ""): {"get", "list", "watch", "create", "patch"},  # test steps (owned: GC removes them), sealed
     ("leases.coordination.k8s.io", "{lease}"): {"get", "update"},     # leader election

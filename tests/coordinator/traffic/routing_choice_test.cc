@@ -1,5 +1,7 @@
 #include "coordinator/traffic/routing_choice.h"
 
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "tests/support/fixtures.h"
@@ -25,7 +27,7 @@ TEST(ListsResource, FindsTheResourceByName) {
   EXPECT_FALSE(lists_resource(json::array(), "trafficsplits"));
 }
 
-const RoutingApis kEverything{"split.smi-spec.io/v1alpha4", "gateway.networking.k8s.io/v1", "networking.istio.io/v1"};
+const RoutingApis kEverything{"split.smi-spec.io/v1alpha4", "gateway.networking.k8s.io/v1", "networking.istio.io/v1", ""};
 
 TEST(ChooseRouting, NoMeshApiMeansPodRatioWithoutAWarning) {
   const auto choice = choose_routing(TrafficBackend::kAuto, {}, "web", "web");
@@ -42,9 +44,57 @@ TEST(ChooseRouting, AutoPrefersIstioThenSmiThenGatewayApi) {
   EXPECT_EQ(smi.backend, TrafficBackend::kSmi);
   EXPECT_EQ(smi.api_version, "split.smi-spec.io/v1alpha4");
   EXPECT_EQ(smi.reason, "auto: split.smi-spec.io/v1alpha4 is served; splitting Service web");
-  const auto gateway = choose_routing(TrafficBackend::kAuto, {"", "gateway.networking.k8s.io/v1", ""}, "web", "front");
+  const auto gateway = choose_routing(TrafficBackend::kAuto, {"", "gateway.networking.k8s.io/v1", "", ""}, "web",
+                                      "front", "HTTPRoute shop/public");
   EXPECT_EQ(gateway.backend, TrafficBackend::kGatewayApi);
   EXPECT_EQ(gateway.api_version, "gateway.networking.k8s.io/v1");
+}
+
+TEST(ChooseRouting, AutoWithGatewayApiAndNoMeshReweightsTheUsersGatewayRoute) {
+  const RoutingApis ingress_only{"", "gateway.networking.k8s.io/v1", "", ""};
+  const auto choice = choose_routing(TrafficBackend::kAuto, ingress_only, "web", "web", "HTTPRoute shop/public");
+  EXPECT_EQ(choice.router, kGatewayRouteRouter);
+  EXPECT_EQ(choice.backend, TrafficBackend::kGatewayApi);
+  EXPECT_EQ(choice.reason,
+            "auto: gateway.networking.k8s.io/v1 is served and HTTPRoute shop/public, attached to a Gateway, sends to "
+            "Service web; reweighting it in place");
+  EXPECT_EQ(backend_named(choice.router), TrafficBackend::kGatewayApi);
+}
+
+TEST(ChooseRouting, AutoUsesAGammaRouteOnlyWhereAMeshImplementsIt) {
+  RoutingApis apis{"", "gateway.networking.k8s.io/v1", "", ""};
+  const auto nothing = choose_routing(TrafficBackend::kAuto, apis, "web", "web");
+  EXPECT_EQ(nothing.router, "podRatio");
+  EXPECT_NE(nothing.reason.find("no mesh implements GAMMA"), std::string::npos) << nothing.reason;
+  EXPECT_TRUE(nothing.warning.empty());
+  apis.gamma_mesh = "GatewayClass linkerd reports MeshHTTPRoute";
+  const auto gamma = choose_routing(TrafficBackend::kAuto, apis, "web", "web");
+  EXPECT_EQ(gamma.router, "gatewayAPI");
+  EXPECT_NE(gamma.reason.find("GatewayClass linkerd reports MeshHTTPRoute"), std::string::npos) << gamma.reason;
+  EXPECT_EQ(choose_routing(TrafficBackend::kAuto, apis, "web", "web", "HTTPRoute shop/public").router,
+            kGatewayRouteRouter)
+      << "the user's Gateway route wins: it is what the ingress traffic takes";
+}
+
+TEST(GammaImplementation, AGatewayClassReportingAMeshFeature) {
+  const json discovery = testing::load_json("traffic/discovery-apis.json");
+  json traefik = {{"metadata", {{"name", "traefik"}}},
+                  {"status", {{"supportedFeatures", json::array({{{"name", "HTTPRoute"}}, {{"name", "Gateway"}}})}}}};
+  json no_istio = discovery;
+  auto& groups = no_istio["groups"];
+  groups.erase(std::remove_if(groups.begin(), groups.end(),
+                              [](const json& g) { return g["name"] == "networking.istio.io"; }),
+               groups.end());
+  EXPECT_EQ(gamma_implementation(no_istio, {traefik}), "");
+  json mesh = {{"metadata", {{"name", "linkerd"}}},
+               {"status", {{"supportedFeatures", json::array({{{"name", "HTTPRoute"}}, {{"name", "MeshHTTPRoute"}}})}}}};
+  EXPECT_EQ(gamma_implementation(no_istio, {traefik, mesh}), "GatewayClass linkerd reports MeshHTTPRoute");
+  mesh["status"]["supportedFeatures"] = json::array({"MeshClusterIPMatching"});  // strings, before v1.2
+  EXPECT_EQ(gamma_implementation(no_istio, {mesh}), "GatewayClass linkerd reports MeshClusterIPMatching");
+  EXPECT_EQ(gamma_implementation(discovery, {}), "Istio is installed (networking.istio.io is served)");
+  const json linkerd = {{"groups", json::array({{{"name", "policy.linkerd.io"},
+                                                 {"versions", json::array({{{"version", "v1beta3"}}})}}})}};
+  EXPECT_EQ(gamma_implementation(linkerd, {}), "Linkerd is installed (policy.linkerd.io is served)");
 }
 
 TEST(ChooseRouting, AMeshWithoutAServiceFallsBackToPodRatioWithAWarning) {
@@ -61,12 +111,17 @@ TEST(ChooseRouting, AMeshWithoutAServiceFallsBackToPodRatioWithAWarning) {
 TEST(ChooseRouting, TheAskedBackendWinsOverAutoOrder) {
   const auto choice = choose_routing(TrafficBackend::kGatewayApi, kEverything, "web", "web");
   EXPECT_EQ(choice.backend, TrafficBackend::kGatewayApi);
-  EXPECT_EQ(choice.reason, "the policy asks for gatewayAPI; splitting Service web");
+  EXPECT_EQ(choice.router, "gatewayAPI");
+  EXPECT_EQ(choice.reason,
+            "the policy asks for gatewayAPI; no route attached to a Gateway sends to Service web; splitting it with a "
+            "Service-parented (GAMMA) route, which only a mesh implements");
+  EXPECT_EQ(choose_routing(TrafficBackend::kGatewayApi, kEverything, "web", "web", "HTTPRoute shop/public").router,
+            kGatewayRouteRouter);
   EXPECT_EQ(choose_routing(TrafficBackend::kPodRatio, kEverything, "web", "web").backend, TrafficBackend::kPodRatio);
 }
 
 TEST(ChooseRouting, AnAskedBackendTheClusterDoesNotServeFallsBackWithAWarning) {
-  const auto choice = choose_routing(TrafficBackend::kIstio, {"split.smi-spec.io/v1alpha2", "", ""}, "web", "web");
+  const auto choice = choose_routing(TrafficBackend::kIstio, {"split.smi-spec.io/v1alpha2", "", "", ""}, "web", "web");
   EXPECT_EQ(choice.backend, TrafficBackend::kPodRatio);
   EXPECT_EQ(choice.warning, "trafficBackend istio: the cluster serves no Istio VirtualService; routing by pod ratio");
 }
