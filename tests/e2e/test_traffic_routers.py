@@ -204,7 +204,9 @@ def weight_of(kind, obj):
         weights = {b["service"]: quantity(b["weight"]) for b in obj["spec"]["backends"]}
         return round(100 * weights["web-canary"] / (weights["web-canary"] + weights["web-stable"]))
     if kind == "httproutes":
-        refs = {r["name"]: r["weight"] for r in obj["spec"]["rules"][0]["backendRefs"]}
+        refs = {r["name"]: r.get("weight", 1) for r in obj["spec"]["rules"][0]["backendRefs"]}
+        if "web-canary" not in refs:
+            return None  # a user's route as written: nothing of ours in it
         return round(100 * refs["web-canary"] / (refs["web-canary"] + refs["web-stable"]))
     for http in obj["spec"]["http"]:
         hosts = {r["destination"]["host"].split(".")[0]: r.get("weight", 0) for r in http["route"]}
@@ -482,7 +484,9 @@ def test_no_service_falls_back_to_pod_ratio_with_a_warning(kube, coordinators):
 @pytest.mark.parametrize("installed, router, api_version", [
     (None, "podRatio", None),
     ("smi", "smi", "split.smi-spec.io/v1alpha2"),
-    ("gatewayAPI", "gatewayAPI", "gateway.networking.k8s.io/v1"),
+    # Gateway API CRDs alone (no mesh, no route of the user's to the Service): a
+    # GAMMA route would shift nothing, so pod ratio.
+    ("gatewayAPI", "podRatio", None),
     ("istio", "istio", "networking.istio.io/v1"),
 ])
 def test_auto_detection_picks_the_installed_routing_api(kube, coordinators, installed, router, api_version):
@@ -494,9 +498,101 @@ def test_auto_detection_picks_the_installed_routing_api(kube, coordinators, inst
     assert routing["router"] == router, routing
     assert routing.get("apiVersion") == api_version
     assert routing["reason"].startswith("auto: ")
-    if installed:
+    if installed == "gatewayAPI":
+        assert "no mesh implements GAMMA" in routing["reason"], routing
+    elif installed:
         assert Router(kube, ns, {"smi": "trafficsplits", "gatewayAPI": "httproutes",
                                  "istio": "virtualservices"}[router], api_version).weight() == 10
     kube.run("patch", "canaries.autocanary.io", "web", "-n", ns, "--type=merge", "-p",
              json.dumps({"spec": {"abort": "done"}}))
     wait_phase(kube, ns, "web", "Failed", timeout=60)
+
+
+# ---- Gateway API: the user's route, or GAMMA where a mesh implements it -------------------
+
+USER_ROUTE = """apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata:
+  name: shop
+  namespace: {ns}
+spec:
+  parentRefs: [{{name: public}}]
+  rules:
+    - backendRefs: [{{name: web, port: 80}}]
+      filters:
+        - type: ResponseHeaderModifier
+          responseHeaderModifier: {{add: [{{name: x-shop, value: "1"}}]}}
+    - matches: [{{path: {{type: PathPrefix, value: /admin}}}}]
+      backendRefs: [{{name: admin, port: 8080}}]
+    - matches: [{{headers: [{{name: x-debug, value: "1"}}]}}]
+      filters: [{{type: RequestRedirect, requestRedirect: {{statusCode: 302, hostname: debug.example.test}}}}]
+"""
+
+
+def test_auto_with_gateway_api_and_no_mesh_reweights_the_users_gateway_route(kube, coordinators):
+    install_only(kube, "gatewayAPI")
+    ns = start(kube, "gwroute")
+    kube.apply(USER_ROUTE.format(ns=ns))
+    raw = lambda: json.loads(kube.run("get", "--raw", f"/apis/gateway.networking.k8s.io/v1/namespaces/{ns}"
+                                                      "/httproutes/shop").stdout)
+    original = raw()
+    others = lambda route: [json.dumps(route["spec"]["parentRefs"])] + [json.dumps(r) for r in route["spec"]["rules"][1:]]
+    stable_uids = pod_uids(kube, ns, "app=web,!autocanary.io/track")
+    apply_version(kube, ns, V2)
+
+    user = Router(kube, ns, "httproutes", "gateway.networking.k8s.io/v1")
+    user.objects = lambda: [raw()] if "autocanary.io/original-routes" in raw()["metadata"].get("annotations", {}) \
+        else []
+    status = waiting_at(kube, ns, 1)
+    assert status["routing"]["router"] == "gatewayRoute", status["routing"]
+    assert status["routing"]["reason"] == (
+        f"auto: gateway.networking.k8s.io/v1 is served and HTTPRoute {ns}/shop, attached to a Gateway, sends to "
+        "Service web; reweighting it in place")
+    during = raw()
+    assert others(during) == others(original), "the other rules and the parents stay byte-identical"
+    assert during["spec"]["rules"][0]["filters"] == original["spec"]["rules"][0]["filters"]
+    assert during["spec"]["rules"][0]["backendRefs"] == [
+        {"group": "", "kind": "Service", "name": "web-stable", "port": 80, "weight": 90},
+        {"group": "", "kind": "Service", "name": "web-canary", "port": 80, "weight": 10}]
+    assert not kube.get("httproutes.gateway.networking.k8s.io", namespace=ns,
+                        selector="autocanary.io/routing-for=web")["items"], "no GAMMA route of ours"
+    assert_backend_services(kube, ns)
+
+    walk_and_promote(kube, ns, user, stable_uids)
+    after = raw()
+    assert after["spec"] == original["spec"], "the user's route restored as written"
+    assert "autocanary.io/original-routes" not in after["metadata"].get("annotations", {})
+    assert "ownerReferences" not in after["metadata"], "never owned, so never garbage-collected"
+    wait_for(lambda: not backend_services(kube, ns), "the backend Services removed after the route", timeout=30)
+
+    rollback_in_one_update(kube, ns, user)
+    assert raw()["spec"] == original["spec"]
+
+
+MESH_CLASS = """apiVersion: gateway.networking.k8s.io/v1
+kind: GatewayClass
+metadata: {name: mesh-e2e}
+spec: {controllerName: example.com/mesh}
+"""
+
+
+def test_auto_with_gateway_api_uses_a_gamma_route_where_a_mesh_implements_it(kube, coordinators):
+    install_only(kube, "gatewayAPI")
+    kube.apply(MESH_CLASS)
+    try:
+        # As a GAMMA implementation reports it: Mesh* features in the GatewayClass's status.
+        kube.run("patch", "gatewayclass", "mesh-e2e", "--subresource=status", "--type=merge", "-p", json.dumps(
+            {"status": {"supportedFeatures": [{"name": "HTTPRoute"}, {"name": "MeshHTTPRoute"}]}}))
+        ns = start(kube, "gamma-auto")
+        apply_version(kube, ns, V2)
+        status = waiting_at(kube, ns, 1)
+        assert status["routing"]["router"] == "gatewayAPI", status["routing"]
+        assert "GatewayClass mesh-e2e reports MeshHTTPRoute" in status["routing"]["reason"], status["routing"]
+        route = Router(kube, ns, "httproutes", "gateway.networking.k8s.io/v1")
+        assert route.weight() == 10
+        assert route.one()["spec"]["parentRefs"][0]["kind"] == "Service"
+        kube.run("patch", "canaries.autocanary.io", "web", "-n", ns, "--type=merge", "-p",
+                 json.dumps({"spec": {"abort": "done"}}))
+        wait_phase(kube, ns, "web", "Failed", timeout=60)
+    finally:
+        kube.run("delete", "gatewayclass", "mesh-e2e", "--ignore-not-found")
