@@ -1,6 +1,7 @@
 #include "cli/render.h"
 
 #include <algorithm>
+#include <cctype>
 #include <sstream>
 
 #include <yaml-cpp/yaml.h>
@@ -85,30 +86,59 @@ std::string number_text(double value) {
   return out.str();
 }
 
-YAML::Node to_node(const json& value) {
+// A string that a YAML 1.1 reader (kubectl's, PyYAML) would take for something
+// else — a bool, null, a number, a timestamp — or that has characters YAML
+// gives meaning to, is double-quoted; other strings stay plain.
+bool needs_quotes(const std::string& text) {
+  if (text.empty()) return true;
+  static const char* const kWords[] = {"y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"};
+  std::string lower;
+  for (const char c : text) lower += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  for (const char* word : kWords)
+    if (lower == word) return true;
+  const unsigned char first = static_cast<unsigned char>(text.front());
+  if (!std::isalpha(first) && first != '_' && first != '/') return true;
+  for (const char c : text) {
+    const unsigned char u = static_cast<unsigned char>(c);
+    if (!std::isalnum(u) && c != '_' && c != '.' && c != '/' && c != '-' && c != ' ') return true;
+  }
+  return text.back() == ' ';
+}
+
+void emit(YAML::Emitter& out, const json& value) {
   switch (value.type()) {
-    case json::value_t::object: {
-      YAML::Node node(YAML::NodeType::Map);
-      for (const auto& [key, item] : value.items()) node.force_insert(key, to_node(item));
-      return node;
+    case json::value_t::object:
+      out << YAML::BeginMap;
+      for (const auto& [key, item] : value.items()) {
+        out << YAML::Key;
+        if (needs_quotes(key)) out << YAML::DoubleQuoted;
+        out << key << YAML::Value;
+        emit(out, item);
+      }
+      out << YAML::EndMap;
+      return;
+    case json::value_t::array:
+      out << YAML::BeginSeq;
+      for (const auto& item : value) emit(out, item);
+      out << YAML::EndSeq;
+      return;
+    case json::value_t::string: {
+      const auto& text = value.get_ref<const std::string&>();
+      if (needs_quotes(text)) out << YAML::DoubleQuoted;
+      out << text;
+      return;
     }
-    case json::value_t::array: {
-      YAML::Node node(YAML::NodeType::Sequence);
-      for (const auto& item : value) node.push_back(to_node(item));
-      return node;
-    }
-    case json::value_t::string:
-      return YAML::Node(value.get<std::string>());
     case json::value_t::boolean:
-      return YAML::Node(value.get<bool>());
+      out << (value.get<bool>() ? "true" : "false");
+      return;
     case json::value_t::number_integer:
-      return YAML::Node(value.get<long long>());
     case json::value_t::number_unsigned:
-      return YAML::Node(value.get<unsigned long long>());
     case json::value_t::number_float:
-      return YAML::Node(value.get<double>());
+      out << value.dump();
+      return;
     default:
-      return YAML::Node(YAML::NodeType::Null);
+      out << YAML::Null;
+      return;
   }
 }
 
@@ -159,7 +189,9 @@ ListRow list_row(const json& canary, Clock::time_point now) {
   if (row.phase.empty()) row.phase = "-";
   const auto total = common::array_field(common::at(canary, "/status/policy/spec"), "steps").size();
   const std::string description = common::string_field(status, "stepDescription");
-  row.step = std::to_string(common::int_field(status, "currentStep") + 1) + "/" +
+  int step = common::int_field(status, "currentStep") + 1;
+  if (total > 0 && step > static_cast<int>(total)) step = static_cast<int>(total);  // past the last: done
+  row.step = std::to_string(step) + "/" +
              (total > 0 ? std::to_string(total) : std::string("?")) + (description.empty() ? "" : " " + description);
   row.asked_weight = common::int_field(status, "canaryWeight");
   row.actual_weight = common::int_field(status, "actualWeight");
@@ -212,7 +244,9 @@ std::string render_tree(const CanaryView& view, const Style& style) {
   out << "\n";
   if (!view.message.empty()) out << "  Message:   " << view.message << "\n";
   const std::size_t total = view.steps.size();
-  out << "  Step:      " << view.current_step + 1 << "/" << (total > 0 ? std::to_string(total) : "?");
+  const std::size_t shown_step = std::min(static_cast<std::size_t>(std::max(view.current_step, 0)) + 1,
+                                          total > 0 ? total : std::size_t{1} << 30);
+  out << "  Step:      " << shown_step << "/" << (total > 0 ? std::to_string(total) : "?");
   if (!view.step_description.empty()) out << " " << view.step_description;
   out << "\n";
   out << "  Weight:    asked " << view.asked_weight << "%, actual " << view.actual_weight << "%\n";
@@ -275,7 +309,7 @@ std::string render_tree(const CanaryView& view, const Style& style) {
 
 std::string to_yaml(const json& object) {
   YAML::Emitter emitter;
-  emitter << to_node(object);
+  emit(emitter, object);
   return std::string(emitter.c_str()) + "\n";
 }
 

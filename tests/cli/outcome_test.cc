@@ -37,6 +37,13 @@ TEST(Outcome, AbortedOrFailedExitsOneWithTheReason) {
   }
 }
 
+TEST(Outcome, TheReasonIsTheFailedStepsMessage) {
+  json failed = canary("Failed", "revision aaaaaaaaaa failed its canary and is held until retried");
+  failed["status"]["steps"] = json::parse(R"j([{"index": 0, "result": "Succeeded", "message": "actual weight 20%"},
+      {"index": 1, "result": "Failed", "message": "gate: 1 failed measurement (0 tolerated)"}])j");
+  EXPECT_EQ(judge(failed, deployment()).reason, "revision aaaaaaaaaa aborted: gate: 1 failed measurement (0 tolerated)");
+}
+
 TEST(Outcome, ACancelledRevisionWasNotPromoted) {
   const Outcome outcome = judge(canary("Cancelled"), deployment());
   EXPECT_TRUE(outcome.finished);
@@ -62,6 +69,12 @@ TEST(Outcome, AHeldFailedRevisionFailsAtOnce) {
   const Outcome outcome = judge(canary("Succeeded"), deployment("cccccccccc", "cccccccccc"));
   EXPECT_TRUE(outcome.finished);
   EXPECT_EQ(outcome.exit_code, 1);
+}
+
+TEST(Outcome, TheHeldRevisionsOwnCanaryTellsWhy) {
+  json failed = canary("Failed", "held");
+  failed["status"]["steps"] = json::parse(R"j([{"index": 1, "result": "Failed", "message": "aborted on request"}])j");
+  EXPECT_EQ(judge(failed, deployment("aaaaaaaaaa", "aaaaaaaaaa")).reason, "revision aaaaaaaaaa aborted: aborted on request");
 }
 
 TEST(Outcome, NoCanaryYetWaits) {

@@ -52,6 +52,13 @@ TEST(RenderTable, ColumnsAlignAndNamespaceComesFirstWithAllNamespaces) {
   EXPECT_EQ(render_table({other}, true).substr(0, 24), "NAMESPACE   NAME        ");
 }
 
+TEST(RenderTable, APromotedCanaryIsAtItsLastStep) {
+  json canary = testing::waiting_canary();
+  canary["status"]["currentStep"] = 3;
+  canary["status"]["stepDescription"] = "done";
+  EXPECT_EQ(list_row(canary, at("2024-05-01T10:05:00Z")).step, "3/3 done");
+}
+
 TEST(RenderTable, ACanaryWithoutStatusShowsDashes) {
   const ListRow row = list_row(json::parse(R"({"metadata": {"name": "web", "namespace": "shop"}})"),
                                at("2024-05-01T10:05:00Z"));
@@ -117,19 +124,24 @@ TEST(RenderTree, AFailedStepShowsWhy) {
 }
 
 TEST(ToYaml, BlockStyleInTheObjectsOrder) {
-  const json object = json::parse(R"({"kind": "Canary", "metadata": {"name": "web"}, "status": {"steps": [1, 2],
-      "message": "a: b", "ready": true, "none": null}})");
+  const json object = json::parse(R"({"kind": "Canary", "metadata": {"name": "web"}, "status": {"steps": [1, 2.5],
+      "message": "a: b", "ready": true, "none": null, "status": "False", "at": "2024-05-01T10:00:00Z", "n": "42",
+      "empty": ""}})");
   EXPECT_EQ(to_yaml(object),
             "kind: Canary\n"
             "metadata:\n"
             "  name: web\n"
             "status:\n"
+            "  at: \"2024-05-01T10:00:00Z\"\n"
+            "  empty: \"\"\n"
             "  message: \"a: b\"\n"
+            "  \"n\": \"42\"\n"  // a YAML 1.1 bool as a key, too
             "  none: ~\n"
             "  ready: true\n"
+            "  status: \"False\"\n"
             "  steps:\n"
             "    - 1\n"
-            "    - 2\n");
+            "    - 2.5\n");
 }
 
 }  // namespace
