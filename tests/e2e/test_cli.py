@@ -534,3 +534,27 @@ def test_argocd_health_of_the_deployment_under_a_canary(cluster, states, tmp_pat
     assert health("deployment-health.lua", promoted, tmp_path)[0] == "Healthy"
     rolling = dict(promoted, status=dict(promoted["status"], updatedReplicas=1))
     assert health("deployment-health.lua", rolling, tmp_path)[0] == "Progressing"
+
+
+# ---- packaging -------------------------------------------------------------------
+
+
+def test_the_krew_package_installs_a_working_plugin(tmp_path):
+    """scripts/package-cli.sh: an archive whose sha256 the manifest states, holding
+    the binary krew links as kubectl-autocanary."""
+    import hashlib
+    import tarfile
+    import yaml
+    subprocess.run([str(ROOT / "scripts/package-cli.sh")], check=True, capture_output=True, text=True,
+                   env={**os.environ, "DIST_DIR": str(tmp_path / "dist")})
+    manifest_doc = yaml.safe_load((tmp_path / "dist/autocanary.yaml").read_text())
+    assert manifest_doc["kind"] == "Plugin" and manifest_doc["metadata"]["name"] == "autocanary"
+    platform = manifest_doc["spec"]["platforms"][0]
+    archive = Path(platform["uri"].removeprefix("file://"))
+    assert hashlib.sha256(archive.read_bytes()).hexdigest() == platform["sha256"]
+    with tarfile.open(archive) as tar:
+        tar.extractall(tmp_path / "installed")
+    binary = tmp_path / "installed" / platform["bin"]
+    version = subprocess.run([str(binary), "version"], capture_output=True, text=True, timeout=30)
+    assert version.returncode == 0 and version.stdout.startswith("kubectl-autocanary ")
+    assert manifest_doc["spec"]["version"] == "v" + version.stdout.split()[1]
