@@ -133,6 +133,10 @@ class Planner {
       }
       st_.phase = Phase::kFailed;
       st_.message = "revision " + revision + " failed its canary and is held until retried";
+      // The reason stays in the message (Argo CD, kstatus and `status` show it).
+      if (!st_.history.empty() && st_.history.back().revision == revision && st_.history.back().outcome == "Failed" &&
+          !st_.history.back().message.empty())
+        st_.message += ": " + st_.history.back().message;
     }
     remove_canary();
   }

@@ -255,6 +255,10 @@ TEST(RolloutPlannerTest, FailingAnalysisRoutesZeroFirstThenMarksTheRevisionFaile
   world.run_until_quiet();
   EXPECT_FALSE(world.o.canary.exists);
   EXPECT_EQ(world.o.status.phase, Phase::kFailed);
+  // The held canary's message keeps why it was aborted.
+  EXPECT_EQ(world.o.status.message,
+            "revision bbbbbbbbbb failed its canary and is held until retried: " + world.o.status.history.back().message);
+  EXPECT_FALSE(world.o.status.history.back().message.empty());
 }
 
 TEST(RolloutPlannerTest, CrashLoopingCanaryAbortsAtAnyStep) {
