@@ -222,10 +222,13 @@ json canary_conditions(const CanaryStatus& status, const json& previous, std::st
   const std::string ended = status.message.empty() ? phase : status.message;
   const auto condition = [&](const char* type, bool value, const std::string& message) {
     std::string since(now);
-    for (const auto& old : previous.is_array() ? previous : json::array()) {
-      if (!old.is_object() || string_field(&old, "type") != type) continue;
-      const std::string old_since = string_field(&old, "lastTransitionTime");
-      if (string_field(&old, "status") == (value ? "True" : "False") && !old_since.empty()) since = old_since;
+    if (previous.is_array()) {
+      for (std::size_t i = 0; i < previous.size(); ++i) {
+        const json* old = &previous[i];
+        if (!old->is_object() || string_field(old, "type") != type) continue;
+        const std::string old_since = string_field(old, "lastTransitionTime");
+        if (string_field(old, "status") == (value ? "True" : "False") && !old_since.empty()) since = old_since;
+      }
     }
     return json{{"type", type},
                 {"status", value ? "True" : "False"},
