@@ -209,4 +209,36 @@ json to_json(const CanaryStatus& status) {
   return out;
 }
 
+json canary_conditions(const CanaryStatus& status, const json& previous, std::string_view now) {
+  const std::string phase(to_string(status.phase));
+  const bool succeeded = status.phase == Phase::kSucceeded || status.phase == Phase::kCancelled;
+  const bool stalled = status.phase == Phase::kFailed || status.phase == Phase::kAborting;
+  const bool reconciling = !succeeded && !stalled;
+  std::string running = status.step_description.empty()
+                            ? phase
+                            : phase + " at step " + std::to_string(status.current_step + 1) + " (" +
+                                  status.step_description + ")";
+  if (!status.message.empty()) running += ": " + status.message;
+  const std::string ended = status.message.empty() ? phase : status.message;
+  const auto condition = [&](const char* type, bool value, const std::string& message) {
+    std::string since(now);
+    if (previous.is_array()) {
+      for (std::size_t i = 0; i < previous.size(); ++i) {
+        const json* old = &previous[i];
+        if (!old->is_object() || string_field(old, "type") != type) continue;
+        const std::string old_since = string_field(old, "lastTransitionTime");
+        if (string_field(old, "status") == (value ? "True" : "False") && !old_since.empty()) since = old_since;
+      }
+    }
+    return json{{"type", type},
+                {"status", value ? "True" : "False"},
+                {"reason", phase},
+                {"message", message},
+                {"lastTransitionTime", since}};
+  };
+  return json::array({condition("Ready", succeeded, succeeded ? ended : running),
+                      condition("Reconciling", reconciling, reconciling ? running : ended),
+                      condition("Stalled", stalled, stalled ? ended : "")});
+}
+
 }  // namespace autocanary::coordinator

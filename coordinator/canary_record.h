@@ -105,4 +105,14 @@ inline constexpr std::size_t kMeasurementLimit = 20;
 [[nodiscard]] CanaryStatus status_from_json(const nlohmann::json& status);
 [[nodiscard]] nlohmann::json to_json(const CanaryStatus& status);
 
+// status.conditions for tools that read conditions rather than phases (Flux's
+// kstatus, `kubectl wait --for=condition=Ready canary/NAME`): Ready (True once
+// promoted, or cancelled back to the stable revision), Reconciling (True while
+// the rollout runs, waits or is paused) and Stalled (True once it is aborted,
+// with the reason). A condition keeps its lastTransitionTime from `previous`
+// (the conditions stored) while its status stays, so rewriting the same
+// status changes nothing.
+[[nodiscard]] nlohmann::json canary_conditions(const CanaryStatus& status, const nlohmann::json& previous,
+                                               std::string_view now);
+
 }  // namespace autocanary::coordinator

@@ -95,6 +95,19 @@ bool rolled_out(const json& deployment) {
          int_at(deployment, "/status/replicas") == replicas;
 }
 
+// The controller's verdict on the current generation's rollout, if it gave up.
+std::string rollout_stalled(const json& deployment) {
+  if (int_at(deployment, "/status/observedGeneration") < int_at(deployment, "/metadata/generation")) return "";
+  const json& conditions = value_at(deployment, "/status/conditions");
+  if (!conditions.is_array()) return "";
+  for (const json& condition : conditions) {
+    if (string_at(condition, "/type") == "Progressing" && string_at(condition, "/status") == "False" &&
+        string_at(condition, "/reason") == "ProgressDeadlineExceeded")
+      return string_at(condition, "/message");
+  }
+  return "";
+}
+
 Observed observe(const json& deployment, const json& canary, const std::vector<json>& canary_pods,
                  const json& record) {
   Observed o;
@@ -105,6 +118,7 @@ Observed observe(const json& deployment, const json& canary, const std::vector<j
   o.live_revision = live_template.is_object() ? policy::template_revision(live_template) : std::string();
   o.stable_rolled_out = rolled_out(deployment);
   o.deployment_paused = value_at(deployment, "/spec/paused") == true;
+  o.stable_stalled = rollout_stalled(deployment);
   // A pending revision counts only with its template: the canary is built from it.
   const auto pending = annotation(deployment, names::kPendingRevisionAnnotation);
   if (pending && annotation(deployment, names::kPendingTemplateAnnotation)) o.pending_revision = pending;

@@ -16,6 +16,7 @@
 #include "coordinator/analysis/provider_factory.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/leader_election.h"
+#include "coordinator/leader_fenced_client.h"
 #include "coordinator/policy_seal.h"
 #include "coordinator/traffic/routers.h"
 #include "kube/http_kube_client.h"
@@ -186,9 +187,13 @@ int main(int argc, char** argv) {
   metrics.add<common::GaugeFunc>("process_resident_memory_bytes", "Resident memory size in bytes.",
                                   &common::process_resident_bytes);
   coordinator::CoordinatorMetrics coordinator_metrics(metrics);
-  traffic::Routers routers(client);
-
   std::unique_ptr<coordinator::LeaderElector> elector;
+  const auto leading = [&elector] { return elector && elector->is_leader(); };
+  // Everything that acts writes through the fence; the elector and the caches
+  // use the client itself.
+  coordinator::LeaderFencedClient acting(client, leading);
+  traffic::Routers routers(acting);
+
   // Metric queries, HTTP gates and test Jobs, built per rollout from its policy.
   // One key seals the policy each rollout records and the test Jobs it creates.
   const coordinator::PolicySeal seal = load_policy_seal(options.policy_seal_key_file, logger);
@@ -197,7 +202,7 @@ int main(int argc, char** argv) {
   policy::PolicyStore policies(client, logger);
   const policy::ServedNamespaces served{[&policies](const std::string& name) { return policies.opted_in_namespace(name); },
                                         options.lease_namespace};
-  analysis::DefaultProviderFactory providers(client, options.prometheus_address,
+  analysis::DefaultProviderFactory providers(acting, options.prometheus_address,
                                              [&seal](std::string_view message) { return seal.mac(message); }, served);
   const auto policy_for = [&](const nlohmann::json& deployment) {
     if (!options.policy_file.empty()) {
@@ -213,12 +218,10 @@ int main(int argc, char** argv) {
     return policies.resolve(deployment);
   };
   coordinator::ReadinessFlaps flaps;
-  coordinator::Reconciler reconciler(
-      client, routers, providers, policy_for,
-      [] { return std::chrono::system_clock::now(); }, logger, coordinator_metrics, &flaps,
-      seal, served,
-      [&elector] { return elector && elector->is_leader(); });
-  coordinator::Coordinator runtime(client, reconciler, [&elector] { return elector && elector->is_leader(); }, flaps,
+  coordinator::Reconciler reconciler(acting, routers, providers, policy_for,
+                                     [] { return std::chrono::system_clock::now(); }, logger, coordinator_metrics,
+                                     &flaps, seal, served, leading);
+  coordinator::Coordinator runtime(client, reconciler, leading, flaps,
                                    coordinator::CoordinatorOptions{options.workers, std::chrono::seconds(300)},
                                    logger);
 
@@ -231,7 +234,11 @@ int main(int argc, char** argv) {
                                      logger.info("leading", {{"identity", options.identity}});
                                      runtime.enqueue_all();
                                    },
-                                   [&] { logger.info("stopped leading", {{"identity", options.identity}}); }},
+                                   [&] {
+                                     // Writes are fenced already; cut off those under way too.
+                                     client.abort_requests_in_flight();
+                                     logger.info("stopped leading", {{"identity", options.identity}});
+                                   }},
       logger);
   if (auto* error = std::get_if<std::string>(&leader)) fail(*error);
   elector = std::move(std::get<std::unique_ptr<coordinator::LeaderElector>>(leader));

@@ -502,6 +502,9 @@ kube::Result<void> Reconciler::write_status(Pass& pass, const CanaryStatus& stat
   auto updated = kube::update_with_conflict_retry(client_, canaries(pass.ns, pass.name).sub("status"),
                                                   [&](json& object) {
                                                     json wanted = to_json(status);
+                                                    wanted["conditions"] = canary_conditions(
+                                                        status, common::value_at(object, "/status/conditions"),
+                                                        common::format_rfc3339(clock_()));
                                                     if (object.value("status", json()) == wanted) return false;
                                                     object["status"] = std::move(wanted);
                                                     return true;

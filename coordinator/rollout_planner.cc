@@ -60,8 +60,14 @@ class Planner {
     const bool promoted = o_.live_revision == st_.revision ||
                           (!st_.stable_revision.empty() && o_.live_revision != st_.stable_revision);
     if (o_.record_exists && st_.phase == Phase::kPromoting && promoted) {
+      if (!o_.stable_rolled_out && !o_.stable_stalled.empty()) {
+        promotion_stalled();
+        return;
+      }
       if (!o_.stable_rolled_out) {
         st_.message = "rolling the Deployment out to revision " + st_.revision;
+        if (o_.deployment_paused)
+          st_.message += ": waiting for `kubectl rollout resume deployment/" + o_.deployment + "`";
         requeue(kSettleRecheck);
         return;
       }
@@ -127,6 +133,10 @@ class Planner {
       }
       st_.phase = Phase::kFailed;
       st_.message = "revision " + revision + " failed its canary and is held until retried";
+      // The reason stays in the message (Argo CD, kstatus and `status` show it).
+      if (!st_.history.empty() && st_.history.back().revision == revision && st_.history.back().outcome == "Failed" &&
+          !st_.history.back().message.empty())
+        st_.message += ": " + st_.history.back().message;
     }
     remove_canary();
   }
@@ -219,6 +229,25 @@ class Planner {
   void remove_canary() {
     if (o_.canary.exists) emit(DeleteCanaryWorkload{});
     if (o_.traffic.routing_objects) emit(RemoveRouting{});
+  }
+
+  // The promoted template's own rollout gave up (the deployment controller's
+  // progress deadline): the canary has nothing left to do, and waiting would
+  // be forever. The Deployment is left as Kubernetes left it, for the user to
+  // fix or undo; the revision is not marked failed, as it is live.
+  void promotion_stalled() {
+    emit(SetWeight{0});
+    remove_canary();
+    close_step("Failed", "the promoted rollout stalled");
+    st_.phase = Phase::kFailed;
+    st_.canary_weight = 0;
+    st_.actual_weight = 0;
+    st_.step_description = "done";
+    st_.message = "revision " + st_.revision + " was promoted, but the Deployment's rollout of it stalled: " +
+                  o_.stable_stalled + " (see `kubectl rollout status deployment/" + o_.deployment +
+                  "`; `kubectl rollout undo` goes back)";
+    add_history("Failed", st_.message);
+    event(true, "PromotionStalled", st_.message);
   }
 
   void abort(const std::string& revision, const std::string& why) {

@@ -54,6 +54,9 @@ struct Observed {
   std::string live_revision;      // revision of the Deployment's live template
   bool stable_rolled_out = false; // every replica runs the live template and is available
   bool deployment_paused = false; // spec.paused (`kubectl rollout pause`): nothing may roll
+  // The deployment controller gave up on the live template's rollout (Progressing
+  // False, ProgressDeadlineExceeded): its message, else empty.
+  std::string stable_stalled;
   std::optional<std::string> pending_revision;
   std::optional<std::string> failed_revision;
   bool retry_annotation = false;  // autocanary.io/retry present on the Deployment

@@ -321,10 +321,27 @@ httplib::Headers base_headers(const std::string& user_agent, const std::string& 
 
 }  // namespace
 
+void HttpKubeClient::abort_requests_in_flight() {
+  const std::lock_guard lock(in_flight_mutex_);
+  ++aborts_;
+  for (httplib::ClientImpl* connection : in_flight_) connection->stop();
+  abort_wake_.notify_all();  // calls waiting to retry
+}
+
 Result<nlohmann::json> HttpKubeClient::call(const ApiRequest& api) {
   const SigpipeSuppressor no_sigpipe;  // outlives every connection used below
   bool token_reread = false;
   int attempts_made = 0;
+  const std::uint64_t aborts_at_start = [this] {
+    const std::lock_guard lock(in_flight_mutex_);
+    return aborts_;
+  }();
+  const auto aborted = [&] {
+    return KubeError{0, kReasonAborted,
+                     std::string(api.method) + " " + server_.base_path + api.target +
+                         " was aborted: the caller withdrew (it may have been applied)",
+                     false};
+  };
   while (true) {
     // A request that must not be repeated never rides a kept-alive connection that
     // the server may have closed meanwhile: that failure could not be told apart
@@ -339,8 +356,19 @@ Result<nlohmann::json> HttpKubeClient::call(const ApiRequest& api) {
       request.body = api.body;
       request.set_header("Content-Type", api.content_type);
     }
+    {
+      const std::lock_guard lock(in_flight_mutex_);
+      if (aborts_ != aborts_at_start) return aborted();
+      in_flight_.insert(connection.get());
+    }
     const httplib::Result response = connection->send(request);
     ++attempts_made;
+    {
+      const std::lock_guard lock(in_flight_mutex_);
+      in_flight_.erase(connection.get());
+      // Cut off by an abort (or answered just as it came): its socket may be shut.
+      if (aborts_ != aborts_at_start) return aborted();
+    }
 
     AttemptOutcome outcome;
     std::string retry_after;
@@ -372,7 +400,8 @@ Result<nlohmann::json> HttpKubeClient::call(const ApiRequest& api) {
     logger_.debug("retrying a Kubernetes API request",
                   {{"method", api.method}, {"path", request.path}, {"attempt", attempts_made},
                    {"error", error.describe()}, {"delay_ms", delay->count()}});
-    std::this_thread::sleep_for(*delay);
+    std::unique_lock lock(in_flight_mutex_);
+    if (abort_wake_.wait_for(lock, *delay, [&] { return aborts_ != aborts_at_start; })) return aborted();
   }
 }
 

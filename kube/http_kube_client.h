@@ -4,11 +4,14 @@
 #pragma once
 
 #include <chrono>
+#include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <mutex>
 #include <random>
 #include <string>
+#include <unordered_set>
 #include <variant>
 #include <vector>
 
@@ -67,6 +70,12 @@ class HttpKubeClient final : public KubeClient {
                                    const WatchHandler& on_event, std::stop_token stop) override;
   [[nodiscard]] Result<nlohmann::json> discover(const std::string& group_version) override;
 
+  // Cuts off every request now in flight (its socket is shut down) and ends the
+  // retries of every call begun before: for a caller whose right to act just
+  // ended. A call cut off this way fails with kReasonAborted, whether or not the
+  // apiserver had applied it. Watches are not touched. Safe from any thread.
+  void abort_requests_in_flight();
+
   [[nodiscard]] const std::string& default_namespace() const noexcept {
     return config_.namespace_name;
   }
@@ -109,6 +118,13 @@ class HttpKubeClient final : public KubeClient {
   // A watch holds its connection for minutes and gets a client of its own.
   std::mutex pool_mutex_;
   std::vector<std::unique_ptr<httplib::ClientImpl>> idle_connections_;
+
+  // Connections sending a request right now, and how many aborts there have
+  // been: a call begun under an older count stops instead of retrying.
+  std::mutex in_flight_mutex_;
+  std::unordered_set<httplib::ClientImpl*> in_flight_;
+  std::uint64_t aborts_ = 0;
+  std::condition_variable abort_wake_;
 
   std::mutex token_mutex_;
   std::string token_;

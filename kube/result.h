@@ -15,6 +15,8 @@ inline constexpr const char* kReasonConnectionFailed = "ConnectionFailed";  // r
 inline constexpr const char* kReasonTransportFailed = "TransportFailed";    // outcome unknown
 inline constexpr const char* kReasonInvalidResponse = "InvalidResponse";
 inline constexpr const char* kReasonInvalidRequest = "InvalidRequest";  // refused before sending
+// The caller withdrew (its Lease was lost): the request was cut off or never sent.
+inline constexpr const char* kReasonAborted = "Aborted";
 
 struct KubeError {
   int http_status = 0;  // 0 when no HTTP response arrived

@@ -98,6 +98,12 @@ enum class ShimInjection { kAlways, kNever, kWhenNoProbe };
 // annotation) does: become a canary like any other change, or roll as usual.
 enum class RestartHandling { kCanary, kRollout };
 
+// What a change of a Deployment with strategy Recreate does: roll as usual
+// (Recreate asks for never two versions at once; a canary is two), or, where
+// the admin opts in, a canary like any other, the canary serving while the
+// promotion recreates the stable pods.
+enum class RecreateHandling { kRollout, kCanary };
+
 struct CanaryPolicy {
   std::vector<Step> steps;
   std::vector<AnalysisDefinition> analyses;
@@ -106,6 +112,7 @@ struct CanaryPolicy {
   CanaryReplicas canary_replicas = CanaryReplicas::kWeight;
   TrafficBackend traffic_backend = TrafficBackend::kAuto;
   RestartHandling restart_handling = RestartHandling::kCanary;
+  RecreateHandling recreate_handling = RecreateHandling::kRollout;
   ShimInjection shim_injection = ShimInjection::kWhenNoProbe;
   // How long an aborted canary keeps its pods (for inspection) before removal.
   std::chrono::milliseconds abort_scale_down_delay{std::chrono::seconds(30)};

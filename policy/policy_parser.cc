@@ -35,6 +35,9 @@ class Parser {
       } else if (key == "rolloutRestart") {
         choose(value, key, {{"canary", RestartHandling::kCanary}, {"rollout", RestartHandling::kRollout}},
                policy.restart_handling);
+      } else if (key == "recreateDeployments") {
+        choose(value, key, {{"rollout", RecreateHandling::kRollout}, {"canary", RecreateHandling::kCanary}},
+               policy.recreate_handling);
       } else if (key == "shimInjection") {
         choose(value, key, {{"always", ShimInjection::kAlways}, {"never", ShimInjection::kNever},
                             {"whenNoProbe", ShimInjection::kWhenNoProbe}}, policy.shim_injection);
@@ -348,6 +351,7 @@ json policy_to_json(const CanaryPolicy& policy) {
             {"maxRestarts", policy.pod_health.max_restarts},
             {"maxReadinessFlaps", policy.pod_health.max_readiness_flaps}}},
           {"rolloutRestart", policy.restart_handling == RestartHandling::kCanary ? "canary" : "rollout"},
+          {"recreateDeployments", policy.recreate_handling == RecreateHandling::kCanary ? "canary" : "rollout"},
           {"shimInjection", kInjection[static_cast<int>(policy.shim_injection)]}};
 }
 

@@ -15,7 +15,7 @@ namespace {
 using nlohmann::json;
 
 constexpr const char* kFields[] = {"steps",          "analyses",        "tests",          "trafficBackend",
-                                   "canaryReplicas", "abortScaleDownDelay", "rolloutRestart", "shimInjection",
+                                   "canaryReplicas", "abortScaleDownDelay", "rolloutRestart", "recreateDeployments", "shimInjection",
                                    "podHealth"};
 
 std::string join(const std::vector<std::string>& problems) {

@@ -11,6 +11,7 @@ packages=(
   libcpp-httplib-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libgtest-dev
   python3-yaml
   prometheus  # the analysis end-to-end tests query a real one
+  lua5.1      # the Argo CD health checks (gopher-lua is Lua 5.1), run in tests/e2e/test_cli.py
   # The local cluster's real node (tests/cluster/real-node.sh) and its images
   # (scripts/images.sh): runc under containerd, the bridge/host-local/loopback
   # CNI plugins, nft for kube-proxy, iptables for the kubelet's canary chains,

@@ -54,5 +54,65 @@ TEST(CanaryRecordTest, RequestsFromSpec) {
   EXPECT_EQ(requests.retry, "");
 }
 
+json condition_of(const json& conditions, const char* type) {
+  for (const auto& condition : conditions)
+    if (condition["type"] == type) return condition;
+  return nullptr;
+}
+
+CanaryStatus status_in(Phase phase, std::string message = "") {
+  CanaryStatus status;
+  status.phase = phase;
+  status.current_step = 1;
+  status.step_description = "pause until approved";
+  status.message = std::move(message);
+  return status;
+}
+
+TEST(CanaryConditionsTest, ARunningRolloutIsReconcilingAndNotReady) {
+  for (const Phase phase : {Phase::kProgressing, Phase::kPaused, Phase::kWaitingForApproval, Phase::kPromoting}) {
+    const json conditions = canary_conditions(status_in(phase), json(), "2026-11-22T10:00:00Z");
+    EXPECT_EQ(condition_of(conditions, "Ready")["status"], "False") << to_string(phase);
+    EXPECT_EQ(condition_of(conditions, "Reconciling")["status"], "True") << to_string(phase);
+    EXPECT_EQ(condition_of(conditions, "Stalled")["status"], "False") << to_string(phase);
+    EXPECT_EQ(condition_of(conditions, "Reconciling")["reason"], std::string(to_string(phase)));
+  }
+  const json waiting = canary_conditions(status_in(Phase::kWaitingForApproval), json(), "2026-11-22T10:00:00Z");
+  EXPECT_EQ(condition_of(waiting, "Reconciling")["message"], "WaitingForApproval at step 2 (pause until approved)");
+}
+
+TEST(CanaryConditionsTest, APromotedOrCancelledRolloutIsReady) {
+  for (const Phase phase : {Phase::kSucceeded, Phase::kCancelled}) {
+    const json conditions = canary_conditions(status_in(phase, "promoted"), json(), "2026-11-22T10:00:00Z");
+    EXPECT_EQ(condition_of(conditions, "Ready")["status"], "True");
+    EXPECT_EQ(condition_of(conditions, "Ready")["message"], "promoted");
+    EXPECT_EQ(condition_of(conditions, "Reconciling")["status"], "False");
+    EXPECT_EQ(condition_of(conditions, "Stalled")["status"], "False");
+  }
+}
+
+TEST(CanaryConditionsTest, AnAbortedRolloutIsStalledWithTheReason) {
+  for (const Phase phase : {Phase::kAborting, Phase::kFailed}) {
+    const json conditions =
+        canary_conditions(status_in(phase, "error-rate: 2 failed measurements"), json(), "2026-11-22T10:00:00Z");
+    EXPECT_EQ(condition_of(conditions, "Stalled")["status"], "True");
+    EXPECT_EQ(condition_of(conditions, "Stalled")["message"], "error-rate: 2 failed measurements");
+    EXPECT_EQ(condition_of(conditions, "Ready")["status"], "False");
+    EXPECT_EQ(condition_of(conditions, "Reconciling")["status"], "False");
+  }
+}
+
+TEST(CanaryConditionsTest, TransitionTimesChangeOnlyWithTheStatus) {
+  const json first = canary_conditions(status_in(Phase::kProgressing), json(), "2026-11-22T10:00:00Z");
+  const json again = canary_conditions(status_in(Phase::kWaitingForApproval), first, "2026-11-22T10:01:00Z");
+  EXPECT_EQ(condition_of(again, "Reconciling")["lastTransitionTime"], "2026-11-22T10:00:00Z");
+  const json done = canary_conditions(status_in(Phase::kSucceeded), again, "2026-11-22T10:02:00Z");
+  EXPECT_EQ(condition_of(done, "Ready")["lastTransitionTime"], "2026-11-22T10:02:00Z");
+  EXPECT_EQ(condition_of(done, "Reconciling")["lastTransitionTime"], "2026-11-22T10:02:00Z");
+  EXPECT_EQ(condition_of(done, "Stalled")["lastTransitionTime"], "2026-11-22T10:00:00Z");
+  // The same status written again is the same conditions: no needless write.
+  EXPECT_EQ(canary_conditions(status_in(Phase::kSucceeded), done, "2026-11-22T10:09:00Z"), done);
+}
+
 }  // namespace
 }  // namespace autocanary::coordinator

@@ -99,5 +99,18 @@ TEST(CanaryWorkloadTest, RolledOutNeedsEveryReplicaUpdatedAndAvailable) {
   EXPECT_FALSE(rolled_out(deployment));
 }
 
+TEST(CanaryWorkloadTest, ARolloutTheControllerGaveUpOnIsSeenAsStalled) {
+  json deployment = stable();
+  EXPECT_EQ(observe(deployment, nullptr, {}, nullptr).stable_stalled, "");
+  deployment["status"]["conditions"] = json::array(
+      {{{"type", "Available"}, {"status", "True"}, {"reason", "MinimumReplicasAvailable"}},
+       {{"type", "Progressing"}, {"status", "False"}, {"reason", "ProgressDeadlineExceeded"},
+        {"message", "ReplicaSet \"web-5d8f\" has timed out progressing."}}});
+  EXPECT_EQ(observe(deployment, nullptr, {}, nullptr).stable_stalled, "ReplicaSet \"web-5d8f\" has timed out progressing.");
+  // A newer template than the controller has looked at: its verdict is about the old one.
+  deployment["metadata"]["generation"] = deployment["status"].value("observedGeneration", 0) + 1;
+  EXPECT_EQ(observe(deployment, nullptr, {}, nullptr).stable_stalled, "");
+}
+
 }  // namespace
 }  // namespace autocanary::coordinator

@@ -255,6 +255,10 @@ TEST(RolloutPlannerTest, FailingAnalysisRoutesZeroFirstThenMarksTheRevisionFaile
   world.run_until_quiet();
   EXPECT_FALSE(world.o.canary.exists);
   EXPECT_EQ(world.o.status.phase, Phase::kFailed);
+  // The held canary's message keeps why it was aborted.
+  EXPECT_EQ(world.o.status.message,
+            "revision bbbbbbbbbb failed its canary and is held until retried: " + world.o.status.history.back().message);
+  EXPECT_FALSE(world.o.status.history.back().message.empty());
 }
 
 TEST(RolloutPlannerTest, CrashLoopingCanaryAbortsAtAnyStep) {
@@ -592,6 +596,50 @@ TEST(RolloutPlannerTest, APromotionAnotherWebhookMutatedIsStillAPromotion) {
   EXPECT_EQ(world.o.status.phase, Phase::kSucceeded);
   EXPECT_TRUE(world.saw_event("Promoted"));
   EXPECT_FALSE(world.saw_event("CanaryCancelled"));
+}
+
+TEST(RolloutPlannerTest, APromotionWhoseRolloutStallsEndsWithTheControllersReason) {
+  World world;
+  world.policy.steps = {SetWeightStep{100}};
+  world.apply_new_revision("bbbbbbbbbb");
+  world.settle_automatically = false;
+  for (int i = 0; i < 10 && world.promotions == 0; ++i) {
+    world.pass();
+    world.settle();
+  }
+  ASSERT_EQ(world.promotions, 1);
+  world.o.stable_rolled_out = false;  // the new pods never become available
+  world.pass();
+  EXPECT_EQ(world.o.status.phase, Phase::kPromoting) << "still within the controller's deadline";
+  world.o.stable_stalled = "ReplicaSet \"web-5d8f\" has timed out progressing.";
+  world.pass();
+  world.pass();  // a second pass changes nothing more
+  EXPECT_EQ(world.o.status.phase, Phase::kFailed);
+  EXPECT_NE(world.o.status.message.find("has timed out progressing"), std::string::npos) << world.o.status.message;
+  EXPECT_NE(world.o.status.message.find("kubectl rollout undo"), std::string::npos) << world.o.status.message;
+  EXPECT_FALSE(world.o.canary.exists) << "the canary is removed";
+  EXPECT_EQ(world.weights.back(), 0);
+  EXPECT_FALSE(world.o.failed_revision.has_value()) << "the live revision is not held";
+  EXPECT_EQ(std::count(world.events.begin(), world.events.end(), "PromotionStalled"), 1);
+}
+
+TEST(RolloutPlannerTest, APromotionOfAPausedDeploymentWaitsForTheResume) {
+  World world;
+  world.policy.steps = {SetWeightStep{100}};
+  world.apply_new_revision("bbbbbbbbbb");
+  world.settle_automatically = false;
+  for (int i = 0; i < 10 && world.promotions == 0; ++i) {
+    world.pass();
+    world.settle();
+  }
+  ASSERT_EQ(world.promotions, 1);
+  world.o.stable_rolled_out = false;
+  world.o.deployment_paused = true;
+  world.pass();
+  EXPECT_EQ(world.o.status.phase, Phase::kPromoting);
+  EXPECT_NE(world.o.status.message.find("kubectl rollout resume deployment/web"), std::string::npos)
+      << world.o.status.message;
+  EXPECT_TRUE(world.o.canary.exists) << "the canary serves until the rollout completes";
 }
 
 TEST(RolloutPlannerTest, AUsersDeploymentOfTheCanarysNameIsNeverTouched) {

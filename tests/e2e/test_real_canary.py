@@ -621,3 +621,43 @@ def test_after_an_abort_no_request_reaches_the_canary(gated):
         with open(os.environ["REAL_TRAFFIC_OUT"], "a") as out:  # canary answer, rules with fewer endpoints,
             for run in times:  # rules without the canary's, the last unanswered request
                 out.write(" ".join("-" if ms is None else f"{ms:.1f}" for ms in run) + "\n")
+
+
+DRAIN_POLICY = """  shimInjection: whenNoProbe
+  steps: [{setWeight: 50}, {analysis: {names: [pod-health]}}, {pause: {}}, {setWeight: 100}]
+  podHealth: {readyDeadline: 60s, maxReadinessFlaps: 0}
+"""
+
+
+def test_an_evicted_canary_pod_is_no_readiness_flap(stack):
+    """What `kubectl drain` does to each pod: an eviction. The kubelet reports
+    the leaving canary pod not Ready before it goes; under a policy that
+    tolerates no readiness flap, that must not abort a healthy canary."""
+    kube, node, _ = stack
+    name = unique("real-drain")
+    kube.apply(policy(name, DRAIN_POLICY))
+    ns = namespace_with_policy(kube, "real-drain", name)
+    pods = CanaryPods(kube)
+    try:
+        kube.apply(app(ns, node, "v1", 2))
+        kube.run("rollout", "status", "deployment/web", "-n", ns, "--timeout=120s", timeout=130)
+        kube.apply(app(ns, node, "v2", 2))
+        wait_phase(kube, ns, "web", "WaitingForApproval", timeout=150)
+        canaries = lambda: [p for p in kube.get("pods", namespace=ns, selector="autocanary.io/track=canary")["items"]]
+        evicted = canaries()[0]["metadata"]["name"]
+        kube.run("create", "--raw", f"/api/v1/namespaces/{ns}/pods/{evicted}/eviction", "-f", "-",
+                 stdin=json.dumps({"apiVersion": "policy/v1", "kind": "Eviction",
+                                   "metadata": {"name": evicted, "namespace": ns}}))
+        replaced = lambda: (evicted not in {p["metadata"]["name"] for p in canaries()} and
+                            kube.get("deployment", "web-canary", ns)["status"].get("availableReplicas", 0) == 2)
+        wait_for(replaced, "the evicted canary pod replaced and available", timeout=90)
+        states = [ready for _, _, pod, ready, _, _ in pods.of(ns) if pod == evicted]
+        assert True in states and states[-1] is False, \
+            f"the kubelet never reported the leaving pod not Ready, so nothing was shown: {states}"
+        status = canary_status(kube, ns, "web")
+        assert status["phase"] == "WaitingForApproval", status.get("message")
+        assert not [h for h in status.get("history", []) if h.get("outcome") == "Failed"], status["history"]
+    finally:
+        pods.stop()
+        kube.run("delete", "namespace", ns, "--wait=false", check=False)
+        kube.run("delete", "clustercanarypolicy", name, check=False)

@@ -8,6 +8,7 @@ import json
 
 import pytest
 
+from injector_webhook import INJECTED, InjectorWebhook
 from kube import deployment, running_coordinators, unique, wait_for, wait_phase
 
 ENABLED = {"autocanary.io/enabled": "true"}
@@ -232,6 +233,29 @@ def test_a_recreate_deployment_rolls_as_usual_with_a_warning(kube, coordinators)
     assert "autocanary.io/pending-revision" not in annotations(kube, ns)
     kube.run("rollout", "status", "deployment/api", "-n", ns, "--timeout=90s", timeout=100)
     assert kube.run("get", "deployment", "api-canary", "-n", ns, check=False).returncode != 0, "no canary"
+    # Where the cluster's policy opts Recreate Deployments in, a change is a canary.
+    kube.apply("""apiVersion: autocanary.io/v1alpha1
+kind: ClusterCanaryPolicy
+metadata: {name: default}
+spec:
+  steps: [{setWeight: 20}, {pause: {}}, {setWeight: 100}]
+  recreateDeployments: canary
+""")
+    try:
+        # The webhook follows policies by a watch: a probe Deployment tells when it has this one.
+        probe = unique("verb-recreate-probe")
+        kube.create_namespace(probe, ENABLED)
+        kube.apply(recreate(manifest(probe, V1, "probe")))  # a CREATE: never warned
+        tries = iter(range(1000))
+        wait_for(lambda: "strategy Recreate" not in kube.apply(
+            recreate(manifest(probe, f"{V1}-{next(tries)}", "probe"))).stderr, "the webhook has the policy")
+        applied = kube.apply(recreate(manifest(ns, V3, "newer")))
+        assert "strategy Recreate" not in applied.stderr, applied.stderr
+        assert live_container(kube, ns)["image"] == V2, "the live pods stay"
+        wait_phase(kube, ns, "api", "WaitingForApproval")
+        assert app_container(kube.get("deployment", "api-canary", ns)["spec"]["template"])["image"] == V3
+    finally:
+        kube.run("delete", "clustercanarypolicies.autocanary.io", "default", "--ignore-not-found")
 
 
 def test_rollout_undo_mid_canary_is_a_canary_of_the_previous_revision(kube, coordinators):
@@ -256,3 +280,124 @@ def test_rollout_undo_mid_canary_is_a_canary_of_the_previous_revision(kube, coor
     assert live_container(kube, ns)["image"] == V1, "the live pods do not roll"
     wait_for(lambda: app_container(kube.get("deployment", "api-canary", ns)["spec"]["template"])["image"] == v0,
              "the canary of the previous revision")
+
+
+def test_rollout_restart_mid_canary_restarts_the_canary(kube, coordinators):
+    """Under the default `rolloutRestart: canary`, the restart stamp lands on the
+    pending template: the canary restarts as a new revision, the live pods stay."""
+    ns = unique("verb-restart")
+    first = canary_running(kube, ns, client_side(kube), V2)
+    live_before = kube.get("deployment", "api", ns)["spec"]["template"]
+    kube.run("rollout", "restart", "deployment/api", "-n", ns)
+    pending = pending_template(kube, ns)
+    assert "kubectl.kubernetes.io/restartedAt" in pending["metadata"].get("annotations", {}), pending["metadata"]
+    assert app_container(pending)["image"] == V2 and env(app_container(pending))["MODE"] == "new"
+    assert kube.get("deployment", "api", ns)["spec"]["template"] == live_before, "the live pods do not restart"
+    status = wait_for(lambda: (s := kube.get("canaries.autocanary.io", "api", ns)["status"])["revision"]
+                      != first["revision"] and s.get("phase") == "WaitingForApproval" and s,
+                      "the canary of the restarted revision")
+    canary = kube.get("deployment", "api-canary", ns)["spec"]["template"]
+    assert "kubectl.kubernetes.io/restartedAt" in canary["metadata"].get("annotations", {})
+    assert status["revision"] == annotations(kube, ns)["autocanary.io/pending-revision"]
+
+
+def test_replacing_with_the_live_file_keeps_the_canary(kube, coordinators, tmp_path):
+    """`kubectl replace -f` is a PUT, as a controller's read-modify-write is: it is
+    taken as an imperative change, so the live file changes nothing pending, and
+    our annotations it lacks are kept."""
+    ns = unique("verb-replace")
+    status = canary_running(kube, ns, client_side(kube), V2)
+    path = tmp_path / "api.yaml"
+    path.write_text(manifest(ns, V1, "old"))
+    kube.run("replace", "-f", str(path))
+    assert annotations(kube, ns)["autocanary.io/pending-revision"] == status["revision"]
+    assert app_container(pending_template(kube, ns))["image"] == V2
+    assert kube.get("canaries.autocanary.io", "api", ns)["status"]["phase"] == "WaitingForApproval"
+    assert not [e for e in kube.get("events", namespace=ns)["items"] if e["reason"] == "CanaryCancelled"]
+    # A replace that does change the template changes the pending one.
+    path.write_text(manifest(ns, V3, "old"))
+    kube.run("replace", "-f", str(path))
+    pending = app_container(pending_template(kube, ns))
+    assert pending["image"] == V3 and env(pending)["MODE"] == "new", pending
+
+
+def test_an_exported_manifest_applied_later_does_not_re_arm_its_revision(kube, coordinators, tmp_path):
+    """`kubectl get -o yaml` taken while v2 was pending, applied after v2 was
+    promoted: its copy of our pending record is dropped with a warning, and what
+    it asks for is its template (the v1 it showed), a canary like any other."""
+    ns = unique("verb-export")
+    status = canary_running(kube, ns, client_side(kube), V2)
+    exported = kube.get("deployment", "api", ns)
+    kube.run("patch", "canaries.autocanary.io", "api", "-n", ns, "--type=merge", "-p",
+             json.dumps({"spec": {"promote": status["revision"]}}))
+    wait_phase(kube, ns, "api", "Succeeded", timeout=120)
+    assert live_container(kube, ns)["image"] == V2
+    # What a user keeps of an export: no server-set fields.
+    for field in ("resourceVersion", "uid", "creationTimestamp", "generation", "managedFields"):
+        exported["metadata"].pop(field, None)
+    exported.pop("status", None)
+    assert exported["metadata"]["annotations"]["autocanary.io/pending-revision"] == status["revision"]
+    path = tmp_path / "export.json"
+    path.write_text(json.dumps(exported))
+    applied = kube.run("apply", "-f", str(path))
+    assert "dropped" in applied.stderr, applied.stderr
+    after = annotations(kube, ns)
+    assert after.get("autocanary.io/pending-revision") != status["revision"], "v2 re-armed"
+    assert live_container(kube, ns)["image"] == V2, "the live pods are v2 still"
+    pending = app_container(pending_template(kube, ns))
+    assert pending["image"] == V1, "the export's own template is what it asks for"
+    wait_for(lambda: kube.get("canaries.autocanary.io", "api", ns)["status"].get("revision")
+             == after["autocanary.io/pending-revision"], "a canary of the exported template")
+
+
+def test_a_promotion_another_webhook_mutates_is_a_promotion(kube, coordinators, tmp_path):
+    """An injector stamps every Deployment's pod template as it is written,
+    the promotion's write included: what is stored is the revision plus the
+    stamp, which is still the promotion, not a cancellation."""
+    ns = unique("verb-injector")
+    with InjectorWebhook(kube, tmp_path, ns):
+        kube.create_namespace(ns, {**ENABLED, "injector-test": ns})
+        kube.apply(manifest(ns, V1, "old"))
+        kube.run("rollout", "status", "deployment/api", "-n", ns, "--timeout=90s", timeout=100)
+        stamped = lambda template: template["metadata"].get("annotations", {}).get(INJECTED) == "true"
+        assert stamped(kube.get("deployment", "api", ns)["spec"]["template"]), "the injector runs"
+        kube.apply(manifest(ns, V2, "new"))
+        status = wait_phase(kube, ns, "api", "WaitingForApproval")
+        assert stamped(kube.get("deployment", "api-canary", ns)["spec"]["template"])
+        kube.run("patch", "canaries.autocanary.io", "api", "-n", ns, "--type=merge", "-p",
+                 json.dumps({"spec": {"promote": status["revision"]}}))
+        done = wait_phase(kube, ns, "api", ["Succeeded", "Cancelled", "Failed"], timeout=120)
+        assert done["phase"] == "Succeeded", done
+        live = kube.get("deployment", "api", ns)["spec"]["template"]
+        assert app_container(live)["image"] == V2 and env(app_container(live))["MODE"] == "new"
+        assert stamped(live), "the injector's stamp stays on the promoted template"
+        assert "autocanary.io/pending-revision" not in annotations(kube, ns)
+
+
+def test_a_promotion_whose_rollout_stalls_ends_with_the_controllers_reason(kube, coordinators):
+    """The namespace's quota has room for the canary but not for the promotion's
+    surge pod: the Deployment's own rollout makes no progress, the deployment
+    controller says so at its progressDeadlineSeconds, and the canary ends with
+    that reason instead of waiting forever in Promoting."""
+    ns = unique("verb-stall")
+    kube.create_namespace(ns, ENABLED)
+    kube.apply(f"""apiVersion: v1
+kind: ResourceQuota
+metadata: {{name: pods, namespace: {ns}}}
+spec: {{hard: {{pods: "3"}}}}
+""")
+    with_deadline = lambda text: text.replace("spec:\n  replicas: 2", "spec:\n  progressDeadlineSeconds: 10\n  replicas: 2", 1)
+    kube.apply(with_deadline(manifest(ns, V1, "old")))
+    kube.run("rollout", "status", "deployment/api", "-n", ns, "--timeout=90s", timeout=100)
+    kube.apply(with_deadline(manifest(ns, V2, "new")))
+    status = wait_phase(kube, ns, "api", "WaitingForApproval")
+    kube.run("patch", "canaries.autocanary.io", "api", "-n", ns, "--type=merge", "-p",
+             json.dumps({"spec": {"promote": status["revision"]}}))
+    wait_phase(kube, ns, "api", "Promoting", timeout=60)
+    done = wait_phase(kube, ns, "api", ["Failed", "Succeeded"], timeout=120)
+    assert done["phase"] == "Failed", done
+    assert "rollout of it stalled" in done["message"] and "timed out progressing" in done["message"], done["message"]
+    events = [e for e in kube.get("events", namespace=ns)["items"] if e["reason"] == "PromotionStalled"]
+    assert events and events[0]["type"] == "Warning", events
+    assert "autocanary.io/failed-revision" not in annotations(kube, ns), "the live revision is not held"
+    assert live_container(kube, ns)["image"] == V2, "the promotion itself stands"

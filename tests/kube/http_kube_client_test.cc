@@ -8,9 +8,14 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <httplib.h>
+
+#include <atomic>
 #include <cstdio>
 #include <fstream>
+#include <future>
 #include <sstream>
+#include <thread>
 
 #include "tests/support/test_certificates.h"
 
@@ -181,6 +186,98 @@ TEST_F(HttpKubeClientTest, AWatchStoppedBeforeItStartsReturnsAtOnce) {
   const auto result = client->watch({"", "v1", "configmaps", "default", "", ""}, {},
                                     [](WatchEvent&&) { return true; }, stop.get_token());
   EXPECT_TRUE(result.ok());
+}
+
+}  // namespace
+}  // namespace autocanary::kube
+
+namespace autocanary::kube {
+namespace {
+
+// A plain-HTTP server on loopback whose every answer waits until the test lets
+// it go (or 20 s pass): requests stay in flight as long as the test needs.
+class HeldServer {
+ public:
+  explicit HeldServer(int status, std::string retry_after = "") {
+    server_.Get(".*", [this, status, retry_after](const httplib::Request&, httplib::Response& response) {
+      ++requests_;
+      if (retry_after.empty()) {
+        std::unique_lock lock(mutex_);
+        released_.wait_for(lock, std::chrono::seconds(20), [this] { return released; });
+      } else {
+        response.set_header("Retry-After", retry_after);
+      }
+      response.status = status;
+      response.set_content("{}", "application/json");
+    });
+    port_ = server_.bind_to_any_port("127.0.0.1");
+    thread_ = std::thread([this] { server_.listen_after_bind(); });
+  }
+  ~HeldServer() {
+    release();
+    server_.stop();
+    thread_.join();
+  }
+  void release() {
+    const std::lock_guard lock(mutex_);
+    released = true;
+    released_.notify_all();
+  }
+  [[nodiscard]] std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+  [[nodiscard]] int requests() const { return requests_; }
+  [[nodiscard]] bool wait_for_requests(int count) const {
+    for (int i = 0; i < 2000 && requests_ < count; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    return requests_ >= count;
+  }
+
+ private:
+  httplib::Server server_;
+  std::thread thread_;
+  int port_ = 0;
+  std::atomic<int> requests_{0};
+  std::mutex mutex_;
+  std::condition_variable released_;
+  bool released = false;
+};
+
+TEST_F(HttpKubeClientTest, AnAbortCutsOffARequestInFlight) {
+  HeldServer server(200);
+  KubeConfig config;
+  config.server = server.url();
+  const auto client = built(config);
+  ASSERT_NE(client, nullptr);
+  auto call = std::async(std::launch::async, [&] { return client->get({"", "v1", "configmaps", "default", "web", ""}); });
+  ASSERT_TRUE(server.wait_for_requests(1));
+  client->abort_requests_in_flight();
+  // Unanswered: the server holds its 200 until released, after the call ended.
+  const auto result = call.get();
+  server.release();
+  ASSERT_FALSE(result.ok()) << "the held request was answered, not cut off";
+  EXPECT_EQ(result.error().reason, kReasonAborted);
+  EXPECT_NE(result.error().message.find("/api/v1/namespaces/default/configmaps/web"), std::string::npos)
+      << result.error().message;
+  EXPECT_EQ(retries_logged(), 0) << "an aborted request is not tried again";
+  // Calls begun after the abort are served as before.
+  EXPECT_TRUE(client->get({"", "v1", "configmaps", "default", "web", ""}).ok());
+}
+
+TEST_F(HttpKubeClientTest, AnAbortEndsACallWaitingToRetry) {
+  HeldServer server(503, "15");  // answered at once; the next attempt would wait 10 s (the cap)
+  KubeConfig config;
+  config.server = server.url();
+  HttpKubeClientOptions options;
+  options.retry.max_attempts = 3;
+  auto made = HttpKubeClient::from_config(config, options, logger);
+  ASSERT_TRUE(std::holds_alternative<std::unique_ptr<HttpKubeClient>>(made));
+  auto& client = *std::get<std::unique_ptr<HttpKubeClient>>(made);
+  auto call = std::async(std::launch::async, [&] { return client.get({"", "v1", "configmaps", "default", "web", ""}); });
+  ASSERT_TRUE(server.wait_for_requests(1));
+  ASSERT_EQ(call.wait_for(std::chrono::milliseconds(200)), std::future_status::timeout) << "not waiting to retry";
+  client.abort_requests_in_flight();
+  const auto result = call.get();
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.error().reason, kReasonAborted);
+  EXPECT_EQ(server.requests(), 1) << "the retry was sent after the abort";
 }
 
 }  // namespace

@@ -28,6 +28,7 @@ ALLOWED = {
     "coordinator/analysis": ["common", "kube", "policy"],
     "coordinator": ["common", "kube", "policy", "coordinator/traffic", "coordinator/analysis"],
     "shim": ["common"],
+    "cli": ["common", "kube", "policy"],
 }
 SOURCES = (".h", ".cc")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.MULTILINE)

@@ -50,6 +50,7 @@ tests:
 canaryReplicas: {mode: matchStable}
 trafficBackend: podRatio
 rolloutRestart: rollout
+recreateDeployments: canary
 abortScaleDownDelay: 5s
 shimInjection: always
 )yaml"));
@@ -63,6 +64,7 @@ shimInjection: always
   EXPECT_EQ(std::get<TestStep>(policy.steps[4]).name, "smoke");
   EXPECT_EQ(policy.traffic_backend, TrafficBackend::kPodRatio);
   EXPECT_EQ(policy.restart_handling, RestartHandling::kRollout);
+  EXPECT_EQ(policy.recreate_handling, RecreateHandling::kCanary);
   EXPECT_EQ(policy.abort_scale_down_delay, 5s);
   EXPECT_EQ(policy.shim_injection, ShimInjection::kAlways);
   EXPECT_EQ(policy.canary_replicas, CanaryReplicas::kMatchStable);

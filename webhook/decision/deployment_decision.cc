@@ -339,11 +339,12 @@ Decision decide(const AdmissionInput& input, const policy::CanaryPolicy& policy,
   if (old_template == nullptr)
     return finish(Outcome::kInvalidObject, "UPDATE without a usable oldObject; left unchanged");
   // Recreate says "never two versions at once"; a canary is two versions at once.
-  if (common::string_at(*new_object, "/spec/strategy/type") == "Recreate" && *new_template != *old_template) {
+  if (common::string_at(*new_object, "/spec/strategy/type") == "Recreate" && *new_template != *old_template &&
+      policy.recreate_handling == policy::RecreateHandling::kRollout) {
     Decision decision = finish(Outcome::kRecreate, "strategy Recreate: rolled as usual, without a canary");
     decision.warnings.push_back("autocanary: " + deployment_ref(*new_object) +
                                 " uses strategy Recreate (never two versions at once), so it rolls out as usual "
-                                "without a canary; use RollingUpdate to get one");
+                                "without a canary; use RollingUpdate, or policy recreateDeployments: canary, to get one");
     return decision;
   }
   return decide_update(*old_object, *new_object, *old_template, *new_template,

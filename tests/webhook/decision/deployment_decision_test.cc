@@ -410,6 +410,15 @@ TEST_F(DeploymentDecisionTest, ARecreateDeploymentRollsAsUsualWithAWarning) {
   EXPECT_TRUE(decide_review(review).warnings.empty()) << "no template change, nothing to say";
 }
 
+TEST_F(DeploymentDecisionTest, ARecreateDeploymentIsACanaryWhereThePolicyOptsItIn) {
+  policy.recreate_handling = policy::RecreateHandling::kCanary;
+  json review = load_json("admission/update-web-image.json");
+  object_of(review)["spec"]["strategy"] = {{"type", "Recreate"}};
+  const Decision decision = decide_review(review);
+  EXPECT_EQ(decision.outcome, Outcome::kPendingRecorded);
+  for (const auto& warning : decision.warnings) EXPECT_EQ(warning.find("Recreate"), std::string::npos) << warning;
+}
+
 TEST_F(DeploymentDecisionTest, AnExportedRecordOfTheLiveRevisionDoesNotReArmIt) {
   // `kubectl get -o yaml` taken while v2 was pending, applied again after v2
   // was promoted: its pending record names what is now the live revision.
