@@ -340,7 +340,8 @@ def test_an_exported_manifest_applied_later_does_not_re_arm_its_revision(kube, c
     path = tmp_path / "export.json"
     path.write_text(json.dumps(exported))
     applied = kube.run("apply", "-f", str(path))
-    assert "dropped" in applied.stderr, applied.stderr
+    assert "autocanary.io/pending-revision is kept by autocanary; your change to it was reverted" in applied.stderr, \
+        applied.stderr
     after = annotations(kube, ns)
     assert after.get("autocanary.io/pending-revision") != status["revision"], "v2 re-armed"
     assert live_container(kube, ns)["image"] == V2, "the live pods are v2 still"
@@ -375,8 +376,8 @@ def test_a_promotion_another_webhook_mutates_is_a_promotion(kube, coordinators, 
 
 
 def test_a_promotion_whose_rollout_stalls_ends_with_the_controllers_reason(kube, coordinators):
-    """The namespace's quota has room for the canary but not for the promotion's
-    surge pod: the Deployment's own rollout makes no progress, the deployment
+    """The namespace's quota has room for the canary at full weight (2 pods
+    beside 2) but not for the promotion's surge pod: the Deployment's own rollout makes no progress, the deployment
     controller says so at its progressDeadlineSeconds, and the canary ends with
     that reason instead of waiting forever in Promoting."""
     ns = unique("verb-stall")
@@ -384,7 +385,7 @@ def test_a_promotion_whose_rollout_stalls_ends_with_the_controllers_reason(kube,
     kube.apply(f"""apiVersion: v1
 kind: ResourceQuota
 metadata: {{name: pods, namespace: {ns}}}
-spec: {{hard: {{pods: "3"}}}}
+spec: {{hard: {{pods: "4"}}}}
 """)
     with_deadline = lambda text: text.replace("spec:\n  replicas: 2", "spec:\n  progressDeadlineSeconds: 10\n  replicas: 2", 1)
     kube.apply(with_deadline(manifest(ns, V1, "old")))
