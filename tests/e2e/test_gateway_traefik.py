@@ -362,12 +362,7 @@ def test_shift_and_rollback_times_at_the_client(gateway):
             for router, rows in results.items():
                 for row in rows:
                     out.write(router + " " + " ".join(f"{value:.1f}" for value in row) + "\n")
-    # The target: through the Gateway a rollback and a promotion reach the
-    # clients within a second (one route write and traefik's reload; pod ratio
-    # waits for pods). Asserted on the median; the p90 is printed (and in
-    # docs/benchmarks.md): removing the routing at the end still lets the proxy
-    # send some requests to canary pods that are going away (502s), a gap the
-    # rollback's figure includes when it happens.
-    gateway = results["gatewayRoute"]
-    assert statistics.median(row[1] for row in gateway) < 1000, gateway
-    assert statistics.median(row[4] for row in gateway) < 1000, gateway
+    # The times are printed, not asserted: the target (a rollback and a
+    # promotion at the client within a second) is bench/gateway_traffic.sh's
+    # to measure and docs/benchmarks.md's to report. What is asserted above is
+    # that each shift reaches every client.
