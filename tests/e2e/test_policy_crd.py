@@ -77,6 +77,7 @@ FULL_SPEC = {
     "canaryReplicas": {"mode": "matchStable"},
     "abortScaleDownDelay": "0s",
     "rolloutRestart": "rollout",
+    "recreateDeployments": "canary",
     "shimInjection": "always",
 }
 
@@ -263,6 +264,7 @@ def test_left_out_choices_read_back_with_their_defaults(kube, policies):
     stored = kube.get("clustercanarypolicies.autocanary.io", created.name)["spec"]
     assert stored["trafficBackend"] == "auto"
     assert stored["rolloutRestart"] == "canary"
+    assert stored["recreateDeployments"] == "rollout"
     assert stored["shimInjection"] == "whenNoProbe"
     assert stored["canaryReplicas"] == {"mode": "weight"}
     assert stored["analyses"][0]["noData"] == "inconclusive"
