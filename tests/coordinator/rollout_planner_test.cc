@@ -49,6 +49,18 @@ class World {
 
   void apply_new_revision(const std::string& revision) { o.pending_revision = revision; }
 
+  // A one-step rollout of `revision` up to its promotion, the Deployment's own
+  // rollout of it not yet observed (settling is the test's from then on).
+  void promote_to(const std::string& revision) {
+    policy.steps = {SetWeightStep{100}};
+    apply_new_revision(revision);
+    settle_automatically = false;
+    for (int i = 0; i < 10 && promotions == 0; ++i) {
+      pass();
+      settle();
+    }
+  }
+
   // One reconcile pass. `crash_after` executes only that many actions.
   Plan pass(std::size_t crash_after = SIZE_MAX) {
     Plan plan = plan_rollout(o, policy, now);
@@ -582,13 +594,7 @@ TEST(RolloutPlannerTest, PodHealthWaitsForAvailablePodsSoACrashAfterReadyIsSeen)
 
 TEST(RolloutPlannerTest, APromotionAnotherWebhookMutatedIsStillAPromotion) {
   World world;
-  world.policy.steps = {SetWeightStep{100}};
-  world.apply_new_revision("bbbbbbbbbb");
-  world.settle_automatically = false;
-  for (int i = 0; i < 10 && world.promotions == 0; ++i) {
-    world.pass();
-    world.settle();
-  }
+  world.promote_to("bbbbbbbbbb");
   ASSERT_EQ(world.promotions, 1);
   world.o.live_revision = "b0b0b0b0b0";  // an injector added a sidecar to the promoted template
   world.settle();
@@ -600,13 +606,7 @@ TEST(RolloutPlannerTest, APromotionAnotherWebhookMutatedIsStillAPromotion) {
 
 TEST(RolloutPlannerTest, APromotionWhoseRolloutStallsEndsWithTheControllersReason) {
   World world;
-  world.policy.steps = {SetWeightStep{100}};
-  world.apply_new_revision("bbbbbbbbbb");
-  world.settle_automatically = false;
-  for (int i = 0; i < 10 && world.promotions == 0; ++i) {
-    world.pass();
-    world.settle();
-  }
+  world.promote_to("bbbbbbbbbb");
   ASSERT_EQ(world.promotions, 1);
   world.o.stable_rolled_out = false;  // the new pods never become available
   world.pass();
@@ -625,13 +625,7 @@ TEST(RolloutPlannerTest, APromotionWhoseRolloutStallsEndsWithTheControllersReaso
 
 TEST(RolloutPlannerTest, APromotionOfAPausedDeploymentWaitsForTheResume) {
   World world;
-  world.policy.steps = {SetWeightStep{100}};
-  world.apply_new_revision("bbbbbbbbbb");
-  world.settle_automatically = false;
-  for (int i = 0; i < 10 && world.promotions == 0; ++i) {
-    world.pass();
-    world.settle();
-  }
+  world.promote_to("bbbbbbbbbb");
   ASSERT_EQ(world.promotions, 1);
   world.o.stable_rolled_out = false;
   world.o.deployment_paused = true;

@@ -171,20 +171,26 @@ def test_a_users_deployment_named_like_the_canary_is_never_touched(kube, coordin
     wait_phase(kube, ns, "api", "WaitingForApproval", timeout=120)
 
 
-def test_a_canary_that_cannot_start_ends_at_the_progress_deadline(kube, coordinators):
-    """A quota leaves no room for the canary's pod: the rollout ends after the
-    Deployment's progressDeadlineSeconds with the reason, instead of waiting forever."""
-    ns = unique("verb-deadline")
+def v2_under_a_pod_quota(kube, ns, pods):
+    """v1 live in a namespace whose ResourceQuota allows `pods` pods, then v2
+    applied; both with progressDeadlineSeconds: 10."""
     kube.create_namespace(ns, ENABLED)
     kube.apply(f"""apiVersion: v1
 kind: ResourceQuota
 metadata: {{name: pods, namespace: {ns}}}
-spec: {{hard: {{pods: "2"}}}}
+spec: {{hard: {{pods: "{pods}"}}}}
 """)
     with_deadline = lambda text: text.replace("spec:\n  replicas: 2", "spec:\n  progressDeadlineSeconds: 10\n  replicas: 2", 1)
     kube.apply(with_deadline(manifest(ns, V1, "old")))
     kube.run("rollout", "status", "deployment/api", "-n", ns, "--timeout=90s", timeout=100)
     kube.apply(with_deadline(manifest(ns, V2, "new")))
+
+
+def test_a_canary_that_cannot_start_ends_at_the_progress_deadline(kube, coordinators):
+    """A quota leaves no room for the canary's pod: the rollout ends after the
+    Deployment's progressDeadlineSeconds with the reason, instead of waiting forever."""
+    ns = unique("verb-deadline")
+    v2_under_a_pod_quota(kube, ns, 2)
     status = wait_phase(kube, ns, "api", ["Aborting", "Failed"], timeout=90)
     assert "no progress within the progress deadline (10s)" in status["message"], status["message"]
     assert "0 of 1 pods Ready" in status["message"] and "were not created" in status["message"], status["message"]
@@ -381,16 +387,7 @@ def test_a_promotion_whose_rollout_stalls_ends_with_the_controllers_reason(kube,
     controller says so at its progressDeadlineSeconds, and the canary ends with
     that reason instead of waiting forever in Promoting."""
     ns = unique("verb-stall")
-    kube.create_namespace(ns, ENABLED)
-    kube.apply(f"""apiVersion: v1
-kind: ResourceQuota
-metadata: {{name: pods, namespace: {ns}}}
-spec: {{hard: {{pods: "4"}}}}
-""")
-    with_deadline = lambda text: text.replace("spec:\n  replicas: 2", "spec:\n  progressDeadlineSeconds: 10\n  replicas: 2", 1)
-    kube.apply(with_deadline(manifest(ns, V1, "old")))
-    kube.run("rollout", "status", "deployment/api", "-n", ns, "--timeout=90s", timeout=100)
-    kube.apply(with_deadline(manifest(ns, V2, "new")))
+    v2_under_a_pod_quota(kube, ns, 4)
     status = wait_phase(kube, ns, "api", "WaitingForApproval")
     kube.run("patch", "canaries.autocanary.io", "api", "-n", ns, "--type=merge", "-p",
              json.dumps({"spec": {"promote": status["revision"]}}))
