@@ -9,12 +9,11 @@ import http.client
 import os
 import socket
 import subprocess
-import threading
-import time
 from pathlib import Path
 
 from analysis_servers import free_port
 from kube import wait_for
+import pollers
 
 CACHE = Path(os.environ.get("AUTOCANARY_CACHE", Path.home() / ".cache/autocanary"))
 CONTROLLER = "traefik.io/gateway-controller"
@@ -130,30 +129,16 @@ class Client:
         return None, "unreachable", {}
 
 
-class Poller:
+class Poller(pollers.Poller):
     """Requests through the Gateway without pause from `threads` keep-alive
-    connections: (host time sent, host time answered, version or None, why none)."""
+    connections."""
 
     def __init__(self, port, threads=2):
-        self.answers = []
-        self.running = True
-        self.threads = [threading.Thread(target=self._run, args=(Client(port, timeout=1),), daemon=True)
-                        for _ in range(threads)]
-        for thread in self.threads:
-            thread.start()
+        super().__init__([self._ask(Client(port, timeout=1)) for _ in range(threads)])
 
-    def _run(self, client):
-        while self.running:
-            sent = time.time()
+    @staticmethod
+    def _ask(client):
+        def ask():
             status, version, _ = client.get()
-            self.answers.append((sent, time.time(), version if status == 200 else None,
-                                 None if status == 200 else f"{status} {version}"))
-
-    def recent(self, n):
-        return [version for _, _, version, _ in sorted(self.answers[-n:])]
-
-    def stop(self):
-        self.running = False
-        for thread in self.threads:
-            thread.join(timeout=10)
-        self.answers.sort()
+            return (version, None) if status == 200 else (None, f"{status} {version}")
+        return ask

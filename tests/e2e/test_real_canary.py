@@ -29,6 +29,7 @@ import pytest
 
 from analysis_servers import Gate
 from kube import Coordinators, canary_status, unique, wait_for, wait_phase
+import pollers
 
 IMAGE = "autocanary-test-app:dev"
 ENABLED = "autocanary.io/enabled"
@@ -474,7 +475,7 @@ def test_pod_ratio_shares_of_real_requests_follow_the_actual_weight(gated):
     assert gate.received, "the gate was asked before the promotion"
 
 
-class Poller:
+class Poller(pollers.Poller):
     """Requests through the Service one after another, each on its own
     connection, from 4 threads so that one waiting out a connect to a pod that
     is gone (1 s) leaves the others sampling: (host time sent, host time
@@ -482,26 +483,11 @@ class Poller:
 
     def __init__(self, url, threads=4):
         self.url = url
-        self.answers = []
-        self.running = True
-        self.threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
-        for thread in self.threads:
-            thread.start()
+        super().__init__([self._ask] * threads)
 
-    def _run(self):
-        while self.running:
-            sent = time.time()
-            status, body = get(self.url, timeout=1)
-            self.answers.append((sent, time.time(), version_and_host(body)[0], None if status else body))
-
-    def recent(self, n):
-        return [version for _, _, version, _ in sorted(self.answers[-n:])]
-
-    def stop(self):
-        self.running = False
-        for thread in self.threads:
-            thread.join(timeout=10)
-        self.answers.sort()
+    def _ask(self):
+        status, body = get(self.url, timeout=1)
+        return version_and_host(body)[0], None if status else body
 
 
 class ProxiedEndpoints:
