@@ -178,12 +178,16 @@ def sanitize(text):
 
 def refusal(log_line):
     """Whether a log line reports an apiserver refusal (403, "... is forbidden: User ...").
-    A JSON line's timestamp is left out: its milliseconds may read 403."""
+    A JSON line's timestamp is left out: its milliseconds may read 403. A write
+    into a namespace being deleted is refused with 403 too, whoever asks: that is
+    a test's namespace going away under a pass, not a missing permission."""
     try:
         entry = json.loads(log_line)
         text = json.dumps({k: v for k, v in entry.items() if k != "ts"})
     except ValueError:
         text = log_line
+    if "because it is being terminated" in text:
+        return False
     return re.search(r"\b403\b|forbidden", text, re.IGNORECASE) is not None
 
 

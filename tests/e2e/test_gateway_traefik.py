@@ -27,9 +27,9 @@ import pytest
 from analysis_servers import Gate
 from gateway_traefik import Client, Poller, Traefik, wait_programmed
 from kube import canary_status, unique, wait_for, wait_phase
+from routing_crds import install_all_as_upstream, install_only
 from test_real_canary import Poller as ServicePoller
 from test_real_canary import app, approve, rfc3339, service_url, stack, waiting_at  # noqa: F401 (stack: a fixture)
-from test_traffic_routers import install_only
 
 ENABLED = "autocanary.io/enabled"
 N = 400  # requests counted at each step
@@ -121,6 +121,7 @@ def gateway(stack):  # noqa: F811
     finally:
         traefik.stop()
         print(f"\ntraefik log: {traefik.log}")
+        install_all_as_upstream(kube)
 
 
 def namespace(kube, traefik, prefix, spec):

@@ -15,15 +15,14 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kube import (ROOT, SLOW_API_TIMEOUT, canary_status, deployment, pod_uids, running_coordinators, unique,
-                  wait_established, wait_for, wait_phase)
-from kube import delete_crds as kube_delete_crds
+from kube import (canary_status, delete_crds, deployment, pod_uids, running_coordinators, unique, wait_for,
+                  wait_phase)
+from routing_crds import CRD_FILES, CRDS, SMI_CRD, apply_files, install_all_as_upstream, install_only
 
 ENABLED = {"autocanary.io/enabled": "true"}
 V1 = "registry.example.com/shop/web:1.0.0"
 V2 = "registry.example.com/shop/web:2.0.0"
 V3 = "registry.example.com/shop/web:3.0.0"
-CRDS = ROOT.parent / "shared" / "crds"
 
 # Every setWeight is followed by an approval pause, so the test reads each
 # weight while it holds.
@@ -39,28 +38,8 @@ abortScaleDownDelay: 2s
 """
 WEIGHTS = [10, 40, 100]
 
-SMI_CRD = "trafficsplits.split.smi-spec.io"
-MESH_CRDS = {
-    "smi": [SMI_CRD],
-    # Every CRD the upstream files hold (TLSRoute and BackendTLSPolicy too): the
-    # group leaves discovery only when the last of them is gone.
-    "gatewayAPI": sorted(yaml.safe_load(path.read_text())["metadata"]["name"]
-                         for path in (CRDS / "gateway-api").glob("*.yaml")),
-    "istio": ["virtualservices.networking.istio.io", "destinationrules.networking.istio.io"],
-}
-CRD_FILES = {
-    "smi": [CRDS / "smi-trafficsplit.yaml"],
-    "gatewayAPI": sorted((CRDS / "gateway-api").glob("*.yaml")),
-    "istio": [CRDS / "istio-networking.yaml"],
-}
-
 
 # ---- CRDs -------------------------------------------------------------------------
-
-def apply_files(kube, files):
-    args = [a for f in files for a in ("-f", str(f))]
-    kube.run("apply", "--server-side", "--force-conflicts", *args, timeout=120)
-
 
 def apply_docs(kube, docs):
     kube.run("apply", "--server-side", "--force-conflicts", "-f", "-",
@@ -69,23 +48,6 @@ def apply_docs(kube, docs):
 
 def served(kube, group_version):
     return kube.run("get", "--raw", f"/apis/{group_version}", check=False).returncode == 0
-
-
-def delete_crds(kube, names):
-    kube_delete_crds(kube, *names)
-
-
-def install_only(kube, backend):
-    """Leaves exactly one mesh's routing CRDs installed (none for None)."""
-    for name, crds in MESH_CRDS.items():
-        if name != backend:
-            delete_crds(kube, crds)
-            group = crds[0].split(".", 1)[1]
-            wait_for(lambda: kube.run("get", "--raw", f"/apis/{group}", check=False).returncode != 0,
-                     f"{group} gone from discovery", timeout=SLOW_API_TIMEOUT)
-    if backend:
-        apply_files(kube, CRD_FILES[backend])
-        wait_established(kube, *MESH_CRDS[backend])
 
 
 def smi_crd(served_versions, storage):
@@ -113,8 +75,7 @@ def smi_crd(served_versions, storage):
 def coordinators(kube, webhook, tmp_path_factory):
     yield from running_coordinators(webhook, tmp_path_factory, "routers", POLICY)
     # Leave the cluster as up.sh made it: every upstream CRD, as it is.
-    delete_crds(kube, [SMI_CRD])
-    apply_files(kube, [f for files in CRD_FILES.values() for f in files])
+    install_all_as_upstream(kube)
 
 
 # ---- a rollout ----------------------------------------------------------------------
@@ -367,7 +328,7 @@ def test_smi_as_linkerd_serves_it(kube, coordinators):
 
 
 def test_smi_v1alpha1_quantity_weights(kube, coordinators):
-    delete_crds(kube, [SMI_CRD])
+    delete_crds(kube, SMI_CRD)
     apply_docs(kube, [smi_crd({"v1alpha1"}, "v1alpha1")])
     wait_for(lambda: served(kube, "split.smi-spec.io/v1alpha1") and not served(kube, "split.smi-spec.io/v1alpha2"),
              "only v1alpha1 served")
@@ -381,11 +342,11 @@ def test_smi_v1alpha1_quantity_weights(kube, coordinators):
 
 
 def test_smi_v1alpha4(kube, coordinators):
-    delete_crds(kube, [SMI_CRD])
+    delete_crds(kube, SMI_CRD)
     apply_docs(kube, [smi_crd({"v1alpha1", "v1alpha2", "v1alpha3", "v1alpha4"}, "v1alpha4")])
     wait_for(lambda: served(kube, "split.smi-spec.io/v1alpha4"), "v1alpha4 served")
     run_rollout(kube, "smi4", "smi", "trafficsplits", "split.smi-spec.io/v1alpha4")
-    delete_crds(kube, [SMI_CRD])
+    delete_crds(kube, SMI_CRD)
     apply_files(kube, CRD_FILES["smi"])
 
 
