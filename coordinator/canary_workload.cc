@@ -130,6 +130,7 @@ Observed observe(const json& deployment, const json& canary, const std::vector<j
     o.canary.name_taken = true;
   } else if (canary.is_object()) {
     o.canary.exists = true;
+    o.canary.deleting = !value_at(canary, "/metadata/deletionTimestamp").is_null();
     o.canary.revision = annotation(canary, names::kCanaryRevisionAnnotation).value_or("");
     o.canary.replicas = int_at(canary, "/spec/replicas", 1);
     o.canary.ready_replicas = int_at(canary, "/status/readyReplicas");

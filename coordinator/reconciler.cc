@@ -306,7 +306,11 @@ kube::Result<void> Reconciler::execute(Pass& pass, const Action& action) {
   }
   if (const auto* ensure = std::get_if<EnsureCanaryWorkload>(&action)) return ensure_canary(pass, *ensure);
   if (std::holds_alternative<DeleteCanaryWorkload>(action)) {
-    auto removed = client_.remove(deployments(pass.ns, names::canary_name(pass.name)), kube::DeleteOptions{});
+    // In the foreground: the Deployment stays until its pods are gone, which is
+    // what the planner waits for before it gives the user's routing back.
+    kube::DeleteOptions foreground;
+    foreground.propagation = kube::PropagationPolicy::kForeground;
+    auto removed = client_.remove(deployments(pass.ns, names::canary_name(pass.name)), foreground);
     if (!removed && !removed.error().is_not_found()) return std::move(removed).error();
     pass.canary = json();
     logger_.info("canary workload deleted", {{"deployment", pass.key()}});

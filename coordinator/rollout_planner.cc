@@ -14,6 +14,10 @@ using std::chrono::milliseconds;
 // safety net for an event that never comes.
 constexpr milliseconds kSettleRecheck{5'000};
 constexpr milliseconds kNameTakenRecheck{15'000};
+// How long a proxy in front (a Gateway, a mesh) may keep routing by the old
+// weights after they were written: traefik applies changes after its
+// providersThrottleDuration, 2 s by default.
+constexpr milliseconds kRoutingDrain{3'000};
 
 enum class StepState { kDone, kWait, kFail };
 
@@ -72,7 +76,7 @@ class Planner {
         return;
       }
       emit(SetWeight{0});  // all traffic to the (now promoted) stable workload
-      remove_canary();
+      remove_canary(now_text_);
       close_step("Succeeded", "promoted");
       st_.phase = Phase::kSucceeded;
       st_.canary_weight = 0;
@@ -83,8 +87,10 @@ class Planner {
       event(false, "Promoted", st_.message);
       return;
     }
-    if (o_.canary.exists) emit(SetWeight{0});
-    remove_canary();
+    if (o_.canary.exists && !o_.canary.deleting) emit(SetWeight{0});
+    // Ended earlier: the weight went to 0 then; a revert: now.
+    const bool ended = o_.record_exists && is_terminal(st_.phase) && !st_.history.empty();
+    remove_canary(ended ? st_.history.back().finished_at : now_text_);
     if (o_.record_exists && !is_terminal(st_.phase)) {
       // Only the webhook removes a pending revision: when the live template
       // was applied again (a revert). Not a failure, so nothing is held.
@@ -138,7 +144,7 @@ class Planner {
           !st_.history.back().message.empty())
         st_.message += ": " + st_.history.back().message;
     }
-    remove_canary();
+    remove_canary(st_.aborted_at);
   }
 
   void progress(const std::string& revision) {
@@ -172,6 +178,12 @@ class Planner {
       return;
     }
 
+    if (o_.canary.deleting) {
+      // The previous canary is going (deleted in the foreground): its name is free once its pods are.
+      st_.message = "waiting for the previous canary's pods to go";
+      requeue(kSettleRecheck);
+      return;
+    }
     if (!o_.canary.exists || o_.canary.revision != revision) {
       emit(EnsureCanaryWorkload{revision, st_.canary_weight});
     } else if (st_.canary_weight > 0 && o_.traffic.applied_weight == st_.canary_weight &&
@@ -224,11 +236,36 @@ class Planner {
               " steps; stable revision " + o_.live_revision + ")");
   }
 
-  // The canary workload, then what the router made for it: a Service must not
-  // route to pods that are gone, nor a split name a Service that is.
-  void remove_canary() {
-    if (o_.canary.exists) emit(DeleteCanaryWorkload{});
-    if (o_.traffic.routing_objects) emit(RemoveRouting{});
+  // The canary workload, then what the router made for it. Where a router made
+  // something (a route, a split, the narrowed Service), a proxy in front
+  // follows each change a moment late, so each waits: the canary's pods until
+  // kRoutingDrain after the weight went to 0 (`weight_zero_at`), the routing
+  // until the pods are gone (the canary is deleted in the foreground) — given
+  // back earlier, the user's route or Service would send requests to pods on
+  // their way out.
+  void remove_canary(const std::string& weight_zero_at) {
+    if (!o_.traffic.routing_objects) {
+      if (o_.canary.exists && !o_.canary.deleting) emit(DeleteCanaryWorkload{});
+      return;
+    }
+    if (o_.canary.exists) {
+      const milliseconds drained = drained_since(weight_zero_at);
+      if (drained < kRoutingDrain) {
+        requeue(kRoutingDrain - drained);
+        return;
+      }
+      if (!o_.canary.deleting) emit(DeleteCanaryWorkload{});
+      requeue(kSettleRecheck);  // its disappearance, a watch event, usually comes first
+      return;
+    }
+    emit(RemoveRouting{});
+  }
+
+  // Time since `timestamp`; an unknown one counts as long ago, so that nothing
+  // waits on it forever.
+  milliseconds drained_since(const std::string& timestamp) const {
+    const auto then = common::parse_rfc3339(timestamp);
+    return then ? std::chrono::duration_cast<milliseconds>(now_ - *then) : kRoutingDrain;
   }
 
   // The promoted template's own rollout gave up (the deployment controller's
@@ -237,7 +274,7 @@ class Planner {
   // fix or undo; the revision is not marked failed, as it is live.
   void promotion_stalled() {
     emit(SetWeight{0});
-    remove_canary();
+    remove_canary(now_text_);
     close_step("Failed", "the promoted rollout stalled");
     st_.phase = Phase::kFailed;
     st_.canary_weight = 0;

@@ -25,6 +25,8 @@ namespace autocanary::coordinator {
 
 struct CanaryWorkload {
   bool exists = false;
+  // Deleted in the foreground: the object stays until its pods are gone.
+  bool deleting = false;
   // A Deployment of the canary's name that autocanary did not make for this
   // Deployment (a user's own `web-canary`): never changed, scaled or deleted.
   bool name_taken = false;

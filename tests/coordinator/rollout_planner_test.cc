@@ -104,6 +104,10 @@ class World {
   std::vector<int> weights;
   std::vector<std::string> events;
   int promotions = 0;
+  int canary_deletions = 0;
+  int routing_removals = 0;
+  bool deletes_in_foreground = false;  // the canary stays `deleting` until pods_gone()
+  void pods_gone() { o.canary = CanaryWorkload{}; }
 
  private:
   void execute(const Action& action) {
@@ -119,7 +123,15 @@ class World {
       o.canary.ready_replicas = 0;
       o.canary.available_replicas = 0;
     } else if (std::holds_alternative<DeleteCanaryWorkload>(action)) {
-      o.canary = CanaryWorkload{};
+      if (deletes_in_foreground) {
+        o.canary.deleting = true;  // its pods are still going
+      } else {
+        o.canary = CanaryWorkload{};
+      }
+      ++canary_deletions;
+    } else if (std::holds_alternative<RemoveRouting>(action)) {
+      o.traffic.routing_objects = false;
+      ++routing_removals;
     } else if (const auto* promote = std::get_if<PromoteDeployment>(&action)) {
       ++promotions;
       o.live_revision = promote->revision;
@@ -634,6 +646,60 @@ TEST(RolloutPlannerTest, APromotionOfAPausedDeploymentWaitsForTheResume) {
   EXPECT_NE(world.o.status.message.find("kubectl rollout resume deployment/web"), std::string::npos)
       << world.o.status.message;
   EXPECT_TRUE(world.o.canary.exists) << "the canary serves until the rollout completes";
+}
+
+// A proxy in front (a Gateway, a mesh) follows each change a moment late: the
+// canary's pods go a drain after the weight went to 0, the user's routing comes
+// back only once they are gone.
+TEST(RolloutPlannerTest, WithAProxyInFrontTheCanaryDrainsBeforeItGoesAndTheRoutingAfter) {
+  World world;
+  world.policy.steps = {SetWeightStep{100}};
+  world.o.traffic.routing_objects = true;
+  world.deletes_in_foreground = true;
+  world.apply_new_revision("bbbbbbbbbb");
+  for (int i = 0; i < 10 && world.o.status.phase != Phase::kSucceeded; ++i) world.pass();
+  ASSERT_EQ(world.o.status.phase, Phase::kSucceeded);
+  EXPECT_EQ(world.weights.back(), 0);
+  EXPECT_EQ(world.canary_deletions, 0) << "not in the pass that set the weight to 0";
+  Plan waiting = world.pass();
+  EXPECT_EQ(world.canary_deletions, 0);
+  ASSERT_TRUE(waiting.requeue_after.has_value());
+  EXPECT_LE(*waiting.requeue_after, 3s);
+  world.now += 3s;
+  world.pass();
+  EXPECT_EQ(world.canary_deletions, 1) << "drained: the canary goes";
+  EXPECT_EQ(world.routing_removals, 0);
+  world.pass();
+  EXPECT_EQ(world.canary_deletions, 1) << "deleted once, while its pods go";
+  EXPECT_EQ(world.routing_removals, 0) << "the routing stays while the canary's pods do";
+  world.pods_gone();
+  world.pass();
+  EXPECT_EQ(world.routing_removals, 1);
+  EXPECT_TRUE(world.pass().actions.empty()) << "nothing left to do";
+}
+
+TEST(RolloutPlannerTest, WithoutAProxyInFrontTheCanaryGoesWithThePromotion) {
+  World world;
+  world.policy.steps = {SetWeightStep{100}};
+  world.apply_new_revision("bbbbbbbbbb");
+  for (int i = 0; i < 10 && world.o.status.phase != Phase::kSucceeded; ++i) world.pass();
+  ASSERT_EQ(world.o.status.phase, Phase::kSucceeded);
+  EXPECT_EQ(world.canary_deletions, 1) << "pod ratio: the weight is the pods, nothing to drain";
+}
+
+TEST(RolloutPlannerTest, ANewRevisionWaitsForThePreviousCanaryToGo) {
+  World world;
+  world.apply_new_revision("bbbbbbbbbb");
+  world.pass();
+  ASSERT_TRUE(world.o.canary.exists);
+  world.o.canary.deleting = true;  // a cleanup under way
+  world.apply_new_revision("cccccccccc");
+  const Plan plan = world.pass();
+  for (const auto& action : plan.actions) EXPECT_FALSE(std::holds_alternative<EnsureCanaryWorkload>(action));
+  EXPECT_TRUE(plan.requeue_after.has_value());
+  world.pods_gone();
+  world.pass();
+  EXPECT_EQ(world.o.canary.revision, "cccccccccc");
 }
 
 TEST(RolloutPlannerTest, AUsersDeploymentOfTheCanarysNameIsNeverTouched) {
