@@ -5,6 +5,7 @@
 #include "common/json_fields.h"
 #include "common/json_patch.h"
 #include "coordinator/traffic/apex_service.h"
+#include "coordinator/traffic/backend_services.h"
 #include "coordinator/traffic/canary_weight.h"
 #include "policy/names.h"
 
@@ -71,6 +72,11 @@ kube::Result<void> MeshRouter::set_weight(const RolloutTarget& target, int weigh
     // time to weight 0 is one write.
     auto routed_now = routed->has_value() ? reweight(target, weight) : route(target, weight);
     if (!routed_now) return routed_now;
+    // Then `<svc>-stable` is narrowed back to one ReplicaSet if it was widened
+    // while the stable workload rolled (a promotion): widened, it selects the
+    // canary's pods too, and they are deleted next.
+    if (routed->has_value())
+      if (auto backends = ensure_backend_services(client_, target); !backends) return backends;
     return scale_canary(target, weight);
   }
   // More traffic only to pods that can take it: the canary's ready pods must

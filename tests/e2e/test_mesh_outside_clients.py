@@ -85,9 +85,12 @@ def test_clients_outside_the_mesh_reach_only_stable_pods(kube, coordinators):
     promoted = lambda: {p["metadata"]["name"] for p in kube.get("pods", namespace=ns,
                                                                 selector="app=web,!autocanary.io/track")["items"]
                         if p["spec"]["containers"][0]["image"] == V2}
+    # The Service is given back once the canary's pods are gone (after a drain), not at once.
+    wait_for(lambda: kube.get("service", "web", ns)["spec"]["selector"] == {"app": "web"},
+             "the Service's selector as the user wrote it", timeout=60)
+    assert not canary(), "given back only once the canary's pods were gone"
     wait_for(lambda: len(promoted()) == 4 and endpoint_pods(kube, ns, "web") == promoted(),
              "the restored Service's endpoints: the promoted v2 pods")
-    assert kube.get("service", "web", ns)["spec"]["selector"] == {"app": "web"}
 
 
 

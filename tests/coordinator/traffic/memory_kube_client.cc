@@ -45,6 +45,7 @@ const json* MemoryKubeClient::find(const std::string& resource, const std::strin
 
 kube::Result<json> MemoryKubeClient::get(const kube::ResourceRef& ref) {
   reads.push_back("get " + ref.resource + "/" + ref.name);
+  calls.push_back(reads.back());
   if (const json* object = find(ref.resource, ref.namespace_name, ref.name)) return *object;
   return not_found(ref.resource + "/" + ref.name);
 }
@@ -52,6 +53,7 @@ kube::Result<json> MemoryKubeClient::get(const kube::ResourceRef& ref) {
 kube::Result<kube::ObjectList> MemoryKubeClient::list(const kube::ResourceRef& collection,
                                                        const kube::ListOptions& options) {
   reads.push_back("list " + collection.resource);
+  calls.push_back(reads.back());
   kube::ObjectList listed;
   const std::string prefix = collection.resource + "/" + collection.namespace_name + "/";
   for (const auto& [name, object] : objects)
@@ -64,6 +66,7 @@ kube::Result<json> MemoryKubeClient::create(const kube::ResourceRef& ref, const 
   if (find(ref.resource, ref.namespace_name, name) != nullptr)
     return kube::KubeError{409, "AlreadyExists", name + " already exists", false};
   writes.push_back("create " + ref.resource + "/" + name);
+  calls.push_back(writes.back());
   json stored = object;
   stored["metadata"]["uid"] = "uid-" + name;
   put(ref.resource, stored);
@@ -77,6 +80,7 @@ kube::Result<json> MemoryKubeClient::update(const kube::ResourceRef& ref, const 
       object["metadata"]["resourceVersion"] != (*live)["metadata"]["resourceVersion"])
     return kube::KubeError{409, "Conflict", "the object has been modified", false};
   writes.push_back("update " + ref.resource + "/" + ref.name);
+  calls.push_back(writes.back());
   put(ref.resource, object);
   return *find(ref.resource, ref.namespace_name, ref.name);
 }
@@ -86,6 +90,7 @@ kube::Result<json> MemoryKubeClient::patch(const kube::ResourceRef& ref, const j
   const json* live = find(ref.resource, ref.namespace_name, ref.name);
   if (live == nullptr) return not_found(ref.resource + "/" + ref.name);
   writes.push_back("patch " + ref.resource + "/" + ref.name);
+  calls.push_back(writes.back());
   json object = *live;
   if (options.type == kube::PatchType::kJson) {
     object = object.patch(patch);
@@ -100,6 +105,7 @@ kube::Result<json> MemoryKubeClient::remove(const kube::ResourceRef& ref, const 
   if (objects.erase(key(ref.resource, ref.namespace_name, ref.name)) == 0)
     return not_found(ref.resource + "/" + ref.name);
   writes.push_back("delete " + ref.resource + "/" + ref.name);
+  calls.push_back(writes.back());
   return json::object();
 }
 

@@ -21,6 +21,7 @@ class MemoryKubeClient final : public kube::KubeClient {
   std::map<std::string, nlohmann::json> discovery;
   std::vector<std::string> writes;  // "create services/web-stable", …
   std::vector<std::string> reads;   // "get trafficsplits/web-autocanary", "list httproutes", …
+  std::vector<std::string> calls;   // reads and writes, in the order they came
 
   void put(const std::string& resource, nlohmann::json object);
   [[nodiscard]] const nlohmann::json* find(const std::string& resource, const std::string& namespace_name,

@@ -107,9 +107,12 @@ TEST_F(SmiRouterTest, WeightZeroIsOneWriteOfTheSplitAndKeepsTheCanaryPods) {
   rollout.canary["status"]["readyReplicas"] = 4;
   client.writes.clear();
   client.reads.clear();
+  client.calls.clear();
   ASSERT_TRUE(router.set_weight(rollout.target(kVersion), 0));
-  EXPECT_EQ(std::count_if(client.reads.begin(), client.reads.end(),
-                          [](const std::string& read) { return read.starts_with("get services/"); }),
+  const auto split_written = std::find(client.calls.begin(), client.calls.end(), "update trafficsplits/web-autocanary");
+  ASSERT_NE(split_written, client.calls.end());
+  EXPECT_EQ(std::count_if(client.calls.begin(), split_written,
+                          [](const std::string& call) { return call.find(" services/") != std::string::npos; }),
             0)
       << "weight 0 writes the split without checking the backend Services first";
   EXPECT_EQ(std::count(client.reads.begin(), client.reads.end(), "get trafficsplits/web-autocanary"), 2)
@@ -117,7 +120,31 @@ TEST_F(SmiRouterTest, WeightZeroIsOneWriteOfTheSplitAndKeepsTheCanaryPods) {
   EXPECT_EQ(routed(), 0);
   EXPECT_EQ(client.writes,
             (std::vector<std::string>{"update trafficsplits/web-autocanary", "patch deployments/web-canary"}))
-      << "the split first, in one update; then the canary's weight annotation";
+      << "the split first, in one update; then the canary's weight annotation (the backend Services unchanged)";
+  EXPECT_EQ((*client.find("deployments", "shop", "web-canary"))["spec"]["replicas"], 4);
+}
+
+TEST_F(SmiRouterTest, WeightZeroAfterAPromotionNarrowsTheStableServiceBackBeforeTheCanaryGoes) {
+  // The promotion widened web-stable to every pod of the Deployment while it rolled.
+  rollout.canary["status"]["readyReplicas"] = 4;
+  traffic::RolloutTarget rolling = rollout.target(kVersion);
+  rolling.stable_pod_template_hash.reset();
+  ASSERT_TRUE(router.set_weight(rolling, 100));
+  const auto stable_selector = [&] { return (*client.find("services", "shop", "web-stable"))["spec"]["selector"]; };
+  ASSERT_FALSE(stable_selector().contains("pod-template-hash")) << "widened: the canary's pods match it too";
+  rollout.service = *client.find("services", "shop", "web");
+  rollout.canary = *client.find("deployments", "shop", "web-canary");
+  rollout.canary["status"]["readyReplicas"] = 4;
+  client.calls.clear();
+
+  // Promoted: one ReplicaSet again, and all traffic back to it.
+  ASSERT_TRUE(router.set_weight(rollout.target(kVersion), 0));
+  EXPECT_EQ(routed(), 0);
+  EXPECT_EQ(stable_selector(), (json{{"app", "web"}, {"pod-template-hash", "6d5f8b9c4"}}));
+  const auto split_written = std::find(client.calls.begin(), client.calls.end(), "update trafficsplits/web-autocanary");
+  const auto narrowed = std::find(client.calls.begin(), client.calls.end(), "update services/web-stable");
+  ASSERT_NE(narrowed, client.calls.end()) << ::testing::PrintToString(client.calls);
+  EXPECT_LT(split_written, narrowed) << "the weight first: an abort's time to weight 0 stays one write";
   EXPECT_EQ((*client.find("deployments", "shop", "web-canary"))["spec"]["replicas"], 4);
 }
 
