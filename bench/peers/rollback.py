@@ -22,12 +22,14 @@ weight in the route object, seen on a watch.
 
 Each run: both canaries at 50 % with a passing metric (and Flagger's first
 check passed); watches open on both routes; T0 is the moment the exporter's
-error ratio of both canaries goes from 0.1 % to 50 %; T1 the first route
-version on each watch whose canary backendRefs carry weight 0.
+error ratio of both canaries goes from 0.1 % to 50 %, 3–13 s (uniformly at
+random) after both were seen holding at 50 %; T1 the first route version on
+each watch whose canary backendRefs carry weight 0.
 """
 
 import argparse
 import json
+import random
 import statistics
 import sys
 import threading
@@ -169,6 +171,7 @@ def main():
     parser.add_argument("--work", required=True)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--timeout", type=float, default=180, help="seconds any one wait may take")
+    parser.add_argument("--seed", type=int, default=20, help="of the random waits before each failure")
     args = parser.parse_args()
 
     kubeconfig = str(Path(args.run_dir) / "kubeconfig")
@@ -243,6 +246,7 @@ def run(api, kubeconfig, exporter, prometheus, traefik, flagger, gate, args):
     wait_for(lambda: route_of(api, THEIRS, "web"), "Flagger's HTTPRoute", timeout=args.timeout)
 
     rows = []
+    phase = random.Random(args.seed)
     for run_index in range(args.runs):
         image = f"registry.example.com/shop/web:{run_index + 2}"
         for ns, deployment in series:
@@ -275,7 +279,11 @@ def run(api, kubeconfig, exporter, prometheus, traefik, flagger, gate, args):
             print(f"autocanary's route: {route_of(api, OURS, 'shop')}\nits Canary: {ours}\n"
                   f"Flagger's route: {route_of(api, THEIRS, 'web')}\nits status: {flagger_status()}", file=sys.stderr)
             raise
-        time.sleep(3)  # both have measured the healthy ratio at least once
+        # Both have measured the healthy ratio at least once (3 s); then a random
+        # further wait, so that the failure lands at a uniformly random point of
+        # Flagger's 10 s analysis cycle (we reach this line just after one of its
+        # runs: without it every run would fail at the same phase).
+        time.sleep(3 + phase.uniform(0, 10))
         flagger_checks.append(flagger_status().get("lastTransitionTime"))
 
         watches = {"autocanary": RouteWatch(api, OURS, "shop", args.timeout),
