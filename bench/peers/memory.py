@@ -21,6 +21,7 @@ cluster running all three would pay.
 """
 
 import argparse
+import http.client
 import json
 import statistics
 import sys
@@ -165,29 +166,38 @@ def run(api, kubeconfig, coordinator, flagger, kruise, sampler, args):
     while time.monotonic() < deadline and len(settled) < 3:
         for process in (flagger, kruise):
             process.check_alive()
-        if "autocanary" not in settled:
-            managed = len(api.get("/apis/apps/v1/deployments?labelSelector=autocanary.io%2Fmanaged%3Dtrue")["items"])
-            state["autocanary"] = f"{managed} managed, {coordinator.reconciles():.0f} reconciles"
-            if managed >= total and coordinator.reconciles() >= total:
-                try:
-                    coordinator.wait_quiet(total, 5, 60)
-                    settled["autocanary"] = time.monotonic() - started
-                except TimeoutError:
-                    pass
-        for side, (path, phase, kind) in PEER_DONE.items():
-            if side in settled:
-                continue
-            done = sum(1 for item in api.get(path)["items"] if item.get("status", {}).get("phase") == phase)
-            state[side] = f"{done} of {total} {kind} {phase}"
-            if done >= total:
-                settled[side] = time.monotonic() - started
+        try:
+            poll(api, coordinator, total, settled, state, started)
+        except (OSError, http.client.HTTPException) as error:  # a list that timed out on the busy apiserver
+            state["last poll"] = f"failed: {error!r}"
         print(f"[{time.monotonic() - started:6.0f} s] " + "; ".join(f"{k}: {v}" for k, v in state.items()),
               flush=True)
-        time.sleep(10)
+        time.sleep(15)
     sampler.mark("idle")
     time.sleep(args.idle)
     sampler.mark("end")
     return {"applied": applied, "settled": settled, "state": state, "total": total}
+
+
+def poll(api, coordinator, total, settled, state, started):
+    """Marks in `settled` each side that has taken on all `total` apps."""
+    state.pop("last poll", None)
+    if "autocanary" not in settled:
+        managed = len(api.get("/apis/apps/v1/deployments?labelSelector=autocanary.io%2Fmanaged%3Dtrue")["items"])
+        state["autocanary"] = f"{managed} managed, {coordinator.reconciles():.0f} reconciles"
+        if managed >= total and coordinator.reconciles() >= total:
+            try:
+                coordinator.wait_quiet(total, 5, 60)
+                settled["autocanary"] = time.monotonic() - started
+            except TimeoutError:
+                pass
+    for side, (path, phase, kind) in PEER_DONE.items():
+        if side in settled:
+            continue
+        done = sum(1 for item in api.get(path)["items"] if item.get("status", {}).get("phase") == phase)
+        state[side] = f"{done} of {total} {kind} {phase}"
+        if done >= total:
+            settled[side] = time.monotonic() - started
 
 
 def report(sampler, result, args):

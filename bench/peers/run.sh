@@ -28,6 +28,9 @@ case $measure in
 esac
 export BUILD_DIR=${BUILD_DIR:-$root/build-release} BUILD_TYPE=${BUILD_TYPE:-Release}
 export AUTOCANARY_RUN=${AUTOCANARY_RUN:-/tmp/peers-$measure}
+# kwok nodes hold 110 pods each; Flagger gives each app a primary of at least
+# one pod (replicas 0 or not), so the memory run needs a node per 100 apps.
+[[ $measure != memory ]] || export AUTOCANARY_NODES=${AUTOCANARY_NODES:-$((${DEPLOYMENTS:-1000} / 100 + 3))}
 cache=${AUTOCANARY_CACHE:-$HOME/.cache/autocanary}
 for b in "${peers[@]}"; do
   [[ -x $cache/bin/$b ]] || { echo "peers: $cache/bin/$b missing: run tests/cluster/build.sh" >&2; exit 1; }
