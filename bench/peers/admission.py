@@ -20,7 +20,6 @@ PATCH's round trip, the median minus the control's median being what a webhook
 adds to a write.
 """
 
-import argparse
 import copy
 import json
 import re
@@ -30,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peers import ROOT, KruiseRollout, kruise_rollout  # noqa: E402
+from peers import ROOT, KruiseRollout, arguments, kruise_rollout  # noqa: E402
 from kubeapi import Api, percentile, wait_for  # noqa: E402
 
 OURS = "deployments.autocanary.io"
@@ -97,10 +96,8 @@ def estimate_quantile(buckets, count, q):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--run-dir", required=True)
-    parser.add_argument("--work", required=True)
-    parser.add_argument("--updates", type=int, default=200)
+    parser = arguments(__doc__, 120)
+    parser.add_argument("--updates", type=int, default=200, help="counted updates per webhook and size")
     args = parser.parse_args()
 
     kubeconfig = str(Path(args.run_dir) / "kubeconfig")
@@ -109,9 +106,9 @@ def main():
     KruiseRollout.install(kubeconfig, args.work)
     try:
         kruise.start()
-        wait_for(kruise.ready, "Kruise Rollout's webhook listening", timeout=120, interval=0.5)
+        wait_for(kruise.ready, "Kruise Rollout's webhook listening", timeout=args.timeout, interval=0.5)
         wait_for(lambda: kruise.webhook_registered(kubeconfig), "Kruise Rollout's webhook registration updated",
-                 timeout=60, interval=0.5)
+                 timeout=args.timeout, interval=0.5)
         run(api, kubeconfig, kruise, args)
     finally:
         kruise.stop()
@@ -142,10 +139,10 @@ def run(api, kubeconfig, kruise, args):
         kruise.check_alive()
         items = api.get(f"/apis/apps/v1/namespaces/{prefix}kruise/deployments")["items"]
         return all("rollouts.kruise.io/workload-type" in d["metadata"].get("labels", {}) for d in items)
-    wait_for(kruise_labelled, "Kruise Rollout to label its workloads", timeout=120, interval=0.5)
+    wait_for(kruise_labelled, "Kruise Rollout to label its workloads", timeout=args.timeout, interval=0.5)
     wait_for(lambda: all(r.get("status", {}).get("phase") == "Healthy" for r in
                          api.get(f"/apis/rollouts.kruise.io/v1beta1/namespaces/{prefix}kruise/rollouts")["items"]),
-             "the Rollouts Healthy", timeout=120, interval=0.5)
+             "the Rollouts Healthy", timeout=args.timeout, interval=0.5)
 
     results = {}
     tag = 0

@@ -20,7 +20,6 @@ Deployments plus Flagger's primaries; that is how each is built, and what a
 cluster running all three would pay.
 """
 
-import argparse
 import http.client
 import json
 import statistics
@@ -30,7 +29,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peers import (Flagger, KruiseRollout, autocanary_pids, free_port, kruise_rollout, kubectl,  # noqa: E402
+from peers import (Flagger, arguments, KruiseRollout, autocanary_pids, free_port, kruise_rollout, kubectl,  # noqa: E402
                    proc_stats)
 from kubeapi import Api  # noqa: E402
 from coordinator_memory import V1, Coordinator, manifest  # noqa: E402
@@ -92,14 +91,11 @@ PEER_DONE = {"Flagger": ("/apis/flagger.app/v1beta1/canaries", "Initialized", "C
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--run-dir", required=True)
-    parser.add_argument("--work", required=True)
-    parser.add_argument("--policy", required=True)
-    parser.add_argument("--deployments", type=int, default=1000)
-    parser.add_argument("--namespaces", type=int, default=10)
-    parser.add_argument("--idle", type=float, default=60)
-    parser.add_argument("--timeout", type=float, default=1800, help="seconds the create phase may take")
+    parser = arguments(__doc__, 1800)
+    parser.add_argument("--policy", required=True, help="our coordinator's policy file")
+    parser.add_argument("--deployments", type=int, default=1000, help="per controller")
+    parser.add_argument("--namespaces", type=int, default=10, help="per controller")
+    parser.add_argument("--idle", type=float, default=60, help="seconds of the idle phase")
     args = parser.parse_args()
 
     kubeconfig = str(Path(args.run_dir) / "kubeconfig")

@@ -8,6 +8,7 @@ Every process started here listens on 127.0.0.1 where the program lets us say
 so, and is stopped by `stop()` (the shell wrapper's trap calls stop_all()).
 """
 
+import argparse
 import json
 import os
 import signal
@@ -28,6 +29,15 @@ CACHE = Path(os.environ.get("AUTOCANARY_CACHE", Path.home() / ".cache/autocanary
 BIN = CACHE / "bin"
 SHARE = CACHE / "share"
 CLOCK_TICK = os.sysconf("SC_CLK_TCK")
+
+
+def arguments(doc, timeout):
+    """The options every driver takes (run.sh passes them); each adds its own."""
+    parser = argparse.ArgumentParser(description=doc.splitlines()[0])
+    parser.add_argument("--run-dir", required=True, help="the cluster's AUTOCANARY_RUN")
+    parser.add_argument("--work", required=True, help="a scratch directory run.sh removes")
+    parser.add_argument("--timeout", type=float, default=timeout, help="seconds a wait may take")
+    return parser
 
 
 def free_port():
@@ -93,13 +103,15 @@ class Process:
         return True
 
     def stop(self):
-        if self.alive():
-            self.process.send_signal(signal.SIGTERM)
+        """SIGTERM to its process group, SIGKILL after 15 s."""
+        for sig, grace in ((signal.SIGTERM, 15), (signal.SIGKILL, None)):
+            if not self.alive():
+                break
+            os.killpg(self.process.pid, sig)
             try:
-                self.process.wait(timeout=15)
+                self.process.wait(timeout=grace)
             except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+                continue
         self.pidfile.unlink(missing_ok=True)
 
 

@@ -27,7 +27,6 @@ random) after both were seen holding at 50 %; T1 the first route version on
 each watch whose canary backendRefs carry weight 0.
 """
 
-import argparse
 import json
 import random
 import statistics
@@ -37,7 +36,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peers import ROOT, Flagger, kubectl  # noqa: E402
+from peers import ROOT, Flagger, arguments, kubectl  # noqa: E402
 from kubeapi import Api, deployment, percentile, wait_for  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests/e2e"))
@@ -166,11 +165,8 @@ class RouteWatch:
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--run-dir", required=True)
-    parser.add_argument("--work", required=True)
+    parser = arguments(__doc__, 180)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--timeout", type=float, default=180, help="seconds any one wait may take")
     parser.add_argument("--seed", type=int, default=20, help="of the random waits before each failure")
     args = parser.parse_args()
 

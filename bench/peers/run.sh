@@ -44,7 +44,7 @@ bench_name=peers
 case $measure in
   admission)
     python3 "$root/bench/peers/admission.py" --run-dir "$AUTOCANARY_RUN" --work "$work" \
-      --updates "${UPDATES:-200}"
+      --updates "${UPDATES:-200}" --timeout "${TIMEOUT:-120}"
     ;;
   rollback)
     python3 "$root/bench/peers/rollback.py" --run-dir "$AUTOCANARY_RUN" --work "$work" \
