@@ -142,8 +142,14 @@ def run(api, kubeconfig, coordinator, flagger, kruise, sampler, args):
         for i in range(args.namespaces):
             api.create("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
                                               "metadata": {"name": f"{prefix}-{i + 1:02d}", "labels": labels}})
-    # Interleaved namespace by namespace, so no side gets its objects first.
+    deadline = started + args.timeout
+    # Interleaved namespace by namespace, so no side gets its objects first; no
+    # further namespace once the time is up (what was applied is reported).
+    applied_namespaces = 0
     for i in range(args.namespaces):
+        if time.monotonic() > deadline:
+            break
+        applied_namespaces += 1
         for side, (prefix, _) in sets.items():
             ns = f"{prefix}-{i + 1:02d}"
             documents = [manifest(f"app-{j + 1:05d}", ns, V1) for j in range(per)]
@@ -155,9 +161,8 @@ def run(api, kubeconfig, coordinator, flagger, kruise, sampler, args):
                     timeout=600)
     applied = time.monotonic() - started
 
-    total = per * args.namespaces
+    total = per * applied_namespaces
     settled = {}
-    deadline = started + args.timeout
     state = {}
     while time.monotonic() < deadline and len(settled) < 3:
         for process in (flagger, kruise):
@@ -172,7 +177,8 @@ def run(api, kubeconfig, coordinator, flagger, kruise, sampler, args):
     sampler.mark("idle")
     time.sleep(args.idle)
     sampler.mark("end")
-    return {"applied": applied, "settled": settled, "state": state, "total": total}
+    return {"applied": applied, "settled": settled, "state": state, "total": total,
+            "namespaces": applied_namespaces}
 
 
 def poll(api, coordinator, total, settled, state, started):
@@ -204,7 +210,7 @@ def report(sampler, result, args):
     end_time, end_marks = sampler.marks["end"]
     create_start, create_marks = sampler.marks["create"]
     print()
-    print(f"controllers managing {result['total']} Deployments each (replicas 0) in {args.namespaces} namespaces "
+    print(f"controllers managing {result['total']} Deployments each (replicas 0) in {result['namespaces']} namespaces "
           f"each, started together; all applied in {result['applied']:.0f} s")
     for side in ("autocanary", "Flagger", "Kruise Rollout"):
         at = result["settled"].get(side)
