@@ -5,11 +5,13 @@
 # with the peers").
 #
 #   bench/peers/run.sh admission   # UPDATES=200: the same Deployment UPDATEs, small and
-#                                  #   64 KiB, through our webhook and Kruise Rollout's     ~3 min
+#                                  #   64 KiB, through our webhook and Kruise Rollout's     ~4 min
 #   bench/peers/run.sh rollback    # RUNS=5: a failing Prometheus metric → weight 0 in the
-#                                  #   HTTPRoute, ours vs Flagger (gatewayapi:v1)          ~8 min
-#   bench/peers/run.sh memory      # DEPLOYMENTS=1000 NAMESPACES=10 IDLE=60: RSS and CPU of
-#                                  #   each controller managing as many Deployments         ~15 min
+#                                  #   HTTPRoute, ours vs Flagger (gatewayapi:v1)          ~5 min
+#   bench/peers/run.sh memory      # DEPLOYMENTS=1000 NAMESPACES=10 IDLE=60 TIMEOUT=1800: RSS
+#                                  #   and CPU of each controller managing as many
+#                                  #   Deployments; 1,000 needs well over 30 min on a busy
+#                                  #   2-core machine (docs/benchmarks.md)
 #
 # Each run starts its own control plane (tests/cluster/up.sh, kwok nodes) in
 # AUTOCANARY_RUN (default /tmp/peers-MEASURE), the webhook and the coordinator's
