@@ -47,8 +47,11 @@ def free_port():
 
 
 def kubectl(kubeconfig, *args, stdin=None, timeout=300, check=True):
-    return subprocess.run([str(BIN / "kubectl"), "--kubeconfig", kubeconfig, *args], input=stdin, text=True,
-                          capture_output=True, check=check, timeout=timeout).stdout
+    done = subprocess.run([str(BIN / "kubectl"), "--kubeconfig", kubeconfig, *args], input=stdin, text=True,
+                          capture_output=True, timeout=timeout)
+    if check and done.returncode != 0:
+        raise RuntimeError(f"kubectl {' '.join(args[:2])} failed ({done.returncode}): {done.stderr[-2000:]}")
+    return done.stdout
 
 
 def proc_stats(pid):
