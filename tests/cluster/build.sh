@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Build the local control-plane binaries (kube-apiserver, kube-controller-manager,
 # kube-scheduler, kubectl, etcd, kwok), helm, and the real node's kubelet,
-# kube-proxy and containerd (+ ctr, containerd-shim-runc-v2), and traefik (the Gateway API
-# proxy of the e2e tests and bench) from Go modules and cache them under
+# kube-proxy and containerd (+ ctr, containerd-shim-runc-v2), traefik (the Gateway API
+# proxy of the e2e tests and bench), and the peers bench/peers/ measures beside us
+# (Flagger, Kruise Rollout; PEERS=0 skips them) from Go modules and cache them under
 # ${AUTOCANARY_CACHE:-$HOME/.cache/autocanary}/bin.
 #
 # Idempotent: each component has a stamp keyed by its pinned version, the Go
@@ -86,13 +87,20 @@ write_wrapper() {
     printf 'module %s\n\ngo %s\n\nrequire (\n%s)\n' "$module" "$GO_MIN_VERSION" "$requires"
     [[ -z $replaces ]] || printf '\nreplace (\n%s)\n' "$replaces"
   } >"$dir/go.mod"
+  write_tools "$dir" "$@"
+  log "resolving modules for $module"
+  (cd "$dir" && go mod tidy) 2>&1 | quiet_downloads
+}
+
+# write_tools DIR PKG...: the tools.go that makes DIR's module import the commands.
+write_tools() {
+  local dir=$1 pkg
+  shift
   {
     printf '//go:build tools\n\n// Package tools pins the commands built from this module.\npackage tools\n\nimport (\n'
     for pkg in "$@"; do printf '\t_ "%s"\n' "$pkg"; done
     printf ')\n'
   } >"$dir/tools.go"
-  log "resolving modules for $module"
-  (cd "$dir" && go mod tidy) 2>&1 | quiet_downloads
 }
 
 # quiet_downloads: summarise go's one-line-per-module download notices.
@@ -330,6 +338,69 @@ build_traefik() {
   mark_built traefik "$key"
 }
 
+# The peers bench/peers/ runs beside autocanary on the same control plane, each
+# out-of-cluster with a kubeconfig. Their modules carry no replace directives,
+# so a plain wrapper does (Kruise Rollout's resolved by `go get`, below); their
+# CRDs (and Kruise Rollout's webhook registration) are copied from the same
+# module into share/<name>/, so the manifests always match the binary. Neither is stamped with a version by ldflags: Flagger's is
+# a constant in its source, Kruise Rollout prints none.
+# peer_share NAME DIR MODULE FILE...: copy files of the module into share/NAME/.
+peer_share() {
+  local name=$1 dir=$2 mod=$3 src f
+  shift 3
+  src=$(cd "$dir" && go list -m -f '{{.Dir}}' "$mod")
+  rm -rf "$SHARE/.$name.tmp"
+  mkdir -p "$SHARE/.$name.tmp"
+  for f in "$@"; do
+    [[ -f $src/$f ]] || die "$f missing in $mod ($src)"
+    cp "$src/$f" "$SHARE/.$name.tmp/"
+  done
+  rm -rf "${SHARE:?}/$name"
+  mv "$SHARE/.$name.tmp" "$SHARE/$name"
+}
+
+build_flagger() {
+  local key="$FLAGGER_VERSION flagger-recipe=1" mod=github.com/fluxcd/flagger
+  if up_to_date flagger "$key" flagger && [[ -f $SHARE/flagger/crd.yaml ]]; then
+    log "flagger $FLAGGER_VERSION up to date"
+    return
+  fi
+  local dir=$SRC/flagger-$FLAGGER_VERSION
+  write_wrapper "$dir" autocanary.test/flagger-wrapper $'\t'"$mod $FLAGGER_VERSION"$'\n' "" "$mod/cmd/flagger"
+  build_cmd "$dir" flagger "$mod/cmd/flagger" "-s -w"
+  peer_share flagger "$dir" "$mod" artifacts/flagger/crd.yaml
+  mark_built flagger "$key"
+}
+
+# Kruise Rollout's command is its module's root package (main.go).
+build_kruise_rollout() {
+  local key="$KRUISE_ROLLOUT_VERSION kruise-rollout-recipe=1" mod=github.com/openkruise/rollouts
+  if up_to_date kruise-rollout "$key" kruise-rollout && [[ -d $SHARE/kruise-rollout ]]; then
+    log "kruise-rollout $KRUISE_ROLLOUT_VERSION up to date"
+    return
+  fi
+  local dir=$SRC/kruise-rollout-$KRUISE_ROLLOUT_VERSION
+  # Not write_wrapper: `go mod tidy` also resolves the imports of the module's
+  # tests, one of which (k8s.io/utils/ptr) its pinned k8s.io/utils lacks, and
+  # would raise k8s.io/utils for the whole build; `go get` of the command
+  # resolves just what it builds, at the versions its go.mod pins.
+  rm -rf "$dir"
+  mkdir -p "$dir"
+  printf 'module autocanary.test/kruise-rollout-wrapper\n\ngo %s\n\nrequire %s %s\n' "$GO_MIN_VERSION" "$mod" \
+    "$KRUISE_ROLLOUT_VERSION" >"$dir/go.mod"
+  write_tools "$dir" "$mod"
+  log "resolving modules for kruise-rollout $KRUISE_ROLLOUT_VERSION"
+  (cd "$dir" && go get "$mod@$KRUISE_ROLLOUT_VERSION") 2>&1 | quiet_downloads
+  build_cmd "$dir" kruise-rollout "$mod" "-s -w"
+  peer_share kruise-rollout "$dir" "$mod" \
+    config/crd/bases/rollouts.kruise.io_rollouts.yaml \
+    config/crd/bases/rollouts.kruise.io_batchreleases.yaml \
+    config/crd/bases/rollouts.kruise.io_rollouthistories.yaml \
+    config/crd/bases/rollouts.kruise.io_trafficroutings.yaml \
+    config/webhook/manifests.yaml
+  mark_built kruise-rollout "$key"
+}
+
 start=$SECONDS
 log "cache: $CACHE ($GOVER, -p $JOBS)"
 # Smallest first: a broken toolchain or proxy shows up in minutes, not at the end.
@@ -340,6 +411,10 @@ build_helm
 build_containerd
 build_kubernetes_node
 build_traefik
+if [[ ${PEERS:-1} != 0 ]]; then
+  build_flagger
+  build_kruise_rollout
+fi
 log "done in $((SECONDS - start))s:"
 "$BIN/kube-apiserver" --version
 "$BIN/kubectl" version --client 2>/dev/null | sed -n 1p
@@ -349,3 +424,4 @@ log "done in $((SECONDS - start))s:"
 "$BIN/kubelet" --version
 "$BIN/containerd" --version
 "$BIN/traefik" version | sed -n 1,2p
+[[ ${PEERS:-1} == 0 ]] || "$BIN/flagger" -version

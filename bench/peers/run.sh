@@ -1,0 +1,61 @@
+#!/usr/bin/env bash
+# Side by side with the peers: autocanary and Flagger / Kruise Rollout (built by
+# tests/cluster/build.sh into the cluster cache) on one local control plane, in
+# one run, each figure a ratio of that run (docs/benchmarks.md, "Side by side
+# with the peers").
+#
+#   bench/peers/run.sh admission   # UPDATES=200: the same Deployment UPDATEs, small and
+#                                  #   64 KiB, through our webhook and Kruise Rollout's     ~4 min
+#   bench/peers/run.sh rollback    # RUNS=5: a failing Prometheus metric → weight 0 in the
+#                                  #   HTTPRoute, ours vs Flagger (gatewayapi:v1)          ~5 min
+#   bench/peers/run.sh memory      # DEPLOYMENTS=1000 NAMESPACES=10 IDLE=60 TIMEOUT=1800: RSS
+#                                  #   and CPU of each controller managing as many
+#                                  #   Deployments; 1,000 needs well over 30 min on a busy
+#                                  #   2-core machine (docs/benchmarks.md)
+#
+# Each run starts its own control plane (tests/cluster/up.sh, kwok nodes) in
+# AUTOCANARY_RUN (default /tmp/peers-MEASURE), the webhook and the coordinator's
+# prerequisites (bench/bench_stack.sh), then the peers out-of-cluster, and stops
+# all of it on exit. Builds build-release/ (Release) unless SKIP_BUILD=1; BUILD_DIR
+# overrides it. TIMEOUT bounds every wait (seconds). Exits non-zero only when
+# something failed, never for a figure.
+set -euo pipefail
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+measure=${1:-}
+case $measure in
+  admission) peers=(kruise-rollout) ;;
+  rollback) peers=(flagger) ;;
+  memory) peers=(flagger kruise-rollout) ;;
+  *) echo "usage: bench/peers/run.sh admission|rollback|memory" >&2; exit 2 ;;
+esac
+export BUILD_DIR=${BUILD_DIR:-$root/build-release} BUILD_TYPE=${BUILD_TYPE:-Release}
+export AUTOCANARY_RUN=${AUTOCANARY_RUN:-/tmp/peers-$measure}
+# kwok nodes hold 110 pods each; Flagger gives each app a primary of at least
+# one pod (replicas 0 or not), so the memory run needs a node per 100 apps.
+[[ $measure != memory ]] || export AUTOCANARY_NODES=${AUTOCANARY_NODES:-$((${DEPLOYMENTS:-1000} / 100 + 3))}
+cache=${AUTOCANARY_CACHE:-$HOME/.cache/autocanary}
+for b in "${peers[@]}"; do
+  [[ -x $cache/bin/$b ]] || { echo "peers: $cache/bin/$b missing: run tests/cluster/build.sh" >&2; exit 1; }
+done
+
+started=$SECONDS
+bench_name=peers
+# shellcheck source=bench/bench_stack.sh
+. "$root/bench/bench_stack.sh"
+
+case $measure in
+  admission)
+    python3 "$root/bench/peers/admission.py" --run-dir "$AUTOCANARY_RUN" --work "$work" \
+      --updates "${UPDATES:-200}" --timeout "${TIMEOUT:-120}"
+    ;;
+  rollback)
+    python3 "$root/bench/peers/rollback.py" --run-dir "$AUTOCANARY_RUN" --work "$work" \
+      --runs "${RUNS:-5}" --timeout "${TIMEOUT:-180}"
+    ;;
+  memory)
+    python3 "$root/bench/peers/memory.py" --run-dir "$AUTOCANARY_RUN" --work "$work" --policy "$work/policy.yaml" \
+      --deployments "${DEPLOYMENTS:-1000}" --namespaces "${NAMESPACES:-10}" --idle "${IDLE:-60}" \
+      --timeout "${TIMEOUT:-1800}"
+    ;;
+esac
+echo "peers $measure: $((SECONDS - started)) s from the build check to here"
