@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Side by side with the peers: autocanary and Flagger / Kruise Rollout (built by
-# tests/cluster/build.sh into the cluster cache) on one local control plane, in
+# PEERS=1 tests/cluster/build.sh into the cluster cache) on one local control plane, in
 # one run, each figure a ratio of that run (docs/benchmarks.md, "Side by side
 # with the peers").
 #
@@ -33,10 +33,8 @@ export AUTOCANARY_RUN=${AUTOCANARY_RUN:-/tmp/peers-$measure}
 # kwok nodes hold 110 pods each; Flagger gives each app a primary of at least
 # one pod (replicas 0 or not), so the memory run needs a node per 100 apps.
 [[ $measure != memory ]] || export AUTOCANARY_NODES=${AUTOCANARY_NODES:-$((${DEPLOYMENTS:-1000} / 100 + 3))}
-cache=${AUTOCANARY_CACHE:-$HOME/.cache/autocanary}
-for b in "${peers[@]}"; do
-  [[ -x $cache/bin/$b ]] || { echo "peers: $cache/bin/$b missing: run tests/cluster/build.sh" >&2; exit 1; }
-done
+# The peers are built only for this bench (cached; a no-op once built).
+PEERS=1 "$root/tests/cluster/build.sh"
 
 started=$SECONDS
 bench_name=peers

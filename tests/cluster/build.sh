@@ -3,7 +3,8 @@
 # kube-scheduler, kubectl, etcd, kwok), helm, and the real node's kubelet,
 # kube-proxy and containerd (+ ctr, containerd-shim-runc-v2), traefik (the Gateway API
 # proxy of the e2e tests and bench), and the peers bench/peers/ measures beside us
-# (Flagger, Kruise Rollout; PEERS=0 skips them) from Go modules and cache them under
+# (Flagger, Kruise Rollout; only with PEERS=1: bench/peers/run.sh asks for them,
+# the tests never need them) from Go modules and cache them under
 # ${AUTOCANARY_CACHE:-$HOME/.cache/autocanary}/bin.
 #
 # Idempotent: each component has a stamp keyed by its pinned version, the Go
@@ -411,7 +412,7 @@ build_helm
 build_containerd
 build_kubernetes_node
 build_traefik
-if [[ ${PEERS:-1} != 0 ]]; then
+if [[ ${PEERS:-0} == 1 ]]; then
   build_flagger
   build_kruise_rollout
 fi
@@ -424,4 +425,4 @@ log "done in $((SECONDS - start))s:"
 "$BIN/kubelet" --version
 "$BIN/containerd" --version
 "$BIN/traefik" version | sed -n 1,2p
-[[ ${PEERS:-1} == 0 ]] || "$BIN/flagger" -version
+[[ ${PEERS:-0} != 1 ]] || "$BIN/flagger" -version
