@@ -79,6 +79,68 @@ def test_sigterm_drains_then_exits_cleanly(certificates):
                         "stopped"]
 
 
+def open_connection(port, cafile):
+    """A TLS keep-alive connection as the apiserver holds one."""
+    context = ssl.create_default_context(cafile=str(cafile))
+    return context.wrap_socket(socket.create_connection(("127.0.0.1", port), timeout=5), server_hostname="127.0.0.1")
+
+
+def ask(connection, path="/healthz"):
+    """One request on a kept-alive connection; its status line, or what went wrong."""
+    try:
+        connection.sendall(f"GET {path} HTTP/1.1\r\nHost: webhook\r\n\r\n".encode())
+        answer = b""
+        while b"\r\n\r\n" not in answer or not answer.endswith(b"ok\n"):
+            chunk = connection.recv(4096)
+            if not chunk:
+                return "closed by the webhook"
+            answer += chunk
+        return answer.split(b"\r\n", 1)[0].decode()
+    except OSError as error:
+        return f"failed: {error}"
+
+
+def test_an_idle_connection_outlives_the_apiservers_idle_timeout(certificates):
+    """The apiserver keeps idle webhook connections 90 s and sends the next review
+    on one of them; a webhook that closes an idle connection first races that
+    review, and the user's write fails ("broken pipe"). Idle for longer than the
+    old 5 s keep-alive, the connection still carries the next request."""
+    port = free_port()
+    process = start(certificates, port)
+    try:
+        wait_ready(port, certificates / "ca.crt")
+        connection = open_connection(port, certificates / "ca.crt")
+        assert ask(connection) == "HTTP/1.1 200 OK"
+        time.sleep(6.5)
+        assert ask(connection) == "HTTP/1.1 200 OK", "the webhook closed an idle connection the apiserver may use"
+        connection.close()
+    finally:
+        process.kill()
+        process.wait()
+
+
+def test_idle_connections_of_several_apiservers_starve_no_new_one(certificates):
+    """Each apiserver keeps up to 25 idle connections per webhook host, and each
+    holds one of cpp-httplib's workers: with three apiservers' worth idle, every
+    new connection is still answered at once (none waits for an idle one to close)."""
+    port = free_port()
+    process = start(certificates, port)
+    idle = []
+    try:
+        wait_ready(port, certificates / "ca.crt")
+        for count in range(76):
+            started = time.monotonic()
+            idle.append(open_connection(port, certificates / "ca.crt"))
+            assert ask(idle[-1]) == "HTTP/1.1 200 OK"
+            waited = time.monotonic() - started
+            assert waited < 2, f"connection {count + 1} waited {waited:.1f} s for a worker held by an idle one"
+    finally:
+        for connection in idle:
+            connection.close()
+        process.kill()
+        process.wait()
+
+
 def test_unusable_certificate_stops_start_up_with_a_clear_error(certificates):
     (certificates / "tls.key").write_text("not a key")
     process = start(certificates, free_port())

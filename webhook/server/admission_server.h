@@ -23,9 +23,15 @@ namespace autocanary::server {
 struct ServerOptions {
   std::string bind_address = "0.0.0.0";
   int port = 8443;  // 0 picks a free port
-  // cpp-httplib holds a worker per open connection for its keep-alive life.
-  std::size_t threads = 32;
-  std::chrono::seconds keep_alive_timeout{5};
+  // cpp-httplib holds a worker per open connection for its keep-alive life, and
+  // the apiserver keeps up to 25 idle connections per webhook host: 128 workers
+  // leave room for several apiservers' idle connections and a burst beside them
+  // (~9 KiB of RSS each; reviews' memory is bounded by the budget, not by workers).
+  std::size_t threads = 128;
+  // Longer than the apiserver's idle timeout (Go's 90 s), so the apiserver always
+  // closes an idle connection first: a server closing one races a review the
+  // apiserver sends on it, which fails the user's write ("broken pipe").
+  std::chrono::seconds keep_alive_timeout{120};
   std::size_t keep_alive_max_requests = 1000;
   std::chrono::seconds read_timeout{10};
   std::chrono::seconds write_timeout{10};

@@ -57,8 +57,9 @@ std::string webhook_usage() {
   --coordinator-username U   requests of this user pass through untouched (repeatable)
   --protected-namespace NAME another namespace never to mutate (repeatable); kube-system,
                              kube-public and kube-node-lease always are
-  --threads N                worker threads (default 32)
-  --keep-alive-timeout D     idle keep-alive connection lifetime (default 5s)
+  --threads N                worker threads, one per open connection (default 128)
+  --keep-alive-timeout D     idle keep-alive connection lifetime; keep it above the
+                             apiserver's own (90s), which then closes first (default 120s)
   --max-body-bytes N         largest AdmissionReview accepted (default 4194304)
   --review-memory-budget N   bytes all reviews in flight may hold at once; a review beyond
                              it waits up to 1s, then gets 429 (default 67108864)
