@@ -119,6 +119,27 @@ def test_a_label_changes_no_revision(kube, coordinators):
     assert kube.get("canaries.autocanary.io", "api", ns)["status"]["phase"] == "WaitingForApproval"
 
 
+def test_a_typo_in_an_annotation_is_answered_on_the_command_that_made_it(kube, coordinators):
+    """`kubectl annotate` changes no template, so no canary starts; what was
+    wrong with the annotation is still said to the user who typed it, not only
+    at the next rollout, and the canary under way is not disturbed."""
+    ns = unique("verb-typo")
+    status = canary_running(kube, ns, client_side(kube), V2)
+    typo = kube.run("annotate", "deployment", "api", "-n", ns, "autocanary.io/stpes=[{setWeight: 50}]")
+    assert "Warning: autocanary: annotation autocanary.io/stpes is not one autocanary reads; it is ignored " \
+           "(did you mean autocanary.io/steps?)" in typo.stderr, typo.stderr
+    bad_value = kube.run("annotate", "deployment", "api", "-n", ns, "autocanary.io/steps=[{setWeight: 500}]")
+    assert "Warning: autocanary: annotation autocanary.io/steps ignored: steps[0].setWeight: must be between " \
+           "0 and 100, got 500" in bad_value.stderr, bad_value.stderr
+    skip = kube.run("annotate", "deployment", "api", "-n", ns, "autocanary.io/skip=yes")
+    assert 'only "true" opts this Deployment out, so it stays managed' in skip.stderr, skip.stderr
+    # The same annotations again (a GitOps sync of them): nothing new to say.
+    again = kube.run("annotate", "deployment", "api", "-n", ns, "--overwrite", "autocanary.io/stpes=[{setWeight: 50}]")
+    assert "Warning" not in again.stderr, again.stderr
+    assert annotations(kube, ns)["autocanary.io/pending-revision"] == status["revision"]
+    assert kube.get("canaries.autocanary.io", "api", ns)["status"]["phase"] == "WaitingForApproval"
+
+
 @pytest.mark.parametrize("how", ["client-side", "server-side"])
 def test_applying_the_live_manifest_again_cancels_the_canary(kube, coordinators, how):
     ns = unique(f"revert-{how}")

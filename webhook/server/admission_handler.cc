@@ -2,6 +2,7 @@
 
 #include <variant>
 
+#include "webhook/decision/annotation_check.h"
 #include "webhook/review/admission_review.h"
 
 namespace autocanary::server {
@@ -46,6 +47,17 @@ void AdmissionHandler::count_refused(int http_status, std::string_view reason) {
   errors_.inc(reason);
 }
 
+namespace {
+
+// A Deployment autocanary looked at for the user (not one it leaves to others).
+bool serves(decision::Outcome outcome) {
+  using decision::Outcome;
+  return outcome != Outcome::kNotApplicable && outcome != Outcome::kProtectedNamespace &&
+         outcome != Outcome::kCoordinator && outcome != Outcome::kInvalidObject;
+}
+
+}  // namespace
+
 HttpReply AdmissionHandler::review(std::string_view body, Clock::time_point deadline) {
   const auto started = Clock::now();
   if (started >= deadline)
@@ -67,9 +79,16 @@ HttpReply AdmissionHandler::review(std::string_view body, Clock::time_point dead
                                           : policy::ResolvedPolicy{policy::builtin_default_policy(), "", {}, {}};
     decision = decision::decide(input, resolved.policy, scope_);
     // What the policy resolution skipped (a malformed override, a missing
-    // policy) is said where the user acts: on the change that starts a canary.
-    if (decision.outcome == decision::Outcome::kPendingRecorded || decision.outcome == decision::Outcome::kMarked)
-      for (auto& warning : resolved.warnings) decision.warnings.push_back("autocanary: " + std::move(warning));
+    // policy) is said where the user acts: on the change that starts a canary,
+    // and on the one that sets the override. So is an annotation of ours that
+    // autocanary does not read (a typo).
+    if (serves(decision.outcome)) {
+      if (decision.outcome == decision::Outcome::kPendingRecorded || decision.outcome == decision::Outcome::kMarked ||
+          decision::policy_annotations_changed(input.old_object, *input.new_object))
+        for (auto& warning : resolved.warnings) decision.warnings.push_back("autocanary: " + std::move(warning));
+      for (auto& warning : decision::annotation_warnings(input.old_object, *input.new_object))
+        decision.warnings.push_back(std::move(warning));
+    }
     reply.body = api::admission_response(request.uid, decision);
   } catch (const std::exception& error) {
     // A bug, not bad input: answer with the reason; the apiserver applies failurePolicy.

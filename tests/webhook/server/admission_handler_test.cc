@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "policy/policy_resolution.h"
 #include "tests/support/fixtures.h"
 
 namespace autocanary::server {
@@ -51,6 +52,38 @@ TEST_F(AdmissionHandlerTest, AnswersAReviewAndCountsTheDecision) {
   EXPECT_EQ(lines[0]["msg"], "admission reviewed");
   EXPECT_EQ(lines[0]["decision"], "pending_recorded");
   EXPECT_EQ(lines[0]["name"], "web");
+}
+
+// `kubectl annotate` of an override: the template is unchanged, so no canary
+// starts, and the user still hears at once what was wrong with what they typed.
+TEST(AdmissionHandlerWarningsTest, AnAnnotateOnlyChangeHearsWhatIsWrongWithItsAnnotations) {
+  std::FILE* log_file = std::tmpfile();
+  common::Logger logger{common::LogLevel::kWarn, log_file};
+  common::MetricsRegistry metrics;
+  AdmissionHandler handler{decision::WebhookScope{"autocanary-system", {}, {}, {}},
+                           [](const json& deployment) {
+                             return policy::resolve_policy(deployment, json(), [](const std::string&) { return json(); });
+                           },
+                           logger, metrics};
+  json review_doc = testing::load_json("admission/update-web-image.json");
+  auto& request = review_doc["request"];
+  request["object"] = request["oldObject"];
+  request["object"]["metadata"]["annotations"]["autocanary.io/steps"] = "[{setWeight: 500}]";
+  request["object"]["metadata"]["annotations"]["autocanary.io/stpes"] = "[{setWeight: 50}]";
+  const json response = json::parse(handler.review(review_doc.dump(), AdmissionHandler::Clock::now() + 10s).body);
+  const auto warnings = response["response"]["warnings"];
+  ASSERT_EQ(warnings.size(), 2U) << warnings.dump();
+  EXPECT_NE(warnings[0].get<std::string>().find("autocanary: annotation autocanary.io/steps ignored: "),
+            std::string::npos) << warnings.dump();
+  EXPECT_NE(warnings[1].get<std::string>().find("did you mean autocanary.io/steps?"), std::string::npos);
+  EXPECT_EQ(response["response"]["allowed"], true);
+  EXPECT_FALSE(response["response"].contains("patch"));
+
+  // The same object applied again (a GitOps sync): nothing new to say.
+  request["oldObject"] = request["object"];
+  const json again = json::parse(handler.review(review_doc.dump(), AdmissionHandler::Clock::now() + 10s).body);
+  EXPECT_FALSE(again["response"].contains("warnings")) << again.dump();
+  std::fclose(log_file);
 }
 
 TEST_F(AdmissionHandlerTest, BadBodyGetsA400WithTheReason) {

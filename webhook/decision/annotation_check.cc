@@ -1,0 +1,101 @@
+#include "webhook/decision/annotation_check.h"
+
+#include <algorithm>
+#include <string_view>
+
+#include "common/json_fields.h"
+#include "policy/names.h"
+
+namespace autocanary::decision {
+
+namespace {
+
+using nlohmann::json;
+
+// Read on a Deployment: set by users, or written by autocanary itself.
+constexpr std::string_view kDeploymentAnnotations[] = {
+    names::kSkipAnnotation,           names::kPolicyAnnotation,          names::kStepsAnnotation,
+    names::kTrafficBackendAnnotation, names::kRetryAnnotation,           names::kPendingRevisionAnnotation,
+    names::kPendingTemplateAnnotation, names::kFailedRevisionAnnotation, names::kCanaryRevisionAnnotation,
+    names::kCanaryWeightAnnotation,
+};
+
+// Read on the namespace, never on a Deployment: the user put it in the wrong place.
+constexpr std::string_view kNamespaceKeys[] = {names::kEnabledLabel, names::kTestServiceAccountsAnnotation};
+
+constexpr std::string_view kPolicyChoosing[] = {names::kPolicyAnnotation, names::kStepsAnnotation,
+                                                names::kTrafficBackendAnnotation};
+
+const json* annotations_of(const json* object) {
+  const json* annotations = object != nullptr ? common::at(*object, "/metadata/annotations") : nullptr;
+  return annotations != nullptr && annotations->is_object() ? annotations : nullptr;
+}
+
+bool changed(const json* old_annotations, const json* new_annotations, std::string_view key) {
+  const json* before = common::child(old_annotations, key);
+  const json* after = common::child(new_annotations, key);
+  if (before == nullptr || after == nullptr) return before != after;
+  return *before != *after;
+}
+
+// Levenshtein distance, for "did you mean": keys are short (< 40 bytes).
+std::size_t distance(std::string_view a, std::string_view b) {
+  std::vector<std::size_t> row(b.size() + 1);
+  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (std::size_t i = 1; i <= a.size(); ++i) {
+    std::size_t diagonal = row[0];
+    row[0] = i;
+    for (std::size_t j = 1; j <= b.size(); ++j) {
+      const std::size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
+std::string unknown_key_warning(std::string_view key, const std::string& namespace_name) {
+  if (std::ranges::find(kNamespaceKeys, key) != std::end(kNamespaceKeys))
+    return "autocanary: " + std::string(key) + " is read on the namespace, not on a Deployment" +
+           (key == names::kEnabledLabel ? " (as a label: kubectl label namespace " +
+                                              (namespace_name.empty() ? "NAME" : namespace_name) + " " +
+                                              std::string(key) + "=true)"
+                                        : "");
+  std::string_view nearest;
+  std::size_t best = 4;  // farther than 3 edits is no typo of ours
+  for (std::string_view known : kDeploymentAnnotations) {
+    const std::size_t d = distance(key, known);
+    if (d < best) best = d, nearest = known;
+  }
+  std::string warning = "autocanary: annotation " + std::string(key) + " is not one autocanary reads; it is ignored";
+  if (!nearest.empty()) warning += " (did you mean " + std::string(nearest) + "?)";
+  return warning;
+}
+
+}  // namespace
+
+std::vector<std::string> annotation_warnings(const json* old_object, const json& new_object) {
+  std::vector<std::string> warnings;
+  const json* before = annotations_of(old_object);
+  const json* after = annotations_of(&new_object);
+  if (after == nullptr) return warnings;
+  const std::string prefix = std::string(names::kGroup) + "/";
+  for (const auto& [key, value] : after->items()) {
+    if (!key.starts_with(prefix) || !changed(before, after, key)) continue;
+    if (std::ranges::find(kDeploymentAnnotations, key) == std::end(kDeploymentAnnotations)) {
+      warnings.push_back(unknown_key_warning(key, common::metadata_string(new_object, "namespace")));
+    } else if (key == names::kSkipAnnotation && value != "true" && value != "false") {
+      warnings.push_back("autocanary: annotation " + key + " is " + value.dump() +
+                         ": only \"true\" opts this Deployment out, so it stays managed");
+    }
+  }
+  return warnings;
+}
+
+bool policy_annotations_changed(const json* old_object, const json& new_object) {
+  const json* before = annotations_of(old_object);
+  const json* after = annotations_of(&new_object);
+  return std::ranges::any_of(kPolicyChoosing, [&](std::string_view key) { return changed(before, after, key); });
+}
+
+}  // namespace autocanary::decision
