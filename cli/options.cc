@@ -1,15 +1,17 @@
 #include "cli/options.h"
 
-#include <set>
+#include <algorithm>
+#include <string_view>
 
 #include "common/duration.h"
+#include "common/nearest_word.h"
 
 namespace autocanary::cli {
 
 namespace {
 
-const std::set<std::string> kCommands = {"list", "get", "promote", "abort", "retry",
-                                         "pause", "resume", "status", "help", "version"};
+constexpr std::string_view kCommands[] = {"list",   "get",    "promote", "abort", "retry",
+                                          "pause",  "resume", "status",  "help",  "version"};
 
 // "--name=value" or "--name value" (or "-n value", "-nvalue" for short flags).
 bool take_value(const std::vector<std::string>& argv, std::size_t& i, const std::string& long_name,
@@ -68,7 +70,12 @@ std::variant<Options, std::string> parse_options(const std::vector<std::string>&
     }
   }
   if (options.command.empty()) options.command = "help";
-  if (!kCommands.contains(options.command)) return "unknown command \"" + options.command + "\"";
+  if (std::ranges::find(kCommands, options.command) == std::end(kCommands)) {
+    std::string unknown = "unknown command \"" + options.command + "\"";
+    if (const auto nearest = common::nearest_word(options.command, kCommands, 2))
+      unknown += "; did you mean \"" + std::string(*nearest) + "\"?";
+    return unknown;
+  }
   if (!options.output.empty() && options.output != "json" && options.output != "yaml")
     return "-o takes json or yaml, not " + options.output;
   if (timeout_set) {

@@ -43,6 +43,7 @@ TEST(Options, MistakesAreOneLine) {
   EXPECT_EQ(error({"promote", "a", "b"}), "promote takes one canary name");
   EXPECT_EQ(error({"list", "web"}), "list takes no name");
   EXPECT_EQ(error({"frobnicate"}), "unknown command \"frobnicate\"");
+  EXPECT_EQ(error({"statsu", "web"}), "unknown command \"statsu\"; did you mean \"status\"?");
   EXPECT_EQ(error({"get", "web", "-o", "wide"}), "-o takes json or yaml, not wide");
   EXPECT_EQ(error({"list", "--watch"}), "--watch goes with get");
   EXPECT_EQ(error({"get", "web", "-A"}), "-A goes with list");

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "common/json_fields.h"
+#include "common/nearest_word.h"
 #include "policy/names.h"
 
 namespace autocanary::decision {
@@ -38,22 +39,6 @@ bool changed(const json* old_annotations, const json* new_annotations, std::stri
   return *before != *after;
 }
 
-// Levenshtein distance, for "did you mean": keys are short (< 40 bytes).
-std::size_t distance(std::string_view a, std::string_view b) {
-  std::vector<std::size_t> row(b.size() + 1);
-  for (std::size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (std::size_t i = 1; i <= a.size(); ++i) {
-    std::size_t diagonal = row[0];
-    row[0] = i;
-    for (std::size_t j = 1; j <= b.size(); ++j) {
-      const std::size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 std::string unknown_key_warning(std::string_view key, const std::string& namespace_name) {
   if (std::ranges::find(kNamespaceKeys, key) != std::end(kNamespaceKeys))
     return "autocanary: " + std::string(key) + " is read on the namespace, not on a Deployment" +
@@ -61,14 +46,9 @@ std::string unknown_key_warning(std::string_view key, const std::string& namespa
                                               (namespace_name.empty() ? "NAME" : namespace_name) + " " +
                                               std::string(key) + "=true)"
                                         : "");
-  std::string_view nearest;
-  std::size_t best = 4;  // farther than 3 edits is no typo of ours
-  for (std::string_view known : kDeploymentAnnotations) {
-    const std::size_t d = distance(key, known);
-    if (d < best) best = d, nearest = known;
-  }
   std::string warning = "autocanary: annotation " + std::string(key) + " is not one autocanary reads; it is ignored";
-  if (!nearest.empty()) warning += " (did you mean " + std::string(nearest) + "?)";
+  if (const auto nearest = common::nearest_word(key, kDeploymentAnnotations))
+    warning += " (did you mean " + std::string(*nearest) + "?)";
   return warning;
 }
 
