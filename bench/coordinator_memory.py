@@ -147,6 +147,14 @@ class Coordinator:
                            f"waiting for {at_least})")
 
 
+def managed_and_observed(api, count):
+    """Whether `count` Deployments are managed and the deployment controller has
+    observed each one's latest generation."""
+    listed = api.get("/apis/apps/v1/deployments?labelSelector=autocanary.io%2Fmanaged%3Dtrue")["items"]
+    done = [d for d in listed if d.get("status", {}).get("observedGeneration", 0) >= d["metadata"]["generation"]]
+    return len(listed) >= count and len(done) >= count
+
+
 def kubectl(kubeconfig, *args, stdin=None, timeout=300):
     return subprocess.run(["kubectl", "--kubeconfig", kubeconfig, *args], input=stdin, text=True,
                           capture_output=True, check=True, timeout=timeout).stdout
@@ -222,14 +230,9 @@ def main():
             kubectl(kubeconfig, "apply", "-f", "-", stdin="\n---\n".join(documents))
         created = time.monotonic()
 
-        def all_managed_and_observed():
-            listed = api.get("/apis/apps/v1/deployments?labelSelector=autocanary.io%2Fmanaged%3Dtrue")["items"]
-            done = [d for d in listed
-                    if d.get("status", {}).get("observedGeneration", 0) >= d["metadata"]["generation"]]
-            return len(listed) >= len(names) and len(done) >= len(names)
-
-        wait_for(all_managed_and_observed, f"{len(names)} managed Deployments seen by the deployment controller",
-                 timeout=args.timeout, interval=1)
+        wait_for(lambda: managed_and_observed(api, len(names)),
+                 f"{len(names)} managed Deployments seen by the deployment controller", timeout=args.timeout,
+                 interval=1)
         coordinator.wait_quiet(len(names), 5, args.timeout)
         timings["create_apply_s"] = created - timings["create"]
         timings["create_total_s"] = time.monotonic() - timings["create"]

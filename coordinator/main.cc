@@ -185,8 +185,10 @@ int main(int argc, char** argv) {
   auto config = options.kubeconfig.empty() ? kube::load_default_config(std::getenv("KUBECONFIG"), in_cluster)
                                            : kube::load_kubeconfig_file(options.kubeconfig);
   if (auto* error = std::get_if<std::string>(&config)) fail("cannot load API access: " + *error, 1);
-  auto made = kube::HttpKubeClient::from_config(std::get<kube::KubeConfig>(std::move(config)),
-                                                kube::HttpKubeClientOptions{}, logger);
+  kube::HttpKubeClientOptions client_options;
+  client_options.user_agent = kube::default_user_agent("autocanary-coordinator");
+  auto made = kube::HttpKubeClient::from_config(std::get<kube::KubeConfig>(std::move(config)), client_options,
+                                                logger);
   if (auto* error = std::get_if<std::string>(&made)) fail(*error, 1);
   auto& client = *std::get<std::unique_ptr<kube::HttpKubeClient>>(made);
 

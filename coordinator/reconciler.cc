@@ -76,6 +76,8 @@ struct Reconciler::Pass {
   // back if the pass ends before a status write recorded them.
   std::vector<analysis::MeasurementRecord> measurements;
   bool status_written = false;
+  // Lists the router read in this pass (traffic::PassReads).
+  mutable traffic::PassReads reads;
 
   traffic::RolloutTarget target() const {
     return {ns,
@@ -86,7 +88,8 @@ struct Reconciler::Pass {
             service.is_null() ? nullptr : &service,
             stable_pod_template_hash,
             routing.api_version,
-            canary_replicas};
+            canary_replicas,
+            &reads};
   }
   std::string key() const { return ns + "/" + name; }
 };

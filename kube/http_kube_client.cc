@@ -174,7 +174,9 @@ void complete_list_items(nlohmann::json& list, std::vector<nlohmann::json>& into
 
 }  // namespace
 
-std::string default_user_agent() { return std::string("autocanary/") + AUTOCANARY_VERSION; }
+std::string default_user_agent(std::string_view component) {
+  return std::string(component) + "/" + AUTOCANARY_VERSION;
+}
 
 HttpKubeClient::HttpKubeClient(KubeConfig config, ServerAddress server,
                                HttpKubeClientOptions options, common::Logger& logger)

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <random>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <variant>
 #include <vector>
@@ -41,7 +42,9 @@ struct HttpKubeClientOptions {
   std::size_t max_idle_connections = 4;
 };
 
-[[nodiscard]] std::string default_user_agent();
+// "<component>/<version>", e.g. "autocanary-coordinator/0.4.0": how the
+// apiserver's audit log tells the binaries' requests apart.
+[[nodiscard]] std::string default_user_agent(std::string_view component = "autocanary");
 
 // Safe to share between threads: calls run concurrently on pooled connections.
 class HttpKubeClient final : public KubeClient {

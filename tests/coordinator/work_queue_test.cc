@@ -42,6 +42,30 @@ TEST(WorkQueueTest, DelayedKeysWaitTheirTurn) {
   EXPECT_GE(std::chrono::steady_clock::now() - start, 60ms);
 }
 
+TEST(WorkQueueTest, AKeyWaitsForALaterPassOnceAtTheEarliestTimeAsked) {
+  WorkQueue queue;
+  std::stop_source stop;
+  queue.add_after("ns/a", 1h);
+  queue.add_after("ns/a", 20ms);
+  queue.add_after("ns/a", 30min);
+  EXPECT_EQ(queue.size(), 1U) << "one later pass, not three";
+  EXPECT_EQ(queue.take(stop.get_token()), "ns/a") << "at the earliest: 20 ms, not an hour";
+  queue.done("ns/a");
+  EXPECT_EQ(queue.size(), 0U) << "the later times were dropped with it";
+}
+
+TEST(WorkQueueTest, AQueuedKeyDropsItsLaterPass) {
+  WorkQueue queue;
+  std::stop_source stop;
+  queue.add_after("ns/a", 1h);
+  queue.add("ns/a");
+  queue.add_after("ns/a", 2h);
+  EXPECT_EQ(queue.size(), 1U);
+  EXPECT_EQ(queue.take(stop.get_token()), "ns/a");
+  queue.done("ns/a");
+  EXPECT_EQ(queue.size(), 0U) << "its pass plans the next look itself";
+}
+
 TEST(WorkQueueTest, BackoffDoublesUntilForgotten) {
   WorkQueue queue(20ms, 1s);
   std::stop_source stop;
