@@ -52,6 +52,9 @@ Coordinator::Coordinator(kube::KubeClient& client, Reconciler& reconciler, std::
   kube::InformerOptions managed;
   managed.list.label_selector = std::string(names::kManagedLabel) + "=true";
   managed.transform = project_managed_deployment();
+  // Pages of 100: the first list holds at most one page parsed (~4 MB) beside
+  // the projections, however many Deployments are managed.
+  managed.list.page_size = 100;
   informers_.push_back(std::make_unique<kube::Informer>(
       client_, kube::deployments(), managed, managed_handlers, logger_));
   deployments_ = informers_.back().get();

@@ -61,6 +61,8 @@ class HttpKubeClient final : public KubeClient {
   [[nodiscard]] Result<nlohmann::json> get(const ResourceRef& ref) override;
   [[nodiscard]] Result<ObjectList> list(const ResourceRef& collection,
                                         const ListOptions& options) override;
+  [[nodiscard]] Result<ListPage> list_page(const ResourceRef& collection, const ListOptions& options,
+                                           const std::string& continue_token) override;
   [[nodiscard]] Result<nlohmann::json> create(const ResourceRef& ref,
                                               const nlohmann::json& object) override;
   [[nodiscard]] Result<nlohmann::json> update(const ResourceRef& ref,
