@@ -19,7 +19,6 @@ grouped by verb and resource; Lease requests (leader election, independent of
 the Deployments) are shown apart. A watch counts once, when it ends.
 """
 
-import argparse
 import json
 import time
 from collections import Counter
@@ -86,14 +85,8 @@ def show(label, events, per=None, scale=1.0):
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument("--run-dir", required=True)
-    parser.add_argument("--policy", required=True)
+    parser = memory.cluster_arguments(idle=300, timeout=600)
     parser.add_argument("--audit-log", required=True)
-    parser.add_argument("--deployments", type=int, default=1000)
-    parser.add_argument("--namespaces", type=int, default=10)
-    parser.add_argument("--idle", type=float, default=300)
-    parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("builds", nargs="+", help="LABEL=BUILD_DIR, measured in this order")
     args = parser.parse_args()
 

@@ -182,17 +182,23 @@ def object_sizes(api, path, dump=None):
     return len(items), len(raw), total, parts
 
 
-def main():
+def cluster_arguments(idle, timeout):
+    """The arguments the coordinator benchmarks on many Deployments share."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--run-dir", required=True)
     parser.add_argument("--policy", required=True)
     parser.add_argument("--deployments", type=int, default=1000)
     parser.add_argument("--namespaces", type=int, default=10)
+    parser.add_argument("--idle", type=float, default=idle, help="seconds with nothing happening")
+    parser.add_argument("--timeout", type=float, default=timeout, help="seconds any one wait may take")
+    return parser
+
+
+def main():
+    parser = cluster_arguments(idle=30, timeout=300)
     parser.add_argument("--burst", type=int, default=50)
-    parser.add_argument("--idle", type=float, default=30)
     parser.add_argument("--restart-idle", type=float, default=15)
     parser.add_argument("--interval", type=float, default=0.25)
-    parser.add_argument("--timeout", type=float, default=300, help="seconds any one wait may take")
     parser.add_argument("--json", help="write the samples here too")
     parser.add_argument("--dump-list", help="write the list of managed Deployments (after the burst) here")
     args = parser.parse_args()
