@@ -39,7 +39,7 @@ bool MeasurementExecutor::start(MeasurementRequest request) {
       return true;
     }
   }
-  run(request);
+  run(request, {});
   return true;
 }
 
@@ -52,13 +52,19 @@ void MeasurementExecutor::work(std::stop_token stop) {
       request = std::move(queued_.front());
       queued_.pop_front();
     }
-    run(request);
+    run(request, stop);
   }
 }
 
-void MeasurementExecutor::run(MeasurementRequest& request) {
+void MeasurementExecutor::run(MeasurementRequest& request, std::stop_token stop) {
   const auto started = std::chrono::steady_clock::now();
-  MeasurementRecord record = judge(request.criteria, request.provider->measure(request.context));
+  Measurement measurement = request.provider->measure(request.context, stop);
+  if (stop.stop_requested()) {  // cut off: says nothing about the canary
+    const std::lock_guard lock(mutex_);
+    under_way_.erase(request.key);
+    return;
+  }
+  MeasurementRecord record = judge(request.criteria, measurement);
   const std::chrono::duration<double> took = std::chrono::steady_clock::now() - started;
   record.analysis = request.key.analysis;
   record.revision = request.key.revision;

@@ -55,8 +55,10 @@ class MeasurementExecutor {
   // `threads` measure at once (0: each measurement runs inside start(), on
   // the caller's thread — for tests that want a pass to measure synchronously).
   MeasurementExecutor(int threads, Clock clock, Finished on_finished);
-  // Stops taking measurements; waits for those under way (each bounded by its
-  // timeouts), so `on_finished` is never called after it returns.
+  // Stops taking measurements and cuts off those under way (a query or a gate
+  // waiting for its answer ends at once, see post()); their results are
+  // dropped, and `on_finished` is never called after it returns. So a
+  // stopping coordinator does not wait out a stalled Prometheus.
   void stop();
   ~MeasurementExecutor() { stop(); }
   MeasurementExecutor(const MeasurementExecutor&) = delete;
@@ -76,7 +78,7 @@ class MeasurementExecutor {
 
  private:
   void work(std::stop_token stop);
-  void run(MeasurementRequest& request);
+  void run(MeasurementRequest& request, std::stop_token stop);
 
   Clock clock_;
   Finished on_finished_;

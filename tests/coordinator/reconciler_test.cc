@@ -95,7 +95,7 @@ class FakeProviders final : public analysis::ProviderFactory {
   class Provider final : public analysis::AnalysisProvider {
    public:
     explicit Provider(FakeProviders& owner) : owner_(owner) {}
-    analysis::Measurement measure(const analysis::AnalysisContext& context) override {
+    analysis::Measurement measure(const analysis::AnalysisContext& context, std::stop_token) override {
       owner_.seen.push_back(context);
       return owner_.next;
     }
@@ -398,7 +398,7 @@ class StalledProviders final : public analysis::ProviderFactory {
   class Provider final : public analysis::AnalysisProvider {
    public:
     explicit Provider(StalledProviders& owner) : owner_(owner) {}
-    analysis::Measurement measure(const analysis::AnalysisContext&) override {
+    analysis::Measurement measure(const analysis::AnalysisContext&, std::stop_token) override {
       std::unique_lock lock(owner_.mutex);
       ++owner_.asked;
       owner_.changed.notify_all();

@@ -2,9 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <mutex>
 #include <optional>
+#include <stop_token>
 
 namespace autocanary::analysis {
 namespace {
@@ -34,7 +37,7 @@ struct Gate {
 class GatedProvider final : public AnalysisProvider {
  public:
   GatedProvider(Gate* gate, Measurement answer) : gate_(gate), answer_(std::move(answer)) {}
-  Measurement measure(const AnalysisContext&) override {
+  Measurement measure(const AnalysisContext&, std::stop_token) override {
     if (gate_ != nullptr) {
       std::unique_lock lock(gate_->mutex);
       ++gate_->asked;
@@ -47,6 +50,27 @@ class GatedProvider final : public AnalysisProvider {
  private:
   Gate* gate_;
   Measurement answer_;
+};
+
+// Measures until it is stopped, like a query to a Prometheus that never answers.
+class StalledProvider final : public AnalysisProvider {
+ public:
+  explicit StalledProvider(Gate* asked) : asked_(asked) {}
+  Measurement measure(const AnalysisContext&, std::stop_token stop) override {
+    std::mutex mutex;
+    std::condition_variable_any stopped;
+    {
+      const std::lock_guard lock(asked_->mutex);
+      ++asked_->asked;
+      asked_->changed.notify_all();
+    }
+    std::unique_lock lock(mutex);
+    stopped.wait(lock, stop, [] { return false; });
+    return {Kind::kError, 0, "cancelled", {}};
+  }
+
+ private:
+  Gate* asked_;
 };
 
 MeasurementRequest request(MeasurementKey key, Measurement answer, Gate* gate = nullptr) {
@@ -136,6 +160,30 @@ TEST(MeasurementExecutorTest, AStalledMeasurementIsUnderWayElsewhereUntilItAnswe
   const auto taken = executor.take("shop/web");
   ASSERT_EQ(taken.size(), 1U) << "kept before it was announced";
   EXPECT_EQ(taken[0].outcome, Outcome::kPassed);
+}
+
+TEST(MeasurementExecutorTest, StoppingCutsOffTheMeasurementsUnderWayAndDropsThem) {
+  Gate asked;
+  std::atomic<int> announced{0};
+  MeasurementExecutor executor(2, [] { return kNow; },
+                               [&](const MeasurementKey&, const MeasurementRecord&, std::chrono::duration<double>) {
+                                 ++announced;
+                               });
+  Criteria criteria;
+  criteria.max = 0.01;
+  ASSERT_TRUE(executor.start({kErrors, criteria, AnalysisContext{}, std::make_unique<StalledProvider>(&asked)}));
+  asked.wait_until_asked(1);
+  MeasurementKey api = kErrors;
+  api.rollout = "shop/api";
+  ASSERT_TRUE(executor.start({api, criteria, AnalysisContext{}, std::make_unique<StalledProvider>(&asked)}));
+  asked.wait_until_asked(2);
+
+  const auto started = std::chrono::steady_clock::now();
+  executor.stop();  // would never return if it waited for them
+  EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::seconds(1));
+  EXPECT_EQ(announced, 0) << "a measurement cut off says nothing about the canary";
+  EXPECT_TRUE(executor.take("shop/web").empty());
+  EXPECT_TRUE(executor.under_way("shop/web").empty());
 }
 
 }  // namespace
