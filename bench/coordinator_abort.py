@@ -20,6 +20,12 @@ part of T1 - T0 before the coordinator could have seen it. The coordinator's
 histogram autocanary_coordinator_abort_to_zero_weight_seconds (its pass start to
 its patch returning) is read before and after each run; its sum grows by
 exactly that run's value.
+
+With --stalled N, N more rollouts (namespaces PREFIX-stalled-1 … N) sit in an
+analysis step whose Prometheus query (the policy's `stalled-query`, chosen by
+their autocanary.io/steps annotation) is answered only --stall-seconds after it
+arrives, by a stand-in on --stall-port; it keeps them measuring throughout.
+Each run reports how many of their queries were outstanding at T0.
 """
 
 import argparse
@@ -27,6 +33,7 @@ import json
 import sys
 import threading
 import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -67,16 +74,22 @@ def split_canary_weight(obj):
     return next((b["weight"] for b in obj["spec"]["backends"] if b["service"] == f"{NAME}-canary"), None)
 
 
-def prepare(api, namespaces, router):
-    """Every rollout up to its pause step, side by side."""
+def opt_in(api, namespaces):
+    """Opted-in namespaces, each once its default ServiceAccount exists (pods
+    cannot be created before)."""
     for ns in namespaces:
         api.create("/api/v1/namespaces",
                    {"apiVersion": "v1", "kind": "Namespace",
                     "metadata": {"name": ns, "labels": {"autocanary.io/enabled": "true"}}})
     for ns in namespaces:
-        # Pods cannot be created before the namespace's default ServiceAccount exists.
         wait_for(lambda: api.get(f"/api/v1/namespaces/{ns}/serviceaccounts/default", missing_ok=True),
                  f"the default ServiceAccount in {ns}", timeout=60)
+
+
+def prepare(api, namespaces, router):
+    """Every rollout up to its pause step, side by side."""
+    opt_in(api, namespaces)
+    for ns in namespaces:
         manifest = deployment(NAME, ns, V1, 4)
         if router == "smi":
             api.create(f"/api/v1/namespaces/{ns}/services", {
@@ -116,6 +129,71 @@ def prepare(api, namespaces, router):
         wait_for(lambda: in_pause(ns), f"{ns}: canary Ready and the Canary in its pause step", timeout=120)
 
 
+class StalledPrometheus:
+    """Answers every query (value 0) `seconds` after it arrived; counts the
+    queries that arrived and those waiting for their answer."""
+
+    def __init__(self, port, seconds):
+        self.lock = threading.Lock()
+        self.arrived = 0
+        self.outstanding = 0
+        owner = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                with owner.lock:
+                    owner.arrived += 1
+                    owner.outstanding += 1
+                try:
+                    time.sleep(seconds)
+                    body = json.dumps({"status": "success", "data": {
+                        "resultType": "vector", "result": [{"metric": {}, "value": [time.time(), "0"]}]}}).encode()
+                    self.send_response(200)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(body)))
+                    self.end_headers()
+                    self.wfile.write(body)
+                except OSError:
+                    pass  # the coordinator gave up on it
+                finally:
+                    with owner.lock:
+                        owner.outstanding -= 1
+
+            def log_message(self, *args):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", port), Handler)
+        self.httpd.daemon_threads = True
+        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+
+    def counts(self):
+        with self.lock:
+            return self.arrived, self.outstanding
+
+
+STALLED_STEPS = "[{setWeight: 25}, {analysis: {names: [stalled-query]}}, {setWeight: 100}]"
+
+
+def prepare_stalled(api, namespaces, stalled):
+    """Rollouts in an analysis step that queries the stalled Prometheus, until
+    each has sent its first query."""
+    opt_in(api, namespaces)
+    for ns in namespaces:
+        manifest = deployment(NAME, ns, V1, 1)
+        manifest["metadata"]["annotations"] = {"autocanary.io/steps": STALLED_STEPS}
+        api.create(deployments(ns), manifest)
+    for ns in namespaces:
+        wait_for(lambda: api.get(deployments(ns, NAME)).get("status", {}).get("readyReplicas") == 1,
+                 f"{ns}/{NAME} v1 Ready", timeout=120)
+        patch = {"spec": {"template": {"spec": {"containers": [{"name": "app", "image": V2}]}}}}
+        api.patch(deployments(ns, NAME), patch, kind="strategic")
+    for ns in namespaces:
+        wait_for(lambda: (canary_record(api, ns) or {}).get("status", {}).get("stepDescription") ==
+                 "analysis stalled-query", f"{ns}: in its analysis step", timeout=120)
+    wait_for(lambda: stalled.counts()[0] >= len(namespaces), "a query from every stalled rollout", timeout=120)
+
+
 class FirstMatch:
     """Reads a watch on a thread; remembers when the first matching event arrived."""
 
@@ -148,7 +226,7 @@ def crash_looping(obj):
     return any(s.get("restartCount") == 5 for s in obj.get("status", {}).get("containerStatuses", []))
 
 
-def measure(api, ns, coordinator_port, timeout, router):
+def measure(api, ns, coordinator_port, timeout, router, stalled=None):
     if router == "smi":
         routed = api.get(splits(ns, f"{NAME}-autocanary"))
         collection, name, at_zero = splits(ns), f"{NAME}-autocanary", lambda obj: split_canary_weight(obj) == 0
@@ -172,6 +250,7 @@ def measure(api, ns, coordinator_port, timeout, router):
         "resourceVersion": pod["metadata"]["resourceVersion"]}, timeout_seconds=60), crash_looping)
     before = histogram(metrics(coordinator_port), HISTOGRAM)
     time.sleep(0.3)  # both watches registered, nothing else in flight for this rollout
+    outstanding = stalled.counts()[1] if stalled else 0
     try:
         t0 = time.monotonic_ns()
         api.patch(f"/api/v1/namespaces/{ns}/pods/{pod_name}/status", status_patch)
@@ -197,6 +276,7 @@ def measure(api, ns, coordinator_port, timeout, router):
         "pod_event_ms": (pod_seen.arrived_ns - t0) / 1e6 if pod_seen.arrived_ns else float("nan"),
         "coordinator_ms": (after[1] - before[1]) * 1e3 / counted,
         "counted": counted,
+        "stalled_outstanding": outstanding,
     }
 
 
@@ -211,6 +291,9 @@ def main():
     parser.add_argument("--json", help="write the runs here too")
     parser.add_argument("--router", choices=["podRatio", "smi"], default="podRatio",
                         help="where weight 0 is watched: the canary Deployment, or an SMI TrafficSplit")
+    parser.add_argument("--stalled", type=int, default=0, help="rollouts analysing with a stalled Prometheus")
+    parser.add_argument("--stall-port", type=int, default=0, help="where the stalled Prometheus listens")
+    parser.add_argument("--stall-seconds", type=float, default=10.0, help="how late it answers each query")
     args = parser.parse_args()
 
     api = Api(args.kubeconfig)
@@ -218,15 +301,22 @@ def main():
     started = time.monotonic()
     prepare(api, namespaces, args.router)
     print(f"prepared {len(namespaces)} rollouts in {time.monotonic() - started:.1f}s", flush=True)
+    stalled = None
+    if args.stalled:
+        stalled = StalledPrometheus(args.stall_port, args.stall_seconds)
+        prepare_stalled(api, [f"{args.prefix}-stalled-{i + 1}" for i in range(args.stalled)], stalled)
+        print(f"{args.stalled} more rollouts analysing with a Prometheus that answers after "
+              f"{args.stall_seconds:g} s", flush=True)
 
     runs = []
     for i, ns in enumerate(namespaces):
         time.sleep(args.settle)  # let the previous abort's aftermath (scale-down, events) pass
-        run = measure(api, ns, args.coordinator_port, args.timeout, args.router)
+        run = measure(api, ns, args.coordinator_port, args.timeout, args.router, stalled)
         runs.append(run)
         print(f"run {i + 1:2d} {ns:16s} failing check -> weight 0: {run['total_ms']:7.1f} ms "
               f"(pod patch acked {run['patch_ack_ms']:5.1f} ms, pod event at a watcher {run['pod_event_ms']:5.1f} ms, "
-              f"coordinator pass {run['coordinator_ms']:6.1f} ms)", flush=True)
+              f"coordinator pass {run['coordinator_ms']:6.1f} ms"
+              + (f", stalled queries outstanding {run['stalled_outstanding']}" if stalled else "") + ")", flush=True)
 
     final = histogram(metrics(args.coordinator_port), HISTOGRAM)
     if args.json:
@@ -244,6 +334,9 @@ def main():
     print(row("  pod change seen on a watch", [r["pod_event_ms"] for r in runs]))
     print(row("  coordinator pass start -> its patch returned", [r["coordinator_ms"] for r in runs]))
     print(row("  rest: watch delivery + queue + weight watch", [r["total_ms"] - r["coordinator_ms"] for r in runs]))
+    if stalled:
+        print(row(f"  stalled queries outstanding at T0 ({args.stalled} rollouts)",
+                  [float(r["stalled_outstanding"]) for r in runs]))
     buckets, total, count = final
     print()
     print(f"coordinator histogram {HISTOGRAM}: count {count:.0f}, mean {1e3 * total / max(count, 1):.1f} ms")

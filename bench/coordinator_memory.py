@@ -147,6 +147,14 @@ class Coordinator:
                            f"waiting for {at_least})")
 
 
+def managed_and_observed(api, count):
+    """Whether `count` Deployments are managed and the deployment controller has
+    observed each one's latest generation."""
+    listed = api.get("/apis/apps/v1/deployments?labelSelector=autocanary.io%2Fmanaged%3Dtrue")["items"]
+    done = [d for d in listed if d.get("status", {}).get("observedGeneration", 0) >= d["metadata"]["generation"]]
+    return len(listed) >= count and len(done) >= count
+
+
 def kubectl(kubeconfig, *args, stdin=None, timeout=300):
     return subprocess.run(["kubectl", "--kubeconfig", kubeconfig, *args], input=stdin, text=True,
                           capture_output=True, check=True, timeout=timeout).stdout
@@ -174,17 +182,23 @@ def object_sizes(api, path, dump=None):
     return len(items), len(raw), total, parts
 
 
-def main():
+def cluster_arguments(idle, timeout):
+    """The arguments the coordinator benchmarks on many Deployments share."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--run-dir", required=True)
     parser.add_argument("--policy", required=True)
     parser.add_argument("--deployments", type=int, default=1000)
     parser.add_argument("--namespaces", type=int, default=10)
+    parser.add_argument("--idle", type=float, default=idle, help="seconds with nothing happening")
+    parser.add_argument("--timeout", type=float, default=timeout, help="seconds any one wait may take")
+    return parser
+
+
+def main():
+    parser = cluster_arguments(idle=30, timeout=300)
     parser.add_argument("--burst", type=int, default=50)
-    parser.add_argument("--idle", type=float, default=30)
     parser.add_argument("--restart-idle", type=float, default=15)
     parser.add_argument("--interval", type=float, default=0.25)
-    parser.add_argument("--timeout", type=float, default=300, help="seconds any one wait may take")
     parser.add_argument("--json", help="write the samples here too")
     parser.add_argument("--dump-list", help="write the list of managed Deployments (after the burst) here")
     args = parser.parse_args()
@@ -222,14 +236,9 @@ def main():
             kubectl(kubeconfig, "apply", "-f", "-", stdin="\n---\n".join(documents))
         created = time.monotonic()
 
-        def all_managed_and_observed():
-            listed = api.get("/apis/apps/v1/deployments?labelSelector=autocanary.io%2Fmanaged%3Dtrue")["items"]
-            done = [d for d in listed
-                    if d.get("status", {}).get("observedGeneration", 0) >= d["metadata"]["generation"]]
-            return len(listed) >= len(names) and len(done) >= len(names)
-
-        wait_for(all_managed_and_observed, f"{len(names)} managed Deployments seen by the deployment controller",
-                 timeout=args.timeout, interval=1)
+        wait_for(lambda: managed_and_observed(api, len(names)),
+                 f"{len(names)} managed Deployments seen by the deployment controller", timeout=args.timeout,
+                 interval=1)
         coordinator.wait_quiet(len(names), 5, args.timeout)
         timings["create_apply_s"] = created - timings["create"]
         timings["create_total_s"] = time.monotonic() - timings["create"]

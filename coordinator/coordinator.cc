@@ -3,6 +3,7 @@
 #include <thread>
 
 #include "common/json_fields.h"
+#include "coordinator/event_filter.h"
 #include "kube/resources.h"
 #include "policy/names.h"
 #include "policy/resources.h"
@@ -27,7 +28,20 @@ Coordinator::Coordinator(kube::KubeClient& client, Reconciler& reconciler, std::
       options_(options),
       logger_(logger) {
   auto key_of = [this](const json& object) { queue_.add(kube::object_key(object)); };
-  kube::InformerHandlers own{key_of, [key_of](const json&, const json& now) { key_of(now); }, key_of};
+  // A pass only for what the planner reads (event_filter.h): an idle
+  // Deployment's status updates and the coordinator's own status writes
+  // cost no pass.
+  kube::InformerHandlers managed_handlers{key_of,
+                                          [this](const json& before, const json& now) {
+                                            const std::string key = kube::object_key(now);
+                                            if (deployment_change_matters(before, now) || active(key)) queue_.add(key);
+                                          },
+                                          key_of};
+  kube::InformerHandlers record_handlers{key_of,
+                                         [this](const json& before, const json& now) {
+                                           if (record_change_matters(before, now)) queue_.add(kube::object_key(now));
+                                         },
+                                         key_of};
   kube::InformerHandlers owned{[this](const json& o) { enqueue_owner(o); },
                                [this](const json&, const json& now) { enqueue_owner(now); },
                                [this](const json& o) { enqueue_owner(o); }};
@@ -37,9 +51,12 @@ Coordinator::Coordinator(kube::KubeClient& client, Reconciler& reconciler, std::
   // about a megabyte instead of tens.
   kube::InformerOptions managed;
   managed.list.label_selector = std::string(names::kManagedLabel) + "=true";
-  managed.transform = kube::project_metadata();
+  managed.transform = project_managed_deployment();
+  // Pages of 100: the first list holds at most one page parsed (~4 MB) beside
+  // the projections, however many Deployments are managed.
+  managed.list.page_size = 100;
   informers_.push_back(std::make_unique<kube::Informer>(
-      client_, kube::deployments(), managed, own, logger_));
+      client_, kube::deployments(), managed, managed_handlers, logger_));
   deployments_ = informers_.back().get();
 
   kube::InformerOptions canary_objects;
@@ -51,6 +68,7 @@ Coordinator::Coordinator(kube::KubeClient& client, Reconciler& reconciler, std::
       kube::project_metadata({"/status/conditions", "/status/phase", "/metadata/deletionTimestamp"});
   informers_.push_back(std::make_unique<kube::Informer>(
       client_, kube::deployments(), canary_objects, owned, logger_));
+  canary_workloads_ = informers_.back().get();
   kube::InformerHandlers canary_pods = owned;
   canary_pods.on_update = [this, &flaps](const json& before, const json& after) {
     flaps.observe(before, after);
@@ -66,9 +84,24 @@ Coordinator::Coordinator(kube::KubeClient& client, Reconciler& reconciler, std::
   informers_.push_back(std::make_unique<kube::Informer>(
       client_, kube::jobs(), test_jobs, owned, logger_));
   kube::InformerOptions records;
-  records.transform = kube::project_metadata();
+  records.transform = project_canary_record();
   informers_.push_back(std::make_unique<kube::Informer>(
-      client_, policy::canaries(), records, own, logger_));
+      client_, policy::canaries(), records, record_handlers, logger_));
+  records_ = informers_.back().get();
+}
+
+bool Coordinator::active(const std::string& key) const {
+  const auto slash = key.find('/');
+  const std::string canary_key = key.substr(0, slash + 1) + names::canary_name(key.substr(slash + 1));
+  const std::optional<json> deployment = deployments_->get(key);
+  const std::optional<json> record = records_->get(key);
+  return rollout_active(deployment ? &*deployment : nullptr, record ? &*record : nullptr,
+                        canary_workloads_->get(canary_key).has_value());
+}
+
+void Coordinator::enqueue_active() {
+  for (const std::string& key : deployments_->keys())
+    if (active(key)) queue_.add(key);
 }
 
 void Coordinator::enqueue_owner(const json& object) {
@@ -87,14 +120,21 @@ void Coordinator::run(std::stop_token stop) {
   for (int i = 0; i < options_.workers; ++i) threads.emplace_back([this, stop] { work(stop); });
 
   auto next_resync = std::chrono::steady_clock::now() + options_.resync;
+  auto next_full_resync = std::chrono::steady_clock::now() + options_.full_resync;
   std::mutex mutex;
   std::condition_variable_any wake;
   while (!stop.stop_requested()) {
     std::unique_lock lock(mutex);
     wake.wait_until(lock, stop, next_resync, [] { return false; });
     if (stop.stop_requested()) break;
-    enqueue_all();
-    next_resync = std::chrono::steady_clock::now() + options_.resync;
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next_full_resync) {
+      enqueue_all();
+      next_full_resync = now + options_.full_resync;
+    } else {
+      enqueue_active();
+    }
+    next_resync = now + options_.resync;
   }
   // jthreads join; informers and workers watch the same stop token.
 }

@@ -20,8 +20,11 @@ namespace autocanary::coordinator {
 
 struct CoordinatorOptions {
   int workers = 2;
-  // Every key is reconciled again this often even without events (a safety net).
+  // Every running rollout is reconciled again this often even without events
+  // (a safety net), …
   std::chrono::seconds resync{300};
+  // … and every managed Deployment, idle ones included, this often.
+  std::chrono::seconds full_resync{3600};
 };
 
 class Coordinator {
@@ -35,12 +38,15 @@ class Coordinator {
   // Queues every managed Deployment: on becoming leader, nothing seen while
   // following was acted on.
   void enqueue_all();
+  // Queues the managed Deployments whose rollout runs (event_filter.h).
+  void enqueue_active();
 
   [[nodiscard]] WorkQueue& queue() noexcept { return queue_; }
 
  private:
   void work(std::stop_token stop);
   void enqueue_owner(const nlohmann::json& object);
+  [[nodiscard]] bool active(const std::string& key) const;
 
   kube::KubeClient& client_;
   Reconciler& reconciler_;
@@ -50,6 +56,8 @@ class Coordinator {
   WorkQueue queue_;
   std::vector<std::unique_ptr<kube::Informer>> informers_;
   kube::Informer* deployments_ = nullptr;
+  kube::Informer* canary_workloads_ = nullptr;
+  kube::Informer* records_ = nullptr;
 };
 
 }  // namespace autocanary::coordinator

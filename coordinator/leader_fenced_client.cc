@@ -18,6 +18,12 @@ kube::Result<kube::ObjectList> LeaderFencedClient::list(const kube::ResourceRef&
   return client_.list(collection, options);
 }
 
+kube::Result<kube::ListPage> LeaderFencedClient::list_page(const kube::ResourceRef& collection,
+                                                           const kube::ListOptions& options,
+                                                           const std::string& continue_token) {
+  return client_.list_page(collection, options, continue_token);
+}
+
 kube::Result<nlohmann::json> LeaderFencedClient::create(const kube::ResourceRef& ref, const nlohmann::json& object) {
   if (auto refusal = fenced("create", ref)) return *refusal;
   return client_.create(ref, object);

@@ -20,6 +20,9 @@ class LeaderFencedClient final : public kube::KubeClient {
   [[nodiscard]] kube::Result<nlohmann::json> get(const kube::ResourceRef& ref) override;
   [[nodiscard]] kube::Result<kube::ObjectList> list(const kube::ResourceRef& collection,
                                                     const kube::ListOptions& options) override;
+  [[nodiscard]] kube::Result<kube::ListPage> list_page(const kube::ResourceRef& collection,
+                                                       const kube::ListOptions& options,
+                                                       const std::string& continue_token) override;
   [[nodiscard]] kube::Result<nlohmann::json> create(const kube::ResourceRef& ref,
                                                     const nlohmann::json& object) override;
   [[nodiscard]] kube::Result<nlohmann::json> update(const kube::ResourceRef& ref,

@@ -2,6 +2,7 @@
 // their canary steps. Several replicas may run; a Lease elects the one that acts.
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -13,10 +14,12 @@
 #include "common/duration.h"
 #include "common/shutdown_signals.h"
 #include "common/yaml_json.h"
+#include "coordinator/analysis/measurement_executor.h"
 #include "coordinator/analysis/provider_factory.h"
 #include "coordinator/coordinator.h"
 #include "coordinator/leader_election.h"
 #include "coordinator/leader_fenced_client.h"
+#include "coordinator/measurement_report.h"
 #include "coordinator/policy_seal.h"
 #include "coordinator/traffic/routers.h"
 #include "kube/http_kube_client.h"
@@ -38,6 +41,7 @@ struct Options {
   std::string metrics_address = "0.0.0.0";
   int metrics_port = 8080;
   int workers = 2;
+  int measurement_workers = 4;
   coordinator::LeaseTimings timings;
   common::LogLevel log_level = common::LogLevel::kInfo;
   std::string policy_seal_key_file;
@@ -59,6 +63,8 @@ const char* kUsage = R"(usage: autocanary-coordinator [flags]
   --metrics-address ADDR   address of /metrics, /healthz, /readyz (default 0.0.0.0)
   --metrics-port N         their port, 0 to disable (default 8080)
   --workers N              Deployments reconciled at once (default 2)
+  --measurement-workers N  analysis measurements (queries, gates) taken at once, apart from
+                           the reconcile workers, so a slow one delays no pass (default 4)
   --lease-duration D       (default 15s)
   --renew-deadline D       (default 10s)
   --retry-period D         (default 2s)
@@ -110,6 +116,7 @@ Options parse(int argc, char** argv) {
     else if (flag == "--metrics-address") options.metrics_address = value;
     else if (flag == "--metrics-port") options.metrics_port = std::atoi(value.c_str());
     else if (flag == "--workers") options.workers = std::max(1, std::atoi(value.c_str()));
+    else if (flag == "--measurement-workers") options.measurement_workers = std::max(1, std::atoi(value.c_str()));
     else if (flag == "--lease-duration") options.timings.lease_duration = duration_flag(flag, value);
     else if (flag == "--renew-deadline") options.timings.renew_deadline = duration_flag(flag, value);
     else if (flag == "--retry-period") options.timings.retry_period = duration_flag(flag, value);
@@ -178,8 +185,10 @@ int main(int argc, char** argv) {
   auto config = options.kubeconfig.empty() ? kube::load_default_config(std::getenv("KUBECONFIG"), in_cluster)
                                            : kube::load_kubeconfig_file(options.kubeconfig);
   if (auto* error = std::get_if<std::string>(&config)) fail("cannot load API access: " + *error, 1);
-  auto made = kube::HttpKubeClient::from_config(std::get<kube::KubeConfig>(std::move(config)),
-                                                kube::HttpKubeClientOptions{}, logger);
+  kube::HttpKubeClientOptions client_options;
+  client_options.user_agent = kube::default_user_agent("autocanary-coordinator");
+  auto made = kube::HttpKubeClient::from_config(std::get<kube::KubeConfig>(std::move(config)), client_options,
+                                                logger);
   if (auto* error = std::get_if<std::string>(&made)) fail(*error, 1);
   auto& client = *std::get<std::unique_ptr<kube::HttpKubeClient>>(made);
 
@@ -218,12 +227,23 @@ int main(int argc, char** argv) {
     return policies.resolve(deployment);
   };
   coordinator::ReadinessFlaps flaps;
-  coordinator::Reconciler reconciler(acting, routers, providers, policy_for,
+  // A finished measurement wakes its rollout through the work queue, once the
+  // runtime that owns the queue exists (no measurement starts before it runs).
+  std::atomic<coordinator::Coordinator*> wake{nullptr};
+  analysis::MeasurementExecutor measurements(
+      options.measurement_workers, [] { return std::chrono::system_clock::now(); },
+      [&](const analysis::MeasurementKey& key, const analysis::MeasurementRecord& record,
+          std::chrono::duration<double> took) {
+        coordinator::report_measurement(coordinator_metrics, logger, key, record, took);
+        if (coordinator::Coordinator* runtime = wake.load()) runtime->queue().add(key.rollout);
+      });
+  coordinator::Reconciler reconciler(acting, routers, providers, measurements, policy_for,
                                      [] { return std::chrono::system_clock::now(); }, logger, coordinator_metrics,
                                      &flaps, seal, served, leading);
   coordinator::Coordinator runtime(client, reconciler, leading, flaps,
                                    coordinator::CoordinatorOptions{options.workers, std::chrono::seconds(300)},
                                    logger);
+  wake = &runtime;
 
   auto leader = coordinator::LeaderElector::make(
       client,
@@ -270,6 +290,7 @@ int main(int argc, char** argv) {
                                       {"lease", options.lease_namespace + "/" + options.lease_name},
                                       {"steps", policy.steps.size()}});
   runtime.run(stop.get_token());
+  measurements.stop();  // before the runtime its results wake goes
   election.join();
   policy_watch.join();
   http.stop();

@@ -72,6 +72,12 @@ struct Reconciler::Pass {
   json service;
   std::optional<std::string> stable_pod_template_hash;
   policy::CanaryReplicas canary_replicas = policy::CanaryReplicas::kWeight;
+  // Measurements finished since the last pass, taken from the executor; given
+  // back if the pass ends before a status write recorded them.
+  std::vector<analysis::MeasurementRecord> measurements;
+  bool status_written = false;
+  // Lists the router read in this pass (traffic::PassReads).
+  mutable traffic::PassReads reads;
 
   traffic::RolloutTarget target() const {
     return {ns,
@@ -82,18 +88,21 @@ struct Reconciler::Pass {
             service.is_null() ? nullptr : &service,
             stable_pod_template_hash,
             routing.api_version,
-            canary_replicas};
+            canary_replicas,
+            &reads};
   }
   std::string key() const { return ns + "/" + name; }
 };
 
 Reconciler::Reconciler(kube::KubeClient& client, traffic::Routers& routers,
-                       analysis::ProviderFactory& providers, PolicyFor policy_for, Clock clock,
+                       analysis::ProviderFactory& providers, analysis::MeasurementExecutor& measurements,
+                       PolicyFor policy_for, Clock clock,
                        common::Logger& logger, CoordinatorMetrics& metrics, const ReadinessFlaps* flaps,
                        PolicySeal seal, policy::ServedNamespaces served, std::function<bool()> may_act)
     : client_(client),
       routers_(routers),
       providers_(providers),
+      measurements_(measurements),
       policy_for_(std::move(policy_for)),
       clock_(std::move(clock)),
       logger_(logger),
@@ -109,10 +118,15 @@ ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const s
   pass.name = name;
   pass.started = std::chrono::steady_clock::now();
   auto finish = [&](bool ok, std::optional<std::chrono::milliseconds> requeue, const std::string& error) {
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - pass.started).count();
     metrics_.reconciles.inc(ok ? "success" : "error");
-    metrics_.reconcile_seconds.observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - pass.started).count());
+    metrics_.reconcile_seconds.observe(seconds);
+    // One line a pass at debug level: which Deployments the watches' events
+    // (event_filter.h) and the timers actually cost a pass.
+    if (logger_.enabled(common::LogLevel::kDebug))
+      logger_.debug("reconcile pass", {{"deployment", pass.key()}, {"ok", ok}, {"seconds", seconds}});
     if (!ok) logger_.warn("reconcile failed", {{"deployment", pass.key()}, {"error", error}});
+    if (!pass.status_written) measurements_.give_back(pass.key(), std::move(pass.measurements));
     return ReconcileResult{ok, requeue};
   };
 
@@ -121,6 +135,7 @@ ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const s
   // Gone: the garbage collector removes what we owned with it; a Service of
   // the user's that a mesh rollout narrowed is put back.
   if (deployment->is_null()) {
+    (void)measurements_.take(pass.key());  // finished after the Deployment went: nobody reads them
     auto restored = traffic::restore_apexes_of(client_, namespace_name, name);
     return finish(static_cast<bool>(restored), std::nullopt, restored ? "" : restored.error().describe());
   }
@@ -198,7 +213,7 @@ ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const s
     observed.canary_replicas_wanted = pass.router->canary_replicas(pass.target(), observed.status.canary_weight);
   // Measuring may create a test Job: only while this replica still leads.
   if (!may_act_()) return finish(true, std::nullopt, "");
-  observed.measurements = measure(pass, observed, policy, canary_pods);
+  measure(pass, observed, policy, canary_pods);
 
   const Plan plan = plan_rollout(observed, policy, clock_());
   pass.aborting = std::any_of(plan.actions.begin(), plan.actions.end(),
@@ -208,6 +223,7 @@ ReconcileResult Reconciler::reconcile(const std::string& namespace_name, const s
     auto done = execute(pass, action);
     if (!done) return finish(false, std::nullopt, done.error().describe());
   }
+  pass.measurements.clear();  // planned with: tallied into the status, or stale
   if (auto followed = follow_stable(pass, observed); !followed)
     return finish(false, std::nullopt, followed.error().describe());
   return finish(true, plan.requeue_after, "");
@@ -223,9 +239,10 @@ void Reconciler::forget_report_of_unserved(const std::string& key) {
   reported_unserved_.erase(key);
 }
 
-std::vector<analysis::MeasurementRecord> Reconciler::measure(const Pass& pass, const Observed& observed,
-                                                             const policy::CanaryPolicy& policy,
-                                                             const std::vector<json>& canary_pods) {
+void Reconciler::measure(Pass& pass, Observed& observed, const policy::CanaryPolicy& policy,
+                         const std::vector<json>& canary_pods) {
+  // Finished since the last pass; a rollout no longer measuring drops them.
+  pass.measurements = measurements_.take(pass.key());
   const CanaryStatus& status = observed.status;
   // Only a running step of the pending revision measures; a paused, promoting
   // or finished rollout takes nothing.
@@ -233,7 +250,10 @@ std::vector<analysis::MeasurementRecord> Reconciler::measure(const Pass& pass, c
                        status.revision == *observed.pending_revision && observed.failed_revision != status.revision &&
                        !observed.requests.paused &&
                        (status.phase == Phase::kProgressing || status.phase == Phase::kWaitingForApproval);
-  if (!running) return {};
+  if (!running) {
+    pass.measurements.clear();
+    return;
+  }
   analysis::AnalysisContext context{pass.ns,
                                     pass.name,
                                     common::metadata_string(pass.deployment, "uid"),
@@ -250,11 +270,16 @@ std::vector<analysis::MeasurementRecord> Reconciler::measure(const Pass& pass, c
     if (!context.pod_template_hash.empty()) break;
   }
 
-  std::vector<analysis::MeasurementRecord> taken;
   const common::SystemTime now = clock_();
   for (const StepCheck& check : step_checks(policy, status.current_step)) {
     const auto criteria = criteria_of(policy, check);
     if (!criteria) continue;  // the planner fails the step
+    // A result taken in this pass is not in the stored tally yet: the planner
+    // tallies it now, and the schedule moves on from it.
+    if (std::any_of(pass.measurements.begin(), pass.measurements.end(), [&](const analysis::MeasurementRecord& r) {
+          return r.analysis == check.name && r.revision == status.revision && r.step == status.current_step;
+        }))
+      continue;
     const analysis::AnalysisRun* run = nullptr;
     for (const auto& candidate : status.analysis_runs)
       if (candidate.analysis == check.name && candidate.step == status.current_step) run = &candidate;
@@ -273,24 +298,17 @@ std::vector<analysis::MeasurementRecord> Reconciler::measure(const Pass& pass, c
     }
     if (!provider) continue;
     context.analysis = check.name;
-    const auto started = std::chrono::steady_clock::now();
-    analysis::MeasurementRecord record = analysis::judge(*criteria, provider->measure(context));
-    metrics_.measurement_seconds.observe(
-        std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count());
-    record.analysis = check.name;
-    record.revision = status.revision;
-    record.step = status.current_step;
-    record.measured_at = common::format_rfc3339_millis(clock_());
-    metrics_.measurements.inc({check.name, std::string(analysis::to_string(record.outcome))});
-    if (record.value) metrics_.last_value.set({pass.ns, pass.name, check.name}, *record.value);
-    logger_.info("measurement",
-                 {{"deployment", pass.key()},
-                  {"analysis", check.name},
-                  {"outcome", analysis::to_string(record.outcome)},
-                  {"message", record.message}});
-    taken.push_back(std::move(record));
+    // Started, or already under way: either way its result wakes the rollout.
+    (void)measurements_.start({{pass.key(), check.name, status.revision, status.current_step},
+                               *criteria,
+                               context,
+                               std::move(provider)});
   }
-  return taken;
+  // What finished meanwhile (at once, with an executor that measures inline).
+  for (auto& record : measurements_.take(pass.key())) pass.measurements.push_back(std::move(record));
+  observed.measurements = pass.measurements;
+  for (const analysis::MeasurementKey& key : measurements_.under_way(pass.key()))
+    if (key.revision == status.revision && key.step == status.current_step) observed.measuring.push_back(key.analysis);
 }
 
 kube::Result<void> Reconciler::execute(Pass& pass, const Action& action) {
@@ -515,6 +533,7 @@ kube::Result<void> Reconciler::write_status(Pass& pass, const CanaryStatus& stat
                                                   });
   if (!updated) return std::move(updated).error();
   pass.record = std::move(*updated);
+  pass.status_written = true;
 
   // Metrics for what this write finishes.
   const std::string now = common::format_rfc3339(clock_());

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "common/rfc3339.h"
 #include "coordinator/analysis/analysis_provider.h"
+#include "coordinator/analysis/measurement_executor.h"
 #include "coordinator/coordinator_metrics.h"
 #include "coordinator/policy_seal.h"
 #include "coordinator/readiness_flaps.h"
@@ -38,13 +39,15 @@ class Reconciler {
   // `may_act` is asked before every action: a replica that lost its Lease stops
   // mid-pass instead of finishing it.
   // `flaps` (may be null) counts canary pods losing readiness.
-  // `providers` builds the measurement providers of the policy in force.
+  // `providers` builds the measurement providers of the policy in force;
+  // `measurements` takes them off the pass: a pass starts those due and
+  // hands the planner those finished since.
   // `routers` are chosen from per rollout (policy, installed routing APIs, Service).
   // `seal` signs the policy a rollout records, and checks it before following it.
   // `served`: a Deployment anywhere else is never acted on, whatever its labels
   // say; it is reported once (a log line and a Warning Event).
   Reconciler(kube::KubeClient& client, traffic::Routers& routers, analysis::ProviderFactory& providers,
-             PolicyFor policy_for, Clock clock, common::Logger& logger, CoordinatorMetrics& metrics,
+             analysis::MeasurementExecutor& measurements, PolicyFor policy_for, Clock clock, common::Logger& logger, CoordinatorMetrics& metrics,
              const ReadinessFlaps* flaps, PolicySeal seal, policy::ServedNamespaces served,
              std::function<bool()> may_act = [] { return true; });
 
@@ -66,10 +69,10 @@ class Reconciler {
   [[nodiscard]] kube::Result<void> read_split_service(Pass& pass);
   // A running mesh rollout's selectors follow the stable ReplicaSet when it rolls.
   [[nodiscard]] kube::Result<void> follow_stable(Pass& pass, const Observed& observed);
-  // Takes the measurements of the current step that are due.
-  [[nodiscard]] std::vector<analysis::MeasurementRecord> measure(const Pass& pass, const Observed& observed,
-                                                                 const policy::CanaryPolicy& policy,
-                                                                 const std::vector<nlohmann::json>& canary_pods);
+  // Starts the measurements of the current step that are due, and puts in
+  // `observed` those finished since the last pass and those under way.
+  void measure(Pass& pass, Observed& observed, const policy::CanaryPolicy& policy,
+               const std::vector<nlohmann::json>& canary_pods);
 
   [[nodiscard]] bool first_report_of_unserved(const std::string& key);
   void forget_report_of_unserved(const std::string& key);
@@ -77,6 +80,7 @@ class Reconciler {
   kube::KubeClient& client_;
   traffic::Routers& routers_;
   analysis::ProviderFactory& providers_;
+  analysis::MeasurementExecutor& measurements_;
   PolicyFor policy_for_;
   Clock clock_;
   common::Logger& logger_;

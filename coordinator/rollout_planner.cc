@@ -420,25 +420,32 @@ class Planner {
       const auto criteria = criteria_of(policy_, check);
       if (!criteria) return fail(check.name + ": not defined in the policy");
       const analysis::AnalysisRun* run = find_run(check.name);
+      // A measurement under way wakes the rollout when it finishes.
+      const bool under_way =
+          std::find(o_.measuring.begin(), o_.measuring.end(), check.name) != o_.measuring.end();
       if (run == nullptr) {
-        // Opened in this pass: the next pass takes the first measurement.
+        // Opened in this pass: the next pass starts the first measurement.
         pending = true;
-        next = milliseconds(1);
+        if (!under_way) next = milliseconds(1);
         continue;
       }
       const analysis::RunVerdict verdict = analysis::verdict(*criteria, *run, now_);
       if (verdict.state == analysis::RunVerdict::State::kFailed) return fail(check.name + ": " + verdict.message);
       if (verdict.state == analysis::RunVerdict::State::kPending) {
         pending = true;
-        milliseconds due = std::max(analysis::until_due(*criteria, *run, now_), milliseconds(1));
-        if (criteria->timeout && !run->started_at.empty())  // wake for the deadline too
-          due = std::min(due, std::max(*criteria->timeout - elapsed_since(run->started_at), milliseconds(1)));
-        next = next ? std::min(*next, due) : due;
+        std::optional<milliseconds> due;
+        if (!under_way) due = std::max(analysis::until_due(*criteria, *run, now_), milliseconds(1));
+        if (criteria->timeout && !run->started_at.empty()) {  // wake for the deadline too
+          const milliseconds deadline = std::max(*criteria->timeout - elapsed_since(run->started_at), milliseconds(1));
+          due = due ? std::min(*due, deadline) : deadline;
+        }
+        if (due) next = next ? std::min(*next, *due) : *due;
         progress += (progress.empty() ? "" : "; ") + check.name + ": " + verdict.message;
       }
     }
     if (!pending) return done("passed");
     if (!progress.empty()) st_.message = progress;
+    if (!next && !o_.measuring.empty()) return wait(std::nullopt);  // the results wake it
     return wait(next ? next : std::optional<milliseconds>(kSettleRecheck));
   }
 

@@ -87,10 +87,14 @@ struct Observed {
   TrafficRouting routing;
   std::string routing_warning;
 
-  // Measurements the reconciler took this pass for the current step's analyses
-  // and tests (those that were due). The planner tallies them into the status
-  // and judges the step from the tallies.
+  // Measurements finished since the last pass (taken off the reconcile
+  // workers, analysis/measurement_executor). The planner tallies those of the
+  // current step into the status and judges the step from the tallies.
   std::vector<analysis::MeasurementRecord> measurements;
+  // The current step's analyses and tests with a measurement under way: their
+  // result wakes the rollout, so the planner does not ask to look again for
+  // them.
+  std::vector<std::string> measuring;
 };
 
 // ---- actions, executed in order; the first failure ends the pass ----------------

@@ -12,9 +12,17 @@ void WorkQueue::add(const std::string& key) {
       return;
     }
     if (!queued_.insert(key).second) return;
+    forget_delay_locked(key);  // its pass plans the next look
     ready_.push_back(key);
   }
   changed_.notify_one();
+}
+
+void WorkQueue::forget_delay_locked(const std::string& key) {
+  const auto found = due_.find(key);
+  if (found == due_.end()) return;
+  delayed_.erase({found->second, key});
+  due_.erase(found);
 }
 
 void WorkQueue::add_after(const std::string& key, std::chrono::milliseconds delay) {
@@ -24,7 +32,14 @@ void WorkQueue::add_after(const std::string& key, std::chrono::milliseconds dela
   }
   {
     const std::lock_guard lock(mutex_);
-    delayed_.emplace(Clock::now() + delay, key);
+    if (queued_.contains(key)) return;  // a pass comes sooner
+    const Clock::time_point at = Clock::now() + delay;
+    if (const auto found = due_.find(key); found != due_.end()) {
+      if (found->second <= at) return;  // an earlier look is due already
+      delayed_.erase({found->second, key});
+    }
+    delayed_.emplace(at, key);
+    due_[key] = at;
   }
   changed_.notify_one();
 }
@@ -48,6 +63,7 @@ void WorkQueue::promote_due_locked(Clock::time_point now) {
   while (!delayed_.empty() && delayed_.begin()->first <= now) {
     std::string key = delayed_.begin()->second;
     delayed_.erase(delayed_.begin());
+    due_.erase(key);
     if (processing_.contains(key)) {
       dirty_.insert(key);
     } else if (queued_.insert(key).second) {

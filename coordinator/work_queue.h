@@ -1,6 +1,8 @@
 // Keys of Deployments waiting for a reconcile pass ("namespace/name"). A key is
 // queued at most once; a key added while being processed is processed again
-// after; failures come back with per-key exponential backoff.
+// after; failures come back with per-key exponential backoff. A key waits at
+// most once for a later pass too — at the earliest time asked — and not at all
+// once it is queued: the pass it gets plans its own next look.
 #pragma once
 
 #include <chrono>
@@ -24,6 +26,8 @@ class WorkQueue {
       : base_backoff_(base_backoff), max_backoff_(max_backoff) {}
 
   void add(const std::string& key);
+  // Queues `key` after `delay`, unless it is queued already or waits for an
+  // earlier time.
   void add_after(const std::string& key, std::chrono::milliseconds delay);
   // After a failed pass: again after a delay that doubles with each failure.
   void add_with_backoff(const std::string& key);
@@ -35,10 +39,12 @@ class WorkQueue {
   // Marks `key` processed (re-queues it if it was added meanwhile).
   void done(const std::string& key);
 
+  // Keys queued or waiting for a later pass.
   [[nodiscard]] std::size_t size() const;
 
  private:
   void promote_due_locked(Clock::time_point now);
+  void forget_delay_locked(const std::string& key);
 
   const std::chrono::milliseconds base_backoff_;
   const std::chrono::milliseconds max_backoff_;
@@ -48,7 +54,8 @@ class WorkQueue {
   std::set<std::string> queued_;
   std::set<std::string> processing_;
   std::set<std::string> dirty_;  // added while processing
-  std::multimap<Clock::time_point, std::string> delayed_;
+  std::set<std::pair<Clock::time_point, std::string>> delayed_;  // by due time
+  std::map<std::string, Clock::time_point> due_;                  // the same, by key
   std::map<std::string, int> failures_;
 };
 

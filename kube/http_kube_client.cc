@@ -174,7 +174,9 @@ void complete_list_items(nlohmann::json& list, std::vector<nlohmann::json>& into
 
 }  // namespace
 
-std::string default_user_agent() { return std::string("autocanary/") + AUTOCANARY_VERSION; }
+std::string default_user_agent(std::string_view component) {
+  return std::string(component) + "/" + AUTOCANARY_VERSION;
+}
 
 HttpKubeClient::HttpKubeClient(KubeConfig config, ServerAddress server,
                                HttpKubeClientOptions options, common::Logger& logger)
@@ -425,20 +427,17 @@ Result<nlohmann::json> HttpKubeClient::discover(const std::string& group_version
 }
 
 Result<ObjectList> HttpKubeClient::list(const ResourceRef& collection, const ListOptions& options) {
-  auto path = collection_path(collection);
-  if (!path) return path.error();
   ObjectList list;
   ListOptions page_options = options;
   std::string continue_token;
   while (true) {
-    auto page = call(
-        {"GET", with_query(path.value(), list_query(page_options, continue_token)), {}, {}, true});
+    auto page = list_page(collection, page_options, continue_token);
     if (!page) {
       if (!continue_token.empty() && page.error().is_expired()) {
         // The snapshot behind a continue token is compacted away after some minutes;
         // one unpaged list then still gives a consistent answer.
         logger_.info("list continuation expired; listing again in one request",
-                     {{"path", path.value()}});
+                     {{"resource", collection.resource}});
         list = {};
         continue_token.clear();
         page_options.page_size = 0;
@@ -446,12 +445,30 @@ Result<ObjectList> HttpKubeClient::list(const ResourceRef& collection, const Lis
       }
       return page.error();
     }
-    nlohmann::json& body = page.value();
-    complete_list_items(body, list.items);
-    list.resource_version = common::metadata_string(body, "resourceVersion");
-    continue_token = common::metadata_string(body, "continue");
+    if (list.items.empty()) {
+      list.items = std::move(page->items);
+    } else {
+      list.items.insert(list.items.end(), std::make_move_iterator(page->items.begin()),
+                        std::make_move_iterator(page->items.end()));
+    }
+    list.resource_version = std::move(page->resource_version);
+    continue_token = std::move(page->continue_token);
     if (continue_token.empty()) return list;
   }
+}
+
+Result<ListPage> HttpKubeClient::list_page(const ResourceRef& collection, const ListOptions& options,
+                                           const std::string& continue_token) {
+  auto path = collection_path(collection);
+  if (!path) return path.error();
+  auto page = call({"GET", with_query(path.value(), list_query(options, continue_token)), {}, {}, true});
+  if (!page) return page.error();
+  ListPage list;
+  nlohmann::json& body = page.value();
+  complete_list_items(body, list.items);
+  list.resource_version = common::metadata_string(body, "resourceVersion");
+  list.continue_token = common::metadata_string(body, "continue");
+  return list;
 }
 
 Result<nlohmann::json> HttpKubeClient::create(const ResourceRef& ref,

@@ -11,6 +11,7 @@
 #include <mutex>
 #include <random>
 #include <string>
+#include <string_view>
 #include <unordered_set>
 #include <variant>
 #include <vector>
@@ -41,7 +42,9 @@ struct HttpKubeClientOptions {
   std::size_t max_idle_connections = 4;
 };
 
-[[nodiscard]] std::string default_user_agent();
+// "<component>/<version>", e.g. "autocanary-coordinator/0.4.0": how the
+// apiserver's audit log tells the binaries' requests apart.
+[[nodiscard]] std::string default_user_agent(std::string_view component = "autocanary");
 
 // Safe to share between threads: calls run concurrently on pooled connections.
 class HttpKubeClient final : public KubeClient {
@@ -58,6 +61,8 @@ class HttpKubeClient final : public KubeClient {
   [[nodiscard]] Result<nlohmann::json> get(const ResourceRef& ref) override;
   [[nodiscard]] Result<ObjectList> list(const ResourceRef& collection,
                                         const ListOptions& options) override;
+  [[nodiscard]] Result<ListPage> list_page(const ResourceRef& collection, const ListOptions& options,
+                                           const std::string& continue_token) override;
   [[nodiscard]] Result<nlohmann::json> create(const ResourceRef& ref,
                                               const nlohmann::json& object) override;
   [[nodiscard]] Result<nlohmann::json> update(const ResourceRef& ref,

@@ -86,20 +86,37 @@ void Informer::run(std::stop_token stop) {
 }
 
 bool Informer::list_and_replace() {
-  auto listed = client_.list(collection_, options_.list);
-  if (!listed) {
-    logger_.warn("list failed", {{"resource", collection_.resource},
-                                 {"error", listed.error().describe()}});
-    return false;
-  }
+  // Page by page, each projected before the next is read: the whole list is
+  // never held parsed at once (ten thousand Deployments are ~55 MB of JSON,
+  // several times that as a tree), only one page of it and the projections.
   std::map<std::string, nlohmann::json, std::less<>> fresh;
-  for (auto& item : listed->items) {
-    if (options_.transform) options_.transform(item);
-    std::string key = object_key(item);
-    fresh.insert_or_assign(std::move(key), std::move(item));
+  std::string resource_version;
+  ListOptions options = options_.list;
+  std::string continue_token;
+  bool restarted = false;
+  while (true) {
+    auto page = client_.list_page(collection_, options, continue_token);
+    if (!page) {
+      if (!continue_token.empty() && page.error().is_expired() && !restarted) {
+        // The snapshot behind the token was compacted away: a new snapshot, from the start.
+        logger_.info("list continuation expired; listing again", {{"resource", collection_.resource}});
+        fresh.clear();
+        continue_token.clear();
+        restarted = true;
+        continue;
+      }
+      logger_.warn("list failed", {{"resource", collection_.resource}, {"error", page.error().describe()}});
+      return false;
+    }
+    for (auto& item : page->items) {
+      if (options_.transform) options_.transform(item);
+      std::string key = object_key(item);
+      fresh.insert_or_assign(std::move(key), std::move(item));
+    }
+    resource_version = std::move(page->resource_version);
+    continue_token = std::move(page->continue_token);
+    if (continue_token.empty()) break;
   }
-  listed->items.clear();
-  listed->items.shrink_to_fit();
 
   // The differences are worked out under the lock, the handlers run outside it so
   // that they may read the informer.
@@ -122,13 +139,13 @@ bool Informer::list_and_replace() {
     // Moved, not copied: the map's nodes (which `added` and `updated` point
     // into) become the cache's, and no second copy of a large list is made.
     cache_ = std::move(fresh);
-    resource_version_ = listed->resource_version;
+    resource_version_ = std::move(resource_version);
     synced_ = true;
     ++lists_;
   }
   synced_changed_.notify_all();
-  // A list is parsed whole (megabytes of JSON for a thousand objects) and then
-  // projected; give the freed transient back instead of letting the heap keep it.
+  // Each page was parsed whole and then projected; give the freed transient
+  // back instead of letting the heap keep it.
   ::malloc_trim(0);
   for (const auto& object : deleted)
     if (handlers_.on_delete) handlers_.on_delete(object);

@@ -4,6 +4,15 @@
 
 namespace autocanary::kube {
 
+Result<ListPage> KubeClient::list_page(const ResourceRef& collection, const ListOptions& options,
+                                       const std::string& continue_token) {
+  if (!continue_token.empty())
+    return KubeError{400, kReasonInvalidRequest, "this client lists in one page; no page follows", false};
+  auto listed = list(collection, options);
+  if (!listed) return listed.error();
+  return ListPage{std::move(listed->items), std::move(listed->resource_version), ""};
+}
+
 Result<nlohmann::json> KubeClient::discover(const std::string& group_version) {
   return KubeError{404, "NotFound", "API discovery is not available for " + group_version, false};
 }

@@ -53,6 +53,14 @@ struct ObjectList {
   std::string resource_version;  // of the whole list: where a watch continues from
 };
 
+// One page of a list: its items, the list's resourceVersion, and the token of
+// the next page (empty after the last).
+struct ListPage {
+  std::vector<nlohmann::json> items;
+  std::string resource_version;
+  std::string continue_token;
+};
+
 enum class PatchType {
   kMerge,           // application/merge-patch+json (RFC 7386)
   kJson,            // application/json-patch+json (RFC 6902)
@@ -105,6 +113,13 @@ class KubeClient {
   // Every page of `collection`, and the resourceVersion of the list.
   [[nodiscard]] virtual Result<ObjectList> list(const ResourceRef& collection,
                                                 const ListOptions& options) = 0;
+
+  // One page of `collection` (at most options.page_size items), from
+  // `continue_token` ("" for the first), so that a caller can keep less than
+  // the whole list at once. A client without paging answers everything as one
+  // page. A token too old to continue from fails as expired (410).
+  [[nodiscard]] virtual Result<ListPage> list_page(const ResourceRef& collection, const ListOptions& options,
+                                                   const std::string& continue_token);
 
   // POST to the collection, or to `name/subresource` when both are set (e.g. eviction).
   [[nodiscard]] virtual Result<nlohmann::json> create(const ResourceRef& ref,

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <memory>
+#include <stop_token>
 
 #include "coordinator/analysis/analysis_context.h"
 #include "coordinator/analysis/measurement.h"
@@ -19,7 +20,9 @@ class AnalysisProvider {
 
   // One look at the canary. Never throws and never blocks longer than the
   // definition's timeouts allow: a failure to measure is a kError measurement.
-  [[nodiscard]] virtual Measurement measure(const AnalysisContext& context) = 0;
+  // A stop requested on `stop` (the coordinator is stopping) ends it soon,
+  // with a kError measurement nobody records.
+  [[nodiscard]] virtual Measurement measure(const AnalysisContext& context, std::stop_token stop) = 0;
 };
 
 // Builds the provider of a policy's analysis or test.

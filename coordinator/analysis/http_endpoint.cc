@@ -1,11 +1,19 @@
 #include "coordinator/analysis/http_endpoint.h"
 
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <cctype>
 #include <charconv>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
+#include <mutex>
+#include <optional>
 #include <sstream>
+#include <vector>
 
 #include <httplib.h>
 
@@ -33,6 +41,44 @@ bool is_own_credential(const std::string& path) {
   }
   return false;
 }
+
+// Cuts a request off once `stop` is requested. cpp-httplib's own stop() waits
+// for a connect under way (it holds the socket's lock meanwhile), so instead
+// each socket the client opens is duplicated before it connects and, on a
+// stop, shut down: a shutdown ends a connect in progress, a TLS handshake and
+// a read waiting for an answer at once. The duplicates keep the descriptors
+// ours until the request is over, so a shutdown never reaches a number the
+// process reused meanwhile.
+class Cancellation {
+ public:
+  explicit Cancellation(std::stop_token stop) { callback_.emplace(std::move(stop), [this] { cancel(); }); }
+  ~Cancellation() {
+    callback_.reset();  // waits for a cancel() under way
+    for (const int socket : copies_) ::close(socket);
+  }
+  Cancellation(const Cancellation&) = delete;
+  Cancellation& operator=(const Cancellation&) = delete;
+
+  // httplib's socket options hook: called with each new socket, before its connect.
+  void opened(int socket) {
+    const std::lock_guard lock(mutex_);
+    const int copy = ::fcntl(socket, F_DUPFD_CLOEXEC, 0);
+    if (copy >= 0) copies_.push_back(copy);
+    if (cancelled_) ::shutdown(socket, SHUT_RDWR);
+  }
+
+ private:
+  void cancel() {
+    const std::lock_guard lock(mutex_);
+    cancelled_ = true;
+    for (const int socket : copies_) ::shutdown(socket, SHUT_RDWR);
+  }
+
+  std::mutex mutex_;
+  std::vector<int> copies_;
+  bool cancelled_ = false;
+  std::optional<std::stop_callback<std::function<void()>>> callback_;  // last: the first to go
+};
 
 std::string describe(const Endpoint& endpoint) {
   return std::string(endpoint.tls ? "https://" : "http://") + endpoint.host + ":" + std::to_string(endpoint.port) +
@@ -84,7 +130,9 @@ std::variant<Endpoint, std::string> parse_endpoint(std::string_view url) {
 }
 
 std::variant<HttpAnswer, std::string> post(const Endpoint& endpoint, const HttpAccess& access, const std::string& path,
-                                           const std::string& body, const std::string& content_type) {
+                                           const std::string& body, const std::string& content_type,
+                                           std::stop_token stop) {
+  if (stop.stop_requested()) return "cancelled before asking " + describe(endpoint) + path;
   httplib::Headers headers{{"Accept", "application/json"}, {"User-Agent", "autocanary-coordinator"}};
   for (const std::string* file : {&access.bearer_token_file, &access.ca_file})
     if (!file->empty() && is_own_credential(*file))
@@ -118,9 +166,12 @@ std::variant<HttpAnswer, std::string> post(const Endpoint& endpoint, const HttpA
   client->set_read_timeout(static_cast<time_t>(seconds.count()), static_cast<time_t>(micros.count()));
   client->set_write_timeout(static_cast<time_t>(seconds.count()), static_cast<time_t>(micros.count()));
   client->set_keep_alive(false);
+  Cancellation cancellation(stop);
+  client->set_socket_options([&cancellation](socket_t socket) { cancellation.opened(socket); });
   std::string target = endpoint.path + path;
   if (target.empty()) target = "/";
   const httplib::Result result = client->Post(target, headers, body, content_type);
+  if (!result && stop.stop_requested()) return "cancelled while asking " + describe(endpoint) + path;
   if (!result) return "no answer from " + describe(endpoint) + path + ": " + httplib::to_string(result.error());
   return HttpAnswer{result->status, result->body};
 }

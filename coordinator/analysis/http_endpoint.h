@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <stop_token>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -37,9 +38,11 @@ struct HttpAnswer {
 // failure, unreadable token file) is an error message naming the endpoint.
 // A bearer token goes to an http:// server only with allow_insecure_token, and
 // the coordinator's own service-account credentials are never read: whoever
-// writes a policy must not be able to make it send them anywhere.
+// writes a policy must not be able to make it send them anywhere. A stop
+// requested on `stop` cuts the request off wherever it is — connecting, in
+// the TLS handshake, waiting for the answer — and it is an error.
 [[nodiscard]] std::variant<HttpAnswer, std::string> post(const Endpoint& endpoint, const HttpAccess& access,
                                                          const std::string& path, const std::string& body,
-                                                         const std::string& content_type);
+                                                         const std::string& content_type, std::stop_token stop);
 
 }  // namespace autocanary::analysis

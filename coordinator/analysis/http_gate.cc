@@ -58,15 +58,15 @@ Measurement read_gate_answer(const HttpAnswer& answer, bool judge_value) {
 
 HttpGateProvider::HttpGateProvider(policy::AnalysisDefinition definition) : definition_(std::move(definition)) {}
 
-Measurement HttpGateProvider::measure(const AnalysisContext& context) {
+Measurement HttpGateProvider::measure(const AnalysisContext& context, std::stop_token stop) {
   auto endpoint = parse_endpoint(definition_.url);
   if (auto* problem = std::get_if<std::string>(&endpoint)) return {Kind::kError, 0, *problem, {}};
   const HttpAccess access{definition_.timeout, definition_.bearer_token_file, definition_.ca_file,
                           definition_.insecure_skip_verify, definition_.allow_insecure_token};
   const std::string body = gate_payload(context).dump();
   std::string last_problem;
-  for (int attempt = 0; attempt <= definition_.retries; ++attempt) {
-    auto answer = post(std::get<Endpoint>(endpoint), access, "", body, "application/json");
+  for (int attempt = 0; attempt <= definition_.retries && !stop.stop_requested(); ++attempt) {
+    auto answer = post(std::get<Endpoint>(endpoint), access, "", body, "application/json", stop);
     if (const auto* reply = std::get_if<HttpAnswer>(&answer))
       return read_gate_answer(*reply, definition_.max.has_value() || definition_.min.has_value());
     last_problem = std::get<std::string>(answer);

@@ -25,7 +25,7 @@ class HttpGateProvider final : public AnalysisProvider {
  public:
   explicit HttpGateProvider(policy::AnalysisDefinition definition);
 
-  [[nodiscard]] Measurement measure(const AnalysisContext& context) override;
+  [[nodiscard]] Measurement measure(const AnalysisContext& context, std::stop_token stop) override;
 
  private:
   policy::AnalysisDefinition definition_;

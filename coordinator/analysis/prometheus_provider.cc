@@ -9,7 +9,7 @@ namespace autocanary::analysis {
 PrometheusProvider::PrometheusProvider(policy::AnalysisDefinition definition, std::string default_address)
     : definition_(std::move(definition)), default_address_(std::move(default_address)) {}
 
-Measurement PrometheusProvider::measure(const AnalysisContext& context) {
+Measurement PrometheusProvider::measure(const AnalysisContext& context, std::stop_token stop) {
   const std::string& address = definition_.address.empty() ? default_address_ : definition_.address;
   if (address.empty())
     return {Measurement::Kind::kError, 0,
@@ -17,13 +17,14 @@ Measurement PrometheusProvider::measure(const AnalysisContext& context) {
   auto endpoint = parse_endpoint(address);
   if (auto* problem = std::get_if<std::string>(&endpoint)) return {Measurement::Kind::kError, 0, *problem, {}};
   if (definition_.minimum_sample > 0)
-    if (auto insufficient = too_few_samples(std::get<Endpoint>(endpoint), context)) return *std::move(insufficient);
-  return query(std::get<Endpoint>(endpoint), definition_.query, context);
+    if (auto insufficient = too_few_samples(std::get<Endpoint>(endpoint), context, stop))
+      return *std::move(insufficient);
+  return query(std::get<Endpoint>(endpoint), definition_.query, context, stop);
 }
 
-std::optional<Measurement> PrometheusProvider::too_few_samples(const Endpoint& endpoint,
-                                                              const AnalysisContext& context) const {
-  Measurement samples = query(endpoint, definition_.sample_query, context);
+std::optional<Measurement> PrometheusProvider::too_few_samples(const Endpoint& endpoint, const AnalysisContext& context,
+                                                              std::stop_token stop) const {
+  Measurement samples = query(endpoint, definition_.sample_query, context, std::move(stop));
   if (samples.kind == Measurement::Kind::kError) {
     samples.message = "sampleQuery: " + samples.message;
     return samples;
@@ -38,7 +39,7 @@ std::optional<Measurement> PrometheusProvider::too_few_samples(const Endpoint& e
 }
 
 Measurement PrometheusProvider::query(const Endpoint& endpoint, const std::string& query_template,
-                                      const AnalysisContext& context) const {
+                                      const AnalysisContext& context, std::stop_token stop) const {
   auto rendered = render_query(query_template, context);
   if (auto* problem = std::get_if<QueryError>(&rendered))
     return {Measurement::Kind::kError, 0, "cannot fill in the query: " + problem->message, {}};
@@ -48,7 +49,7 @@ Measurement PrometheusProvider::query(const Endpoint& endpoint, const std::strin
                           definition_.insecure_skip_verify, definition_.allow_insecure_token};
   // POST: a long query never meets a URL length limit.
   auto answer = post(endpoint, access, "/api/v1/query", "query=" + kube::percent_encode(query),
-                     "application/x-www-form-urlencoded");
+                     "application/x-www-form-urlencoded", std::move(stop));
   if (auto* problem = std::get_if<std::string>(&answer))
     return {Measurement::Kind::kError, 0, "cannot reach Prometheus: " + *problem, {}};
   const auto& reply = std::get<HttpAnswer>(answer);

@@ -16,14 +16,14 @@ class PrometheusProvider final : public AnalysisProvider {
   // `default_address` serves definitions without prometheus.address.
   PrometheusProvider(policy::AnalysisDefinition definition, std::string default_address);
 
-  [[nodiscard]] Measurement measure(const AnalysisContext& context) override;
+  [[nodiscard]] Measurement measure(const AnalysisContext& context, std::stop_token stop) override;
 
  private:
   [[nodiscard]] Measurement query(const Endpoint& endpoint, const std::string& query_template,
-                                  const AnalysisContext& context) const;
+                                  const AnalysisContext& context, std::stop_token stop) const;
   // nullopt when the samples suffice, else the measurement saying why not.
-  [[nodiscard]] std::optional<Measurement> too_few_samples(const Endpoint& endpoint,
-                                                           const AnalysisContext& context) const;
+  [[nodiscard]] std::optional<Measurement> too_few_samples(const Endpoint& endpoint, const AnalysisContext& context,
+                                                           std::stop_token stop) const;
 
   policy::AnalysisDefinition definition_;
   std::string default_address_;

@@ -177,7 +177,7 @@ bool TestJobProvider::sealed(const json& job) const {
                                                  common::metadata_string(job, "uid")));
 }
 
-Measurement TestJobProvider::measure(const AnalysisContext& context) {
+Measurement TestJobProvider::measure(const AnalysisContext& context, std::stop_token /*stop*/) {
   const std::string name = test_job_name(context);
   auto existing = client_.get(jobs(context.namespace_name, name));
   if (existing) {

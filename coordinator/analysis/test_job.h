@@ -65,7 +65,9 @@ class TestJobProvider final : public AnalysisProvider {
   TestJobProvider(kube::KubeClient& client, policy::TestDefinition definition, Signer sign,
                   policy::ServedNamespaces served);
 
-  [[nodiscard]] Measurement measure(const AnalysisContext& context) override;
+  // `stop` is not needed: the few API calls are bounded by the client's
+  // timeouts and cut off as leading ends, which a stopping coordinator does.
+  [[nodiscard]] Measurement measure(const AnalysisContext& context, std::stop_token stop) override;
 
  private:
   [[nodiscard]] bool sealed(const nlohmann::json& job) const;

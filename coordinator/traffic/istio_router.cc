@@ -193,9 +193,21 @@ std::optional<int> virtual_service_weight(const json& virtual_service, const Rol
 }
 
 kube::Result<std::optional<json>> IstioRouter::user_virtual_service(const RolloutTarget& target) {
-  auto listed = client_.list(routing_ref(target.api_version, "virtualservices", target.namespace_name), {});
-  if (!listed) return std::move(listed).error();
-  std::vector<json>& items = listed->items;
+  // Observing and then reweighting in one pass: the namespace is listed once.
+  const std::string collection = target.api_version + " virtualservices " + target.namespace_name;
+  const std::vector<json>* read = nullptr;
+  if (target.reads != nullptr)
+    if (const auto found = target.reads->lists.find(collection); found != target.reads->lists.end())
+      read = &found->second;
+  std::vector<json> items;
+  if (read != nullptr) {
+    items = *read;
+  } else {
+    auto listed = client_.list(routing_ref(target.api_version, "virtualservices", target.namespace_name), {});
+    if (!listed) return std::move(listed).error();
+    items = std::move(listed->items);
+    if (target.reads != nullptr) target.reads->lists[collection] = items;
+  }
   std::sort(items.begin(), items.end(), [](const json& a, const json& b) {
     return common::metadata_string(a, "name") < common::metadata_string(b, "name");
   });
@@ -223,6 +235,7 @@ kube::Result<void> IstioRouter::route(const RolloutTarget& target, int weight) {
   if (auto backends = ensure_backend_services(client_, target); !backends) return backends;
   auto user = user_virtual_service(target);
   if (!user) return std::move(user).error();
+  forget_reads(target);  // what follows writes
   if (!user->has_value())
     return ensure_owned(client_, virtual_service_ref(target, our_name(target)), build_virtual_service(target, weight),
                         target.deployment, {"/spec"});
@@ -238,6 +251,7 @@ kube::Result<void> IstioRouter::route(const RolloutTarget& target, int weight) {
 }
 
 kube::Result<void> IstioRouter::unroute(const RolloutTarget& target) {
+  forget_reads(target);
   auto user = user_virtual_service(target);
   if (!user) return std::move(user).error();
   if (user->has_value() && !recorded_routes(**user).empty()) {
@@ -252,6 +266,10 @@ kube::Result<void> IstioRouter::unroute(const RolloutTarget& target) {
   if (auto removed = remove_owned(client_, virtual_service_ref(target, our_name(target)), target.deployment); !removed)
     return removed;
   return remove_backend_services(client_, target);
+}
+
+void IstioRouter::forget_reads(const RolloutTarget& target) {
+  if (target.reads != nullptr) target.reads->lists.clear();
 }
 
 kube::Result<bool> IstioRouter::leftovers(const RolloutTarget& target) {

@@ -56,8 +56,10 @@ class IstioRouter final : public MeshRouter {
   [[nodiscard]] kube::Result<bool> leftovers(const RolloutTarget& target) override;
 
  private:
-  // The user's VirtualService for the host, when there is one.
+  // The user's VirtualService for the host, when there is one; the namespace
+  // is listed once per pass (RolloutTarget::reads) until the router writes.
   [[nodiscard]] kube::Result<std::optional<nlohmann::json>> user_virtual_service(const RolloutTarget& target);
+  static void forget_reads(const RolloutTarget& target);
 };
 
 }  // namespace autocanary::traffic

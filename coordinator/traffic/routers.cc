@@ -44,6 +44,27 @@ kube::Result<std::string> Routers::user_gateway_route(const std::string& api_ver
   return std::string();
 }
 
+kube::Result<nlohmann::json> Routers::resource_list(const nlohmann::json& groups, const std::string& group_version,
+                                                   std::string_view resource) {
+  const auto now = std::chrono::steady_clock::now();
+  {
+    const std::lock_guard lock(discovery_mutex_);
+    if (groups != discovered_groups_) {
+      resource_lists_.clear();
+      discovered_groups_ = groups;
+    }
+    const auto found = resource_lists_.find(group_version);
+    if (found != resource_lists_.end() && now - found->second.read_at < kResourceListMaxAge &&
+        lists_resource(found->second.list, resource))
+      return found->second.list;
+  }
+  auto read = client_.discover(group_version);
+  if (!read) return read;
+  const std::lock_guard lock(discovery_mutex_);
+  if (groups == discovered_groups_) resource_lists_[group_version] = {*read, now};
+  return read;
+}
+
 kube::Result<RoutingApis> Routers::discover() {
   auto groups = client_.discover("");
   if (!groups && groups.error().is_not_found()) return RoutingApis{};  // no discovery: nothing optional served
@@ -54,7 +75,7 @@ kube::Result<RoutingApis> Routers::discover() {
     for (const std::string_view version : api.versions) {
       if (std::find(served.begin(), served.end(), version) == served.end()) continue;
       const std::string group_version = std::string(api.group) + "/" + std::string(version);
-      auto resources = client_.discover(group_version);
+      auto resources = resource_list(*groups, group_version, api.resource);
       if (!resources) {
         if (resources.error().is_not_found()) continue;
         return std::move(resources).error();

@@ -3,9 +3,11 @@
 // in its own file; the coordinator only ever talks to this interface.
 #pragma once
 
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -14,6 +16,13 @@
 #include "policy/canary_policy.h"
 
 namespace autocanary::traffic {
+
+// Lists a router read in the current reconcile pass, by collection, so that
+// observing and then reweighting in one pass lists a namespace's objects once.
+// A router forgets them once it has written.
+struct PassReads {
+  std::map<std::string, std::vector<nlohmann::json>> lists;
+};
 
 // The rollout a router acts on, as last read from the cluster.
 struct RolloutTarget {
@@ -31,6 +40,7 @@ struct RolloutTarget {
   std::optional<std::string> stable_pod_template_hash;
   std::string api_version;  // of the routing resource, e.g. "split.smi-spec.io/v1alpha2"
   policy::CanaryReplicas canary_replicas = policy::CanaryReplicas::kWeight;
+  PassReads* reads = nullptr;  // the pass's; null: every list is read afresh
 };
 
 class TrafficRouter {

@@ -11,6 +11,9 @@
 # Knobs: AUTOCANARY_CACHE (binaries, see build.sh), AUTOCANARY_RUN,
 # AUTOCANARY_CRDS_DIR (default: ../shared/crds next to the checkout; empty to skip),
 # AUTOCANARY_NODES (default 3), AUTOCANARY_UP_TIMEOUT (seconds per wait, default 120),
+# AUTOCANARY_APISERVER_ARGS and AUTOCANARY_CONTROLLER_MANAGER_ARGS (more flags for them,
+# split on spaces: e.g. an audit log, or a higher client rate for ten thousand
+# Deployments, in a benchmark),
 # REAL_NODE=1 (also one real kubelet node on containerd, see real-node.sh; needs root;
 # the apiserver then listens on the node's bridge address instead of 127.0.0.1, so
 # pods reach it through the `kubernetes` Service).
@@ -278,6 +281,7 @@ wait_until "etcd healthy on :$ETCD_CLIENT_PORT" healthy "http://127.0.0.1:$ETCD_
 
 # The endpoint reconciler writes the `kubernetes` Service's endpoint (see
 # APISERVER_ADDRESS above): none on loopback, the bridge address otherwise.
+# shellcheck disable=SC2086 # AUTOCANARY_APISERVER_ARGS is split into flags on purpose
 start 20 kube-apiserver \
   --bind-address="$APISERVER_ADDRESS" \
   --advertise-address="$APISERVER_ADDRESS" \
@@ -307,7 +311,7 @@ start 20 kube-apiserver \
   --endpoint-reconciler-type="$ENDPOINT_RECONCILER" \
   --allow-privileged=true \
   --profiling=false \
-  --v=1
+  --v=1 ${AUTOCANARY_APISERVER_ARGS:-}
 wait_until "kube-apiserver ready on :$APISERVER_PORT" apiserver_ready
 
 # Leader election off: there is exactly one of each, and it saves the lease
@@ -315,6 +319,7 @@ wait_until "kube-apiserver ready on :$APISERVER_PORT" apiserver_ready
 # RBAC identity, as in a real cluster. The flex-volume dir would otherwise be
 # created under /usr/libexec; a 1s node monitor period lifts the not-ready
 # taint of new nodes sooner.
+# shellcheck disable=SC2086 # AUTOCANARY_CONTROLLER_MANAGER_ARGS is split into flags on purpose
 start 30 kube-controller-manager \
   --kubeconfig="$RUN/controller-manager.kubeconfig" \
   --authentication-kubeconfig="$RUN/controller-manager.kubeconfig" \
@@ -332,7 +337,7 @@ start 30 kube-controller-manager \
   --flex-volume-plugin-dir="$RUN/flexvolume" \
   --node-monitor-period=1s \
   --profiling=false \
-  --v=1
+  --v=1 ${AUTOCANARY_CONTROLLER_MANAGER_ARGS:-}
 start 40 kube-scheduler \
   --kubeconfig="$RUN/scheduler.kubeconfig" \
   --authentication-kubeconfig="$RUN/scheduler.kubeconfig" \

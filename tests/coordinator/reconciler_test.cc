@@ -5,8 +5,11 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <map>
+#include <mutex>
 
+#include "coordinator/measurement_report.h"
 #include "coordinator/traffic/pod_ratio_router.h"
 #include "policy/policy_parser.h"
 #include "policy/template_revision.h"
@@ -46,7 +49,10 @@ class MemoryKubeClient final : public kube::KubeClient {
     stored["metadata"]["uid"] = "uid-" + name;
     return objects[key(ref, name)] = stored;
   }
+  bool fail_status_updates = false;
   kube::Result<json> update(const kube::ResourceRef& ref, const json& object) override {
+    if (fail_status_updates && ref.subresource == "status")
+      return kube::KubeError{500, "InternalError", "the test fails it", true};
     writes.push_back("update " + ref.resource + "/" + ref.name + (ref.subresource.empty() ? "" : "/" + ref.subresource));
     return objects[key(ref, ref.name)] = object;
   }
@@ -89,7 +95,7 @@ class FakeProviders final : public analysis::ProviderFactory {
   class Provider final : public analysis::AnalysisProvider {
    public:
     explicit Provider(FakeProviders& owner) : owner_(owner) {}
-    analysis::Measurement measure(const analysis::AnalysisContext& context) override {
+    analysis::Measurement measure(const analysis::AnalysisContext& context, std::stop_token) override {
       owner_.seen.push_back(context);
       return owner_.next;
     }
@@ -117,8 +123,10 @@ class ReconcilerTest : public ::testing::Test {
     policy.analyses = {errors};
   }
 
-  ReconcileResult pass() {
-    Reconciler reconciler(client, routers, providers,
+  ReconcileResult pass() { return pass_with(measurements); }
+
+  ReconcileResult pass_with(analysis::MeasurementExecutor& executor) {
+    Reconciler reconciler(client, routers, providers, executor,
                           [this](const json&) { return policy::ResolvedPolicy{policy, "default", {}, {}}; },
                           [this] { return now; }, logger, metrics, &flaps, PolicySeal(kSealKey), served);
     return reconciler.reconcile("shop", "web");
@@ -142,6 +150,11 @@ class ReconcilerTest : public ::testing::Test {
   CoordinatorMetrics metrics{registry};
   ReadinessFlaps flaps;
   common::SystemTime now = *common::parse_rfc3339("2026-11-22T10:00:00Z");
+  // Measures inside the pass, so that one pass measures and records.
+  analysis::MeasurementExecutor measurements{
+      0, [this] { return now; },
+      [this](const analysis::MeasurementKey& key, const analysis::MeasurementRecord& record,
+             std::chrono::duration<double> took) { report_measurement(metrics, logger, key, record, took); }};
   std::string revision;
   // Every namespace has opted in, unless a test says otherwise.
   policy::ServedNamespaces served{
@@ -153,7 +166,7 @@ class ReconcilerTest : public ::testing::Test {
 
 TEST_F(ReconcilerTest, ADeploymentWhereAutocanaryDoesNotServeIsNeverRolledAndReportedOnce) {
   served.listed = [](const std::string&) { return json(); };  // "shop" has not opted in
-  Reconciler reconciler(client, routers, providers,
+  Reconciler reconciler(client, routers, providers, measurements,
                         [this](const json&) { return policy::ResolvedPolicy{policy, "default", {}, {}}; },
                         [this] { return now; }, logger, metrics, &flaps, PolicySeal(kSealKey), served);
   ASSERT_TRUE(reconciler.reconcile("shop", "web").ok);
@@ -361,6 +374,117 @@ TEST_F(ReconcilerTest, CanaryPodsLosingReadinessFailPodHealth) {
   ASSERT_TRUE(pass().ok);
   EXPECT_EQ(client.objects.at("canaries/shop/web")["status"]["message"],
             "revision " + revision + " aborted: pod-health: canary pods lost readiness 3 times (2 tolerated)");
+}
+
+// A provider that answers only once the test lets it: a Prometheus that stalls.
+class StalledProviders final : public analysis::ProviderFactory {
+ public:
+  std::unique_ptr<analysis::AnalysisProvider> analysis(const policy::AnalysisDefinition&) override {
+    return std::make_unique<Provider>(*this);
+  }
+  std::unique_ptr<analysis::AnalysisProvider> test(const policy::TestDefinition&) override {
+    return std::make_unique<Provider>(*this);
+  }
+  void answer(analysis::Measurement measurement) {
+    const std::lock_guard lock(mutex);
+    answer_ = measurement;
+    changed.notify_all();
+  }
+  std::mutex mutex;
+  std::condition_variable changed;
+  int asked = 0;
+
+ private:
+  class Provider final : public analysis::AnalysisProvider {
+   public:
+    explicit Provider(StalledProviders& owner) : owner_(owner) {}
+    analysis::Measurement measure(const analysis::AnalysisContext&, std::stop_token) override {
+      std::unique_lock lock(owner_.mutex);
+      ++owner_.asked;
+      owner_.changed.notify_all();
+      owner_.changed.wait(lock, [&] { return owner_.answer_.has_value(); });
+      return *owner_.answer_;
+    }
+
+   private:
+    StalledProviders& owner_;
+  };
+  std::optional<analysis::Measurement> answer_;
+};
+
+TEST_F(ReconcilerTest, AMeasurementUnderWayHoldsNoPassAndItsResultWakesTheRollout) {
+  StalledProviders stalled;
+  std::mutex woken_mutex;
+  std::condition_variable woken_changed;
+  std::vector<std::string> woken;
+  analysis::MeasurementExecutor executor(
+      1, [this] { return now; },
+      [&](const analysis::MeasurementKey& key, const analysis::MeasurementRecord&, std::chrono::duration<double>) {
+        const std::lock_guard lock(woken_mutex);
+        woken.push_back(key.rollout);
+        woken_changed.notify_all();
+      });
+  const auto stalled_pass = [&] {
+    Reconciler reconciler(client, routers, stalled, executor,
+                          [this](const json&) { return policy::ResolvedPolicy{policy, "default", {}, {}}; },
+                          [this] { return now; }, logger, metrics, &flaps, PolicySeal(kSealKey), served);
+    return reconciler.reconcile("shop", "web");
+  };
+  ASSERT_TRUE(stalled_pass().ok);
+  canary_ready();
+  ASSERT_TRUE(stalled_pass().ok);  // opens the analysis step
+
+  const ReconcileResult started = stalled_pass();
+  ASSERT_TRUE(started.ok) << "the pass ended while its measurement is under way";
+  EXPECT_FALSE(started.requeue_after) << "the result wakes the rollout; no polling meanwhile";
+  {
+    std::unique_lock lock(stalled.mutex);
+    stalled.changed.wait(lock, [&] { return stalled.asked == 1; });
+  }
+  const ReconcileResult again = stalled_pass();
+  ASSERT_TRUE(again.ok);
+  EXPECT_FALSE(again.requeue_after);
+  EXPECT_EQ(stalled.asked, 1) << "one measurement of a check at a time";
+  EXPECT_EQ(client.objects.at("canaries/shop/web")["status"].value("measurements", json::array()).size(), 0U);
+
+  stalled.answer({analysis::Measurement::Kind::kValue, 0.05, "", ""});
+  {
+    std::unique_lock lock(woken_mutex);
+    woken_changed.wait(lock, [&] { return !woken.empty(); });
+  }
+  EXPECT_EQ(woken, std::vector<std::string>{"shop/web"});
+  ASSERT_TRUE(stalled_pass().ok);
+  const json& status = client.objects.at("canaries/shop/web")["status"];
+  EXPECT_EQ(status["measurements"][0]["value"], 0.05);
+  EXPECT_EQ(status["phase"], "Aborting") << "the pass after the result judges it";
+  EXPECT_EQ(client.objects.at("deployments/shop/web-canary")["spec"]["replicas"], 0);
+  EXPECT_EQ(stalled.asked, 1);
+}
+
+TEST_F(ReconcilerTest, AResultTakenByAPassThatCouldNotRecordItIsTakenAgain) {
+  policy.analyses[0].count = 2;
+  ASSERT_TRUE(pass().ok);
+  canary_ready();
+  ASSERT_TRUE(pass().ok);
+  analysis::MeasurementExecutor executor(0, [this] { return now; }, nullptr);
+  analysis::MeasurementRecord waiting;
+  waiting.analysis = "error-rate";
+  waiting.revision = revision;
+  waiting.step = 1;
+  waiting.outcome = analysis::Outcome::kPassed;
+  waiting.value = 0.002;
+  waiting.measured_at = common::format_rfc3339_millis(now);
+  executor.give_back("shop/web", {waiting});  // finished since the last pass
+  client.fail_status_updates = true;  // the pass cannot write the status
+  EXPECT_FALSE(pass_with(executor).ok);
+  client.fail_status_updates = false;
+  const auto kept = executor.take("shop/web");
+  ASSERT_EQ(kept.size(), 1U) << "given back for the next pass";
+  executor.give_back("shop/web", kept);
+  ASSERT_TRUE(pass_with(executor).ok);
+  EXPECT_EQ(client.objects.at("canaries/shop/web")["status"]["measurements"][0]["value"], 0.002);
+  EXPECT_EQ(client.objects.at("canaries/shop/web")["status"]["analysisRuns"][0]["passed"], 1);
+  EXPECT_TRUE(executor.take("shop/web").empty()) << "recorded, so no longer kept";
 }
 
 TEST_F(ReconcilerTest, DeletedDeploymentNeedsNothing) {

@@ -1,8 +1,10 @@
 """Servers the analysis end-to-end tests run on 127.0.0.1: a Prometheus from
-Debian's package scraping a test exporter whose 5xx ratio the test sets, and an
-HTTP gate whose answer the test sets."""
+Debian's package scraping a test exporter whose 5xx ratio the test sets, an
+HTTP gate whose answer the test sets, and a Prometheus stand-in whose queries
+stall until the test lets them answer."""
 
 import json
+import select
 import shutil
 import socket
 import subprocess
@@ -112,6 +114,68 @@ class Gate(_Server):
     @property
     def url(self):
         return f"http://127.0.0.1:{self.port}/gate"
+
+
+class StalledPrometheus(_Server):
+    """Takes Prometheus queries and answers none until release(); then answers
+    every query at once with the value 0. A query is outstanding from its
+    arrival until it is answered or its client gives up (closes the connection):
+    outstanding() is what the client is still waiting for."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.released = threading.Event()
+        self._outstanding = set()
+        self._next = 0
+
+        class Handler(_Handler):
+            def do_POST(self):
+                owner = self.server.owner
+                self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                query = owner._arrived()
+                try:
+                    while not owner.released.wait(0.05):
+                        if _closed(self.connection):
+                            return
+                    body = json.dumps({"status": "success", "data": {
+                        "resultType": "vector", "result": [{"metric": {}, "value": [time.time(), "0"]}]}})
+                    self.reply(200, "application/json", body.encode())
+                finally:
+                    owner._ended(query)
+
+        super().__init__(Handler)
+
+    @property
+    def address(self):
+        return f"http://127.0.0.1:{self.port}"
+
+    def _arrived(self):
+        with self.lock:
+            self._next += 1
+            self._outstanding.add(self._next)
+            return self._next
+
+    def _ended(self, query):
+        with self.lock:
+            self._outstanding.discard(query)
+
+    def outstanding(self):
+        with self.lock:
+            return set(self._outstanding)
+
+    def release(self):
+        self.released.set()
+
+
+def _closed(connection):
+    """Whether the peer closed `connection` (readable with nothing to read)."""
+    readable, _, _ = select.select([connection], [], [], 0)
+    if not readable:
+        return False
+    try:
+        return connection.recv(1, socket.MSG_PEEK) == b""
+    except OSError:
+        return True
 
 
 class Prometheus:

@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from analysis_servers import Exporter, Gate, Prometheus
+from analysis_servers import Exporter, Gate, Prometheus, StalledPrometheus
 from kube import Coordinators, canary_status, deployment, image_of, unique, wait_for, wait_phase
 
 V1 = "registry.example.com/shop/web:1.0.0"
@@ -20,7 +20,7 @@ REQUESTS = 'sum(increase(http_requests_total{namespace="{{namespace}}",deploymen
 
 
 def prometheus_policy(name, address, steps="[{setWeight: 50}, {analysis: {names: [error-rate]}}, {setWeight: 100}]",
-                      count=3, interval="1s", inconclusive_limit=10, minimum_sample=0):
+                      count=3, interval="1s", inconclusive_limit=10, minimum_sample=0, timeout="2s"):
     samples = "" if not minimum_sample else f"""
         sampleQuery: '{REQUESTS}'
       minimumSample: {minimum_sample}"""
@@ -36,7 +36,7 @@ spec:
       prometheus:
         address: {address}
         query: '{ERROR_RATIO}'
-        timeout: 2s{samples}
+        timeout: {timeout}{samples}
       successCondition: {{max: 0.01}}
       interval: {interval}
       count: {count}
@@ -261,6 +261,57 @@ def test_crash_looping_canary_pods_abort_within_one_reconcile(analysis):
     # Aborted in the interval after the first measurement, not after interval × count.
     assert len(measurements(status, "error-rate")) == 1, status["measurements"]
     assert image_of(kube.get("deployment", "web", ns)) == V1
+
+
+def test_a_stalled_prometheus_delays_no_other_rollouts_abort(analysis):
+    """Measurements run apart from the reconcile passes: while the queries of
+    three rollouts hang on a Prometheus that never answers — more than the two
+    reconcile workers — a fourth rollout's crash loop is aborted, and every
+    query that hung when the crash was written still hangs when the canary is
+    at weight 0 (none had to end to free a worker for the abort)."""
+    kube, exporter, prometheus, replicas = analysis
+    crash_policy = prometheus_policy("NAME", prometheus.address,
+                                     steps="[{setWeight: 50}, {pause: {}}, {analysis: {names: [pod-health]}}, "
+                                           "{setWeight: 100}]")
+    crashing = use_policy(kube, crash_policy, "stall-abort")
+    roll(kube, crashing)
+    wait_status(kube, crashing, lambda s: s.get("stepDescription") == "pause until approved",
+                "the crashing rollout's pause step", timeout=120)
+
+    stalled = StalledPrometheus()
+    stalled_namespaces = []
+    try:
+        policy = prometheus_policy("NAME", stalled.address, count=1000, inconclusive_limit=1000, timeout="60s")
+        for _ in range(3):
+            ns = use_policy(kube, policy, "stall-query")
+            stalled_namespaces.append(ns)
+            roll(kube, ns)
+        wait_for(lambda: len(stalled.outstanding()) >= 2, "queries hanging on the stalled Prometheus", timeout=120)
+        hanging = stalled.outstanding()
+
+        pods = kube.get("pods", namespace=crashing, selector="autocanary.io/track=canary")["items"]
+        assert pods
+        crash_loop(kube, crashing, pods[0])
+
+        def canary_at_zero():
+            found = kube.run("get", "deployment", "web-canary", "-n", crashing, "-o", "json", check=False)
+            return found.returncode != 0 or json.loads(found.stdout)["spec"]["replicas"] == 0
+        wait_for(canary_at_zero, "the crashing canary at weight 0", timeout=90, interval=0.05)
+        still = stalled.outstanding()
+        assert hanging <= still, f"queries {sorted(hanging - still)} ended before the abort: it waited for them"
+        status = wait_phase(kube, crashing, "web", {"Aborting", "Failed"}, timeout=10)
+        assert aborted_because(status).startswith("pod-health: canary pods are crash-looping"), status
+        for ns in stalled_namespaces:
+            assert canary_status(kube, ns, "web").get("phase") == "Progressing", ns
+    finally:
+        stalled.release()
+        # Their measurements would go on for the rest of the module: aborted.
+        for ns in stalled_namespaces:
+            kube.run("patch", "canaries.autocanary.io", "web", "-n", ns, "--type=merge", "-p",
+                     json.dumps({"spec": {"abort": "end of the test"}}), check=False)
+        for ns in stalled_namespaces:
+            wait_phase(kube, ns, "web", {"Aborting", "Failed"}, timeout=60)
+        stalled.close()
 
 
 # ---- test Jobs -----------------------------------------------------------------

@@ -88,6 +88,7 @@ def test_safe_defaults_are_rendered(helm):
     assert "--webhook-configuration=rel-autocanary" in args
     assert "--cert-dns=rel-autocanary-webhook.autocanary-system.svc" in args
     assert "--coordinator-username=system:serviceaccount:autocanary-system:rel-autocanary-coordinator" in args
+    assert "--measurement-workers=4" in container_args(docs, "coordinator")
     policy = find(docs, "ClusterCanaryPolicy")
     assert policy["metadata"]["name"] == "default"
     assert policy["spec"]["steps"][-1] == {"setWeight": 100}

@@ -200,6 +200,26 @@ TEST_F(InformerTest, StopEndsABackoffPauseAtOnce) {
   EXPECT_FALSE(informer->has_synced());
 }
 
+TEST_F(InformerTest, AListIsReadPageByPageEachProjectedBeforeTheNext) {
+  client.add_page({{object("a", "5"), object("b", "6")}, "", "token-1"});
+  client.add_page({{object("c", "7")}, "9", ""});
+  std::vector<std::pair<std::string, int>> projected;  // object, pages read when it was projected
+  InformerOptions options;
+  options.list.page_size = 2;
+  options.transform = [&](json& item) {
+    projected.emplace_back(object_key(item), client.list_calls());
+    item.erase("spec");
+  };
+  informer = std::make_unique<Informer>(client, kDeployments, options, InformerHandlers{}, logger);
+  thread = std::jthread([this](std::stop_token stop) { informer->run(stop); });
+  ASSERT_TRUE(informer->wait_for_sync(5s));
+  EXPECT_EQ(client.page_tokens(), (std::vector<std::string>{"", "token-1"}));
+  EXPECT_EQ(projected, (std::vector<std::pair<std::string, int>>{{"shop/a", 1}, {"shop/b", 1}, {"shop/c", 2}}))
+      << "the first page is projected before the second is read";
+  EXPECT_EQ(informer->keys(), (std::vector<std::string>{"shop/a", "shop/b", "shop/c"}));
+  EXPECT_EQ(informer->resource_version(), "9") << "the list's version comes with its last page";
+}
+
 TEST(ObjectKeyTest, NamespacedAndClusterScoped) {
   EXPECT_EQ(object_key(object("web", "1")), "shop/web");
   EXPECT_EQ(object_key(json{{"metadata", {{"name", "node-1"}}}}), "node-1");

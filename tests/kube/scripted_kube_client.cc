@@ -50,6 +50,32 @@ kube::Result<kube::ObjectList> ScriptedKubeClient::list(const kube::ResourceRef&
   return next;
 }
 
+void ScriptedKubeClient::add_page(kube::ListPage page) {
+  const std::lock_guard lock(mutex_);
+  pages_.push_back(std::move(page));
+}
+
+kube::Result<kube::ListPage> ScriptedKubeClient::list_page(const kube::ResourceRef& collection,
+                                                           const kube::ListOptions& options,
+                                                           const std::string& continue_token) {
+  {
+    const std::lock_guard lock(mutex_);
+    page_tokens_.push_back(continue_token);
+    if (!pages_.empty()) {
+      ++list_calls_;
+      kube::ListPage page = std::move(pages_.front());
+      pages_.pop_front();
+      return page;
+    }
+  }
+  return KubeClient::list_page(collection, options, continue_token);
+}
+
+std::vector<std::string> ScriptedKubeClient::page_tokens() const {
+  const std::lock_guard lock(mutex_);
+  return page_tokens_;
+}
+
 kube::Result<nlohmann::json> ScriptedKubeClient::create(const kube::ResourceRef&,
                                                         const nlohmann::json&) {
   return unscripted("create");

@@ -7,6 +7,7 @@
 #include <deque>
 #include <functional>
 #include <mutex>
+#include <string>
 #include <vector>
 
 #include "kube/kube_client.h"
@@ -35,6 +36,13 @@ class ScriptedKubeClient final : public kube::KubeClient {
   kube::Result<nlohmann::json> get(const kube::ResourceRef& ref) override;
   kube::Result<kube::ObjectList> list(const kube::ResourceRef& collection,
                                       const kube::ListOptions& options) override;
+  // Pages: each scripted page answers one list_page() call (a scripted list,
+  // one with no token). A page's continue_token asks for the next.
+  void add_page(kube::ListPage page);
+  kube::Result<kube::ListPage> list_page(const kube::ResourceRef& collection, const kube::ListOptions& options,
+                                         const std::string& continue_token) override;
+  // The continue tokens list_page() was asked for, "" for a first page.
+  [[nodiscard]] std::vector<std::string> page_tokens() const;
   kube::Result<nlohmann::json> create(const kube::ResourceRef& ref,
                                       const nlohmann::json& object) override;
   kube::Result<nlohmann::json> update(const kube::ResourceRef& ref,
@@ -53,6 +61,8 @@ class ScriptedKubeClient final : public kube::KubeClient {
   std::deque<WatchScript> watches_;
   std::vector<kube::WatchOptions> watch_calls_;
   int list_calls_ = 0;
+  std::vector<std::string> page_tokens_;
+  std::deque<kube::ListPage> pages_;
 };
 
 }  // namespace autocanary::testing

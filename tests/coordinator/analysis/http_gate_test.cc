@@ -56,9 +56,9 @@ TEST(HttpGateTest, PostsThePayloadAndReadsTheAnswer) {
   testing::LocalHttpServer server;
   HttpGateProvider provider(gate(server.url("/check")));
   server.answer({500, "frozen", 0ms});
-  EXPECT_EQ(provider.measure(web()).kind, Kind::kFailed);
+  EXPECT_EQ(provider.measure(web(), {}).kind, Kind::kFailed);
   server.answer({200, "ok", 0ms});
-  EXPECT_EQ(provider.measure(web()).kind, Kind::kPassed);
+  EXPECT_EQ(provider.measure(web(), {}).kind, Kind::kPassed);
   const auto received = server.received();
   ASSERT_EQ(received.size(), 2U);
   EXPECT_EQ(received[0].path, "/check");
@@ -70,7 +70,7 @@ TEST(HttpGateTest, AnUnansweredRequestIsRetriedThenAnError) {
   testing::LocalHttpServer server;
   server.answer({200, "late", 2s});
   HttpGateProvider provider(gate(server.url("/check")));
-  const Measurement m = provider.measure(web());
+  const Measurement m = provider.measure(web(), {});
   EXPECT_EQ(m.kind, Kind::kError) << "each attempt gives up at the timeout, before the late answer";
   EXPECT_NE(m.message.find("(2 attempts)"), std::string::npos) << m.message;
   EXPECT_EQ(server.received().size(), 2U);
@@ -96,14 +96,14 @@ TEST(HttpGateTest, ATokenGoesToAnHttpServerOnlyWhenThePolicySaysSo) {
   const TokenFile token("s3cret\n");
   policy::AnalysisDefinition definition = gate(server.url("/check"));
   definition.bearer_token_file = token.path();
-  const Measurement refused = HttpGateProvider(definition).measure(web());
+  const Measurement refused = HttpGateProvider(definition).measure(web(), {});
   EXPECT_EQ(refused.kind, Kind::kError);
   EXPECT_NE(refused.message.find("refusing to send the token of " + token.path() + " in clear text"),
             std::string::npos) << refused.message;
   EXPECT_TRUE(server.received().empty()) << "nothing was sent";
 
   definition.allow_insecure_token = true;
-  EXPECT_EQ(HttpGateProvider(definition).measure(web()).kind, Kind::kPassed);
+  EXPECT_EQ(HttpGateProvider(definition).measure(web(), {}).kind, Kind::kPassed);
   ASSERT_EQ(server.received().size(), 1U);
   EXPECT_EQ(server.received()[0].get_header_value("Authorization"), "Bearer s3cret");
 }
@@ -116,13 +116,13 @@ TEST(HttpGateTest, TheCoordinatorsOwnCredentialsAndOversizedTokensAreNeverSent) 
   for (const char* own : {"/var/run/secrets/kubernetes.io/serviceaccount/token",
                           "/run/secrets/kubernetes.io/serviceaccount/../serviceaccount/token"}) {
     definition.bearer_token_file = own;
-    const Measurement m = HttpGateProvider(definition).measure(web());
+    const Measurement m = HttpGateProvider(definition).measure(web(), {});
     EXPECT_EQ(m.kind, Kind::kError);
     EXPECT_NE(m.message.find("the coordinator's own service-account credentials"), std::string::npos) << m.message;
   }
   const TokenFile huge(std::string(64 * 1024, 'x'));
   definition.bearer_token_file = huge.path();
-  const Measurement m = HttpGateProvider(definition).measure(web());
+  const Measurement m = HttpGateProvider(definition).measure(web(), {});
   EXPECT_EQ(m.kind, Kind::kError);
   EXPECT_NE(m.message.find("more than 16384 bytes"), std::string::npos) << m.message;
   EXPECT_TRUE(server.received().empty());
@@ -130,7 +130,7 @@ TEST(HttpGateTest, TheCoordinatorsOwnCredentialsAndOversizedTokensAreNeverSent) 
 
 TEST(HttpGateTest, ARefusedConnectionIsAnError) {
   HttpGateProvider provider(gate("http://127.0.0.1:" + std::to_string(testing::closed_port()) + "/check"));
-  const Measurement m = provider.measure(web());
+  const Measurement m = provider.measure(web(), {});
   EXPECT_EQ(m.kind, Kind::kError);
   EXPECT_NE(m.message.find("no answer from http://127.0.0.1:"), std::string::npos) << m.message;
 }

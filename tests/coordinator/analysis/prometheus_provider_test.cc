@@ -29,7 +29,7 @@ TEST(PrometheusProviderTest, PostsTheRenderedQueryAndReadsTheValue) {
   testing::LocalHttpServer server;
   server.answer({200, testing::load_text("prometheus/vector-one.json"), 0ms});
   PrometheusProvider provider(error_rate(server.url("/prometheus/")), "");
-  const Measurement m = provider.measure(web());
+  const Measurement m = provider.measure(web(), {});
   EXPECT_EQ(m.kind, Kind::kValue) << m.message;
   EXPECT_DOUBLE_EQ(m.value, 0.002);
   const auto received = server.received();
@@ -43,16 +43,16 @@ TEST(PrometheusProviderTest, TheDefaultAddressServesDefinitionsWithoutOne) {
   testing::LocalHttpServer server;
   server.answer({200, testing::load_text("prometheus/vector-empty.json"), 0ms});
   PrometheusProvider provider(error_rate(""), server.url());
-  EXPECT_EQ(provider.measure(web()).kind, Kind::kNoData);
+  EXPECT_EQ(provider.measure(web(), {}).kind, Kind::kNoData);
   PrometheusProvider nowhere(error_rate(""), "");
-  const Measurement m = nowhere.measure(web());
+  const Measurement m = nowhere.measure(web(), {});
   EXPECT_EQ(m.kind, Kind::kError);
   EXPECT_EQ(m.message, "no Prometheus address: set prometheus.address in the policy or --prometheus-address");
 }
 
 TEST(PrometheusProviderTest, AnUnreachableServerIsAnErrorThatSaysSo) {
   PrometheusProvider provider(error_rate("http://127.0.0.1:" + std::to_string(testing::closed_port())), "");
-  const Measurement m = provider.measure(web());
+  const Measurement m = provider.measure(web(), {});
   EXPECT_EQ(m.kind, Kind::kError);
   EXPECT_EQ(m.message.substr(0, 56), "cannot reach Prometheus: no answer from http://127.0.0.1");
 }
@@ -61,7 +61,7 @@ TEST(PrometheusProviderTest, AServerThatDoesNotAnswerInTimeIsAnError) {
   testing::LocalHttpServer server;
   server.answer({200, testing::load_text("prometheus/vector-one.json"), 2s});
   PrometheusProvider provider(error_rate(server.url()), "");
-  const Measurement m = provider.measure(web());
+  const Measurement m = provider.measure(web(), {});
   EXPECT_EQ(m.kind, Kind::kError) << "gave up at the timeout, before the late answer";
 }
 
@@ -69,7 +69,7 @@ TEST(PrometheusProviderTest, ARefusedQueryIsAnError) {
   testing::LocalHttpServer server;
   server.answer({400, testing::load_text("prometheus/bad-query.json"), 0ms});
   PrometheusProvider provider(error_rate(server.url()), "");
-  const Measurement m = provider.measure(web());
+  const Measurement m = provider.measure(web(), {});
   EXPECT_EQ(m.kind, Kind::kError);
   EXPECT_NE(m.message.find("bad_data"), std::string::npos);
 }
@@ -79,7 +79,7 @@ TEST(PrometheusProviderTest, AnUnknownVariableNeverReachesTheServer) {
   policy::AnalysisDefinition definition = error_rate(server.url());
   definition.query = "up{app=\"{{app}}\"}";
   PrometheusProvider provider(definition, "");
-  EXPECT_EQ(provider.measure(web()).kind, Kind::kError);
+  EXPECT_EQ(provider.measure(web(), {}).kind, Kind::kError);
   EXPECT_TRUE(server.received().empty());
 }
 
@@ -107,7 +107,7 @@ TEST(PrometheusProviderTest, AValueOnTooFewSamplesIsNotTakenAndSaysHowMany) {
   testing::LocalHttpServer server;
   serve_error_rate_over(server, "42");
   PrometheusProvider provider(error_rate_of_at_least(server.url(), 100), "");
-  const Measurement m = provider.measure(web());
+  const Measurement m = provider.measure(web(), {});
   EXPECT_EQ(m.kind, Kind::kTooFewSamples);
   EXPECT_EQ(m.message, "42 samples, fewer than minimumSample 100 (sampleQuery)");
   const auto received = server.received();
@@ -119,7 +119,7 @@ TEST(PrometheusProviderTest, EnoughSamplesLetTheValueBeJudged) {
   testing::LocalHttpServer server;
   serve_error_rate_over(server, "100");
   PrometheusProvider provider(error_rate_of_at_least(server.url(), 100), "");
-  const Measurement m = provider.measure(web());
+  const Measurement m = provider.measure(web(), {});
   EXPECT_EQ(m.kind, Kind::kValue) << m.message;
   EXPECT_DOUBLE_EQ(m.value, 0.002);
   EXPECT_EQ(server.received().size(), 2U);
@@ -129,7 +129,7 @@ TEST(PrometheusProviderTest, NoSeriesOfSamplesIsNoTraffic) {
   testing::LocalHttpServer server;
   serve_error_rate_over(server, "");
   PrometheusProvider provider(error_rate_of_at_least(server.url(), 1), "");
-  const Measurement m = provider.measure(web());
+  const Measurement m = provider.measure(web(), {});
   EXPECT_EQ(m.kind, Kind::kTooFewSamples);
   EXPECT_EQ(m.message, "0 samples, fewer than minimumSample 1 (sampleQuery)");
 }
@@ -138,7 +138,7 @@ TEST(PrometheusProviderTest, AFailingSampleQueryIsAnErrorNamingIt) {
   testing::LocalHttpServer server;
   server.answer({400, testing::load_text("prometheus/bad-query.json"), 0ms});
   PrometheusProvider provider(error_rate_of_at_least(server.url(), 10), "");
-  const Measurement m = provider.measure(web());
+  const Measurement m = provider.measure(web(), {});
   EXPECT_EQ(m.kind, Kind::kError);
   EXPECT_TRUE(m.message.starts_with("sampleQuery: ")) << m.message;
   EXPECT_EQ(server.received().size(), 1U);

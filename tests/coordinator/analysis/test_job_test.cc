@@ -161,7 +161,7 @@ TEST(TestJobTest, ARefusedJobFailsTheTestAndIsNeverCreated) {
   policy::TestDefinition test = smoke();
   test.job_template["spec"]["template"]["spec"]["serviceAccountName"] = "cluster-admin-ish";
   TestJobProvider provider(client, test, sign, serving_shop());
-  const Measurement measured = provider.measure(web());
+  const Measurement measured = provider.measure(web(), {});
   EXPECT_EQ(measured.kind, Kind::kFailed);
   EXPECT_NE(measured.message.find("service account \"cluster-admin-ish\""), std::string::npos) << measured.message;
   EXPECT_EQ(client.creations, 0);
@@ -170,12 +170,12 @@ TEST(TestJobTest, ARefusedJobFailsTheTestAndIsNeverCreated) {
 TEST(TestJobTest, TheFirstLookCreatesTheJobLaterOnesReadIt) {
   JobsClient client;
   TestJobProvider provider(client, smoke(), sign, serving_shop());
-  EXPECT_EQ(provider.measure(web()).kind, Kind::kRunning);
-  EXPECT_EQ(provider.measure(web()).kind, Kind::kRunning);
+  EXPECT_EQ(provider.measure(web(), {}).kind, Kind::kRunning);
+  EXPECT_EQ(provider.measure(web(), {}).kind, Kind::kRunning);
   EXPECT_EQ(client.creations, 1);
   client.jobs["web-smoke-bbbbbbbbbb-2"]["status"]["conditions"] =
       json::parse(R"([{"type": "Complete", "status": "True"}])");
-  EXPECT_EQ(provider.measure(web()).kind, Kind::kPassed);
+  EXPECT_EQ(provider.measure(web(), {}).kind, Kind::kPassed);
   EXPECT_EQ(client.jobs["web-smoke-bbbbbbbbbb-2"]["metadata"]["annotations"]["autocanary.io/seal"],
             "mac(job:shop/web-smoke-bbbbbbbbbb-2/uid-1)")
       << "sealed right after it was created, over its UID";
@@ -188,7 +188,7 @@ TEST(TestJobTest, AJobOfTheSameNameMadeBySomeoneElseNeverPasses) {
       "namespace": "shop", "uid": "theirs", "annotations": {"autocanary.io/seal":
       "mac(job:shop/web-smoke-bbbbbbbbbb-2/uid-1)"}}, "status": {"conditions": [{"type": "Complete", "status": "True"}]}})json");
   TestJobProvider provider(client, smoke(), sign, serving_shop());
-  const Measurement measured = provider.measure(web());
+  const Measurement measured = provider.measure(web(), {});
   EXPECT_EQ(measured.kind, Kind::kError);
   EXPECT_NE(measured.message.find("autocanary did not create for this test"), std::string::npos) << measured.message;
   EXPECT_EQ(client.creations, 0) << "and it is neither replaced nor changed";

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "tests/coordinator/traffic/memory_kube_client.h"
 #include "tests/coordinator/traffic/target_fixture.h"
 
@@ -145,6 +147,25 @@ TEST_F(IstioRouterTest, AUsersVirtualServiceIsReweightedInPlaceAndRestored) {
   const auto after = router.observe(rollout.target(kVersion));
   ASSERT_TRUE(after);
   EXPECT_FALSE(after->routing_objects);
+}
+
+TEST_F(IstioRouterTest, ObservingThenReweightingInOnePassListsTheVirtualServicesOnce) {
+  client.put("virtualservices", testing::load_json("traffic/user-virtualservice.json"));
+  ASSERT_TRUE(router.set_weight(rollout.target(kVersion), 30));
+  PassReads reads;
+  RolloutTarget target = rollout.target(kVersion);
+  target.reads = &reads;
+  client.reads.clear();
+  ASSERT_TRUE(router.observe(target));
+  ASSERT_TRUE(router.set_weight(target, 0));
+  EXPECT_EQ(std::count(client.reads.begin(), client.reads.end(), "list virtualservices"), 1);
+  EXPECT_EQ(virtual_service_weight(*client.find("virtualservices", "shop", "web"), target), 0);
+
+  client.reads.clear();
+  const auto view = router.observe(target);
+  ASSERT_TRUE(view);
+  EXPECT_EQ(view->applied_weight, 0) << "after its write the router reads afresh";
+  EXPECT_EQ(std::count(client.reads.begin(), client.reads.end(), "list virtualservices"), 1);
 }
 
 TEST_F(IstioRouterTest, WithoutAUsersVirtualServiceItCreatesAndRemovesItsOwn) {

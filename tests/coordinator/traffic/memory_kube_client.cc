@@ -110,6 +110,8 @@ kube::Result<json> MemoryKubeClient::remove(const kube::ResourceRef& ref, const 
 }
 
 kube::Result<json> MemoryKubeClient::discover(const std::string& group_version) {
+  reads.push_back("discover " + (group_version.empty() ? std::string("/apis") : group_version));
+  calls.push_back(reads.back());
   const auto found = discovery.find(group_version);
   if (found == discovery.end()) return not_found(group_version.empty() ? "/apis" : group_version);
   return found->second;
