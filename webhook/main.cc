@@ -18,6 +18,7 @@
 #include "webhook/server/admission_handler.h"
 #include "webhook/server/admission_server.h"
 #include "webhook/server/certificate_reloader.h"
+#include "webhook/server/policy_cache.h"
 #include "webhook/server/self_managed_certificates.h"
 #include "webhook/server/webhook_options.h"
 
@@ -82,12 +83,11 @@ int main(int argc, char** argv) {
     self_managed = std::make_unique<server::SelfManagedCertificates>(
         *client, options.certificates, [] { return std::chrono::system_clock::now(); }, logger, metrics);
   }
-  server::AdmissionHandler handler(
-      options.scope,
-      policies ? server::AdmissionHandler::PolicyFor(
-                     [&policies](const nlohmann::json& deployment) { return policies->resolve(deployment); })
-               : server::fixed_policy(policy::builtin_default_policy()),
-      logger, metrics);
+  server::ParsedPolicyCache parsed_policies;
+  server::AdmissionHandler handler(options.scope,
+                                   policies ? server::cached_policies(*policies, parsed_policies)
+                                            : server::fixed_policy(policy::builtin_default_policy()),
+                                   logger, metrics);
   server::AdmissionServer server(options.server, handler, certificates, metrics, logger);
 
   std::stop_source stopping;
