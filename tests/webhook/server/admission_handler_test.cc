@@ -90,6 +90,21 @@ TEST(AdmissionHandlerWarningsTest, AnAnnotateOnlyChangeHearsWhatIsWrongWithItsAn
   std::fclose(log_file);
 }
 
+TEST_F(AdmissionHandlerTest, AnAnswerComesWithWhatItWasBuiltFromForTheTransportToFreeLater) {
+  HttpReply reply = review(testing::load_text("admission/update-web-image.json"));
+  ASSERT_EQ(reply.status, 200);
+  ASSERT_NE(reply.built_from, nullptr);
+  EXPECT_EQ(reply.built_from->request.name, "web");
+  EXPECT_EQ(reply.built_from->decision.outcome, decision::Outcome::kPendingRecorded);
+  // The answer is complete without it.
+  const std::string answer = reply.body;
+  reply.built_from.reset();
+  EXPECT_EQ(reply.body, answer);
+  EXPECT_EQ(json::parse(reply.body)["response"]["patchType"], "JSONPatch");
+
+  EXPECT_EQ(review("{}").built_from, nullptr);  // nothing was parsed into a request
+}
+
 TEST_F(AdmissionHandlerTest, BadBodyGetsA400WithTheReason) {
   const HttpReply reply = review("{\"apiVersion\": \"admission.k8s.io/v1\", \"kind\": \"AdmissionRev");
   EXPECT_EQ(reply.status, 400);
