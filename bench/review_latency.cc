@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "webhook/server/admission_handler.h"
+#include "webhook/server/review_allocator.h"
 
 using namespace autocanary;
 using Clock = std::chrono::steady_clock;
@@ -46,6 +47,7 @@ int main(int argc, char** argv) {
   const std::string body = content.str();
   const int iterations = argc > 2 ? std::atoi(argv[2]) : 2000;
 
+  server::keep_freed_review_memory_shared();  // as the webhook process does
   common::Logger logger(common::LogLevel::kError);
   common::MetricsRegistry metrics;
   server::AdmissionHandler handler({"autocanary-system", {}, {}, {}}, server::fixed_policy(policy::builtin_default_policy()), logger,
