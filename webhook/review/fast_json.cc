@@ -3,7 +3,10 @@
 #include <simdjson.h>
 
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <string>
+#include <vector>
 
 namespace autocanary::api {
 
@@ -50,15 +53,75 @@ json build(dom::element element) {
   return json();
 }
 
-}  // namespace
+// A parser's buffers are about 15 bytes per byte of text it can read, touched
+// in proportion to the text's values. Allocated afresh for each review, the
+// webhook (which maps every buffer from 256 KiB up, webhook/main.cc) mapped and
+// faulted in a 136 KB review's ~2 MB of them every time. A few parsers for
+// texts up to kPooledTextBytes are kept instead and lent one review at a time:
+// at most kPooledParsers × ~3.8 MiB held for the process's life, whatever the
+// number of workers. A larger text, or one that finds them all lent, gets a
+// parser of its own for the call, as before.
+constexpr std::size_t kPooledParsers = 2;
+constexpr std::size_t kPooledTextBytes = 256 * 1024;
 
-std::optional<json> parse_json_fast(std::string_view text) {
-  // A parser per call: its buffers (about 14 bytes per byte of text, touched in
-  // proportion to the values) go back with the call, not kept per thread.
-  dom::parser parser;
+class ParserPool {
+ public:
+  // A parser able to read `bytes` of text, and whether it came from the pool.
+  std::unique_ptr<dom::parser> take(std::size_t bytes) {
+    if (bytes <= kPooledTextBytes) {
+      const std::lock_guard lock(mutex_);
+      if (!idle_.empty()) {
+        auto parser = std::move(idle_.back());
+        idle_.pop_back();
+        return parser;
+      }
+      if (created_ < kPooledParsers) {
+        ++created_;
+        auto parser = std::make_unique<dom::parser>();
+        // Sized once for the largest pooled text, so it never grows.
+        if (parser->allocate(kPooledTextBytes) == simdjson::SUCCESS) return parser;
+        --created_;
+      }
+    }
+    return nullptr;
+  }
+
+  void give_back(std::unique_ptr<dom::parser> parser) {
+    const std::lock_guard lock(mutex_);
+    idle_.push_back(std::move(parser));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::unique_ptr<dom::parser>> idle_;
+  std::size_t created_ = 0;
+};
+
+ParserPool& parser_pool() {
+  static ParserPool pool;
+  return pool;
+}
+
+std::optional<json> read(dom::parser& parser, std::string_view text) {
   dom::element root;
   if (parser.parse(text.data(), text.size()).get(root) != simdjson::SUCCESS) return std::nullopt;
   return build(root);
+}
+
+}  // namespace
+
+std::optional<json> parse_json_fast(std::string_view text) {
+  auto pooled = parser_pool().take(text.size());
+  if (!pooled) {
+    dom::parser parser;
+    return read(parser, text);
+  }
+  // Given back however the read ends (building the tree can throw bad_alloc).
+  struct Lent {
+    std::unique_ptr<dom::parser> parser;
+    ~Lent() { parser_pool().give_back(std::move(parser)); }
+  } lent{std::move(pooled)};
+  return read(*lent.parser, text);
 }
 
 }  // namespace autocanary::api

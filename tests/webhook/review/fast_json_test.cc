@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "tests/support/fixtures.h"
 #include "webhook/review/admission_review.h"
@@ -101,6 +103,34 @@ TEST(FastJsonTest, ReviewsSimdjsonRefusesAreStillReadByNlohmann) {
   parsed = parse_admission_review(text);
   ASSERT_TRUE(std::holds_alternative<AdmissionRequest>(parsed));
   EXPECT_TRUE(std::get<AdmissionRequest>(parsed).object["metadata"]["annotations"]["big"].is_number_float());
+}
+
+// Parsers are lent from a small pool one text at a time, and a text too large
+// for them, or one that finds them all lent, gets its own: whatever was read
+// before, by whichever thread, each text gets its own tree.
+TEST(FastJsonTest, EachTextGetsItsOwnTreeWhateverWasReadBeforeAndBeside) {
+  const std::string large = json::parse(testing::load_text("admission/update-catalog-large.json")).dump();
+  const std::string small = json::parse(testing::load_text("admission/update-web-image.json")).dump();
+  std::string beyond_the_pool = "[";  // ~600 KB
+  for (int i = 0; i < 4; ++i) beyond_the_pool += (i > 0 ? "," : "") + large;
+  beyond_the_pool += "]";
+  const std::vector<std::string> texts = {large, "[1,]", small, beyond_the_pool, "{\"a\" 1}", small, large};
+  std::vector<std::thread> readers;
+  for (int reader = 0; reader < 4; ++reader)
+    readers.emplace_back([&] {
+      for (int round = 0; round < 5; ++round)
+        for (const std::string& text : texts) {
+          const auto fast = parse_json_fast(text);
+          const json reference = json::parse(text, nullptr, /*allow_exceptions=*/false);
+          if (reference.is_discarded()) {
+            EXPECT_FALSE(fast.has_value()) << text;
+          } else {
+            ASSERT_TRUE(fast.has_value());
+            EXPECT_EQ(fast->dump(), reference.dump());
+          }
+        }
+    });
+  for (auto& reader : readers) reader.join();
 }
 
 }  // namespace
