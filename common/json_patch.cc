@@ -1,5 +1,7 @@
 #include "common/json_patch.h"
 
+#include <algorithm>
+#include <string_view>
 #include <utility>
 
 #include "common/json_text.h"
@@ -35,8 +37,54 @@ void JsonPatch::remove(std::string path) {
   ops_.push_back({{"op", "remove"}, {"path", std::move(path)}});
 }
 
+namespace {
+
+// Appends the operations json::diff(from, to, path) gives, in the same order,
+// for about half its work on a large template: the path is one buffer,
+// extended and cut back, and an equal child is passed over after one
+// comparison, where json::diff builds the child's path string first and
+// returns the empty patch it made for it.
+void append_diff(json& ops, std::string& path, const json& from, const json& to) {
+  const auto op = [](const char* name, const std::string& at) { return json{{"op", name}, {"path", at}}; };
+  const auto with_value = [](json operation, const json& value) {
+    operation["value"] = value;
+    return operation;
+  };
+  const std::size_t length = path.size();
+  const auto descend = [&](std::string_view token, const json& child_from, const json& child_to) {
+    path += '/';
+    path += token;
+    append_diff(ops, path, child_from, child_to);
+    path.resize(length);
+  };
+  if (from.type() == to.type() && from.is_array()) {
+    const std::size_t common = std::min(from.size(), to.size());
+    for (std::size_t i = 0; i < common; ++i)
+      if (from[i] != to[i]) descend(std::to_string(i), from[i], to[i]);
+    // Items beyond the new end, the last first (json::diff's order).
+    for (std::size_t i = from.size(); i > common; --i) ops.push_back(op("remove", path + "/" + std::to_string(i - 1)));
+    for (std::size_t i = common; i < to.size(); ++i) ops.push_back(with_value(op("add", path + "/-"), to[i]));
+  } else if (from.type() == to.type() && from.is_object()) {
+    for (const auto& [key, value] : from.items()) {
+      const auto found = to.find(key);
+      if (found == to.end()) {
+        ops.push_back(op("remove", path + "/" + escape_pointer_token(key)));
+      } else if (value != *found) {
+        descend(escape_pointer_token(key), value, *found);
+      }
+    }
+    for (const auto& [key, value] : to.items())
+      if (!from.contains(key)) ops.push_back(with_value(op("add", path + "/" + escape_pointer_token(key)), value));
+  } else if (from != to) {  // 1 and 1.0 are equal: no operation, as in json::diff
+    ops.push_back(with_value(op("replace", path), to));
+  }
+}
+
+}  // namespace
+
 void JsonPatch::transform(const std::string& path, const json& from, const json& to) {
-  for (auto& op : json::diff(from, to, path)) ops_.push_back(std::move(op));
+  std::string at = path;
+  append_diff(ops_, at, from, to);
 }
 
 std::string JsonPatch::serialize() const {

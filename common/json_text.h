@@ -7,10 +7,16 @@
 #include <string>
 #include <string_view>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace autocanary::common {
 
 // Appends `text` as a quoted JSON string. `text` must be valid UTF-8.
 void append_json_string(std::string& out, std::string_view text);
+
+// Appends exactly the text of `value.dump()` (compact, keys in order), strings
+// escaped in runs; a string that is not valid UTF-8 throws what dump() throws.
+void append_json(std::string& out, const nlohmann::json& value);
 
 // What parsing JSON text would build, found by one scan that skips strings and
 // allocates nothing. Run on untrusted text before parsing it.

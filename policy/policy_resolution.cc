@@ -38,6 +38,12 @@ std::optional<std::string> namespace_refusal(const json& spec, const json& names
 }
 
 ResolvedPolicy resolve_policy(const json& deployment, const json& namespace_object, const PolicyLookup& lookup) {
+  return resolve_policy(deployment, namespace_object, lookup,
+                        [](const std::string&, const json& spec) { return parse_policy(spec); });
+}
+
+ResolvedPolicy resolve_policy(const json& deployment, const json& namespace_object, const PolicyLookup& lookup,
+                              const PolicyParser& parse) {
   ResolvedPolicy resolved;
   resolved.policy = builtin_default_policy();
   for (const char* field : kFields) resolved.sources[field] = "built-in";
@@ -68,7 +74,7 @@ ResolvedPolicy resolve_policy(const json& deployment, const json& namespace_obje
                                   namespace_name + "\" (" + *refusal + "); using " + fallback);
       continue;
     }
-    auto parsed = parse_policy(spec);
+    auto parsed = parse(candidate, spec);
     if (auto* problems = std::get_if<std::vector<std::string>>(&parsed)) {
       resolved.warnings.push_back("ClusterCanaryPolicy \"" + candidate + "\" is not usable (" + join(*problems) +
                                   "); using " + fallback);

@@ -16,6 +16,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -46,5 +47,15 @@ using PolicyLookup = std::function<nlohmann::json(const std::string& name)>;
 [[nodiscard]] ResolvedPolicy resolve_policy(const nlohmann::json& deployment,
                                             const nlohmann::json& namespace_object,
                                             const PolicyLookup& lookup);
+
+// parse_policy for the spec `lookup` gave for the ClusterCanaryPolicy `name`;
+// a caller that keeps parsed policies answers from them.
+using PolicyParser = std::function<std::variant<CanaryPolicy, std::vector<std::string>>(
+    const std::string& name, const nlohmann::json& spec)>;
+
+// The same, with the named policies' specs parsed by `parse`.
+[[nodiscard]] ResolvedPolicy resolve_policy(const nlohmann::json& deployment,
+                                            const nlohmann::json& namespace_object,
+                                            const PolicyLookup& lookup, const PolicyParser& parse);
 
 }  // namespace autocanary::policy

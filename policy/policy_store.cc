@@ -38,6 +38,10 @@ nlohmann::json PolicyStore::opted_in_namespace(const std::string& name) const {
   return namespaces_.get(name).value_or(nlohmann::json());
 }
 
+nlohmann::json PolicyStore::policy_object(const std::string& name) const {
+  return policies_.get(name).value_or(nlohmann::json());
+}
+
 ResolvedPolicy PolicyStore::resolve(const nlohmann::json& deployment) const {
   const std::string namespace_name = deployment.value("/metadata/namespace"_json_pointer, std::string());
   return resolve_policy(deployment, opted_in_namespace(namespace_name), [this](const std::string& name) {

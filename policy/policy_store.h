@@ -31,6 +31,9 @@ class PolicyStore {
   // The namespace called `name` as listed if it has opted in, else null.
   [[nodiscard]] nlohmann::json opted_in_namespace(const std::string& name) const;
 
+  // The ClusterCanaryPolicy called `name` as listed, else null.
+  [[nodiscard]] nlohmann::json policy_object(const std::string& name) const;
+
  private:
   kube::Informer policies_;
   kube::Informer namespaces_;

@@ -9,6 +9,7 @@ set -euo pipefail
 packages=(
   build-essential cmake ninja-build pkg-config git curl ca-certificates openssl
   libcpp-httplib-dev libssl-dev nlohmann-json3-dev libyaml-cpp-dev libgtest-dev
+  libsimdjson-dev  # the webhook reads AdmissionReviews with it (webhook/review/fast_json.h)
   python3-yaml
   prometheus  # the analysis end-to-end tests query a real one
   lua5.1      # the Argo CD health checks (gopher-lua is Lua 5.1), run in tests/e2e/test_cli.py

@@ -1,6 +1,4 @@
 // autocanary-webhook: the mutating admission webhook. See webhook_usage().
-#include <malloc.h>
-
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -18,29 +16,15 @@
 #include "webhook/server/admission_handler.h"
 #include "webhook/server/admission_server.h"
 #include "webhook/server/certificate_reloader.h"
+#include "webhook/server/policy_cache.h"
+#include "webhook/server/review_allocator.h"
 #include "webhook/server/self_managed_certificates.h"
 #include "webhook/server/webhook_options.h"
 
 using namespace autocanary;
 
-namespace {
-
-// The memory budget bounds what reviews hold at once; glibc would still keep
-// each worker arena's own peak resident (up to 16 arenas for 32 workers; two
-// arenas still peaked at 108 MiB under 32 maximal reviews, one at 68 MiB) and
-// keep freed 4 MiB bodies in the heap. One arena reuses what any review freed
-// (reviews take microseconds of allocator time on two cores), and buffers from
-// 256 KiB up are mapped and go back to the kernel when freed.
-void keep_freed_review_memory_shared() {
-  mallopt(M_ARENA_MAX, 1);
-  mallopt(M_MMAP_THRESHOLD, 256 * 1024);
-  mallopt(M_TRIM_THRESHOLD, 1024 * 1024);
-}
-
-}  // namespace
-
 int main(int argc, char** argv) {
-  keep_freed_review_memory_shared();
+  server::keep_freed_review_memory_shared();
   auto parsed = server::parse_webhook_options({argv + 1, argv + argc}, std::getenv("POD_NAMESPACE"));
   if (auto* message = std::get_if<std::string>(&parsed)) {
     std::fprintf(stderr, "%s\n", message->c_str());
@@ -82,12 +66,11 @@ int main(int argc, char** argv) {
     self_managed = std::make_unique<server::SelfManagedCertificates>(
         *client, options.certificates, [] { return std::chrono::system_clock::now(); }, logger, metrics);
   }
-  server::AdmissionHandler handler(
-      options.scope,
-      policies ? server::AdmissionHandler::PolicyFor(
-                     [&policies](const nlohmann::json& deployment) { return policies->resolve(deployment); })
-               : server::fixed_policy(policy::builtin_default_policy()),
-      logger, metrics);
+  server::ParsedPolicyCache parsed_policies;
+  server::AdmissionHandler handler(options.scope,
+                                   policies ? server::cached_policies(*policies, parsed_policies)
+                                            : server::fixed_policy(policy::builtin_default_policy()),
+                                   logger, metrics);
   server::AdmissionServer server(options.server, handler, certificates, metrics, logger);
 
   std::stop_source stopping;

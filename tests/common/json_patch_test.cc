@@ -2,6 +2,11 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
+#include "tests/support/fixtures.h"
+
 namespace autocanary::common {
 namespace {
 
@@ -50,6 +55,54 @@ TEST(JsonPatchTest, TransformTurnsOneValueIntoAnother) {
   patch.transform("/spec", from, to);
   const json document = {{"spec", from}};
   EXPECT_EQ(document.patch(patch.operations()), json({{"spec", to}}));
+}
+
+// The operations json::diff gives, exactly: the patch the webhook answers is
+// the same bytes with either.
+void expect_diffs_operations(const json& from, const json& to) {
+  JsonPatch patch;
+  patch.transform("/spec/template", from, to);
+  EXPECT_EQ(patch.operations(), json::diff(from, to, "/spec/template")) << from.dump() << " -> " << to.dump();
+}
+
+TEST(JsonPatchTest, TransformGivesTheOperationsOfJsonDiff) {
+  const json base = json::parse(R"({"metadata":{"labels":{"app":"web","a/b~c":"1"}},
+      "spec":{"containers":[{"name":"web","image":"web:1","env":[{"name":"A","value":"1"},{"name":"B","value":"2"}],
+      "ports":[{"containerPort":80}]}],"volumes":[]}})");
+  expect_diffs_operations(base, base);
+  const std::vector<std::string> changes = {
+      R"([{"op":"replace","path":"/spec/containers/0/image","value":"web:2"}])",
+      R"([{"op":"remove","path":"/spec/containers/0/env/1"}])",
+      R"([{"op":"remove","path":"/spec/containers/0/env"}])",
+      R"([{"op":"add","path":"/spec/containers/0/env/-","value":{"name":"C","value":"3"}},
+          {"op":"add","path":"/spec/containers/0/env/-","value":{"name":"D"}}])",
+      R"([{"op":"add","path":"/spec/containers/-","value":{"name":"side","image":"s:1"}}])",
+      R"([{"op":"replace","path":"/spec/containers","value":[]}])",
+      R"([{"op":"replace","path":"/metadata/labels/a~1b~0c","value":"2"},{"op":"add","path":"/metadata/labels/x~1y","value":"3"}])",
+      R"([{"op":"remove","path":"/metadata/labels/a~1b~0c"}])",
+      R"([{"op":"replace","path":"/spec/containers/0/ports/0/containerPort","value":"80"}])",
+      R"([{"op":"replace","path":"/spec/containers/0/ports/0/containerPort","value":8080.5}])",
+      R"([{"op":"replace","path":"/spec/volumes","value":{}}])",
+      R"([{"op":"replace","path":"/metadata","value":null}])",
+      R"([{"op":"remove","path":"/spec/containers/0/env/0"},{"op":"replace","path":"/spec/containers/0/image","value":"w:3"},
+          {"op":"add","path":"/spec/initContainers","value":[{"name":"init"}]}])",
+  };
+  for (const std::string& change : changes) {
+    const json changed = base.patch(json::parse(change));
+    expect_diffs_operations(base, changed);
+    expect_diffs_operations(changed, base);
+  }
+  expect_diffs_operations(json::array({1, 2, 3, 4}), json::array({1}));  // removals, the last first
+  expect_diffs_operations(json(1), json(1U));                            // equal across integer kinds
+  expect_diffs_operations(json("a"), json::object());
+}
+
+TEST(JsonPatchTest, TransformOfTheLargeFixturesTemplatesIsJsonDiffs) {
+  const json review = autocanary::testing::load_json("admission/update-catalog-large.json");
+  const json& old_template = review["request"]["oldObject"]["spec"]["template"];
+  const json& new_template = review["request"]["object"]["spec"]["template"];
+  expect_diffs_operations(new_template, old_template);
+  expect_diffs_operations(old_template, new_template);
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include "common/json_fields.h"
+#include "common/json_text.h"
 #include "policy/names.h"
 #include "policy/template_revision.h"
 #include "webhook/decision/template_merge.h"
@@ -194,20 +195,29 @@ Decision decide_update(const json& old_deployment, const json& new_deployment,
   // What the user asks for. An imperative change was made to the live
   // template the stored object shows; it is meant on top of the pending one.
   const auto is_live = [&](const json& pod_template) {
-    return pod_template == old_template || without_shim(pod_template) == without_shim(old_template);
+    if (pod_template == old_template) return true;
+    // Only a template with the shim can equal the live one without it.
+    return (has_shim(pod_template) || has_shim(old_template)) &&
+           without_shim(pod_template) == without_shim(old_template);
   };
-  json sent_template = request_template;
+  // Templates are tens of KiB: the request's is referred to, not copied.
+  json merged_template;
+  const json* sent_template = &request_template;
   if (!declarative && pending && !is_live(request_template)) {
     const json pending_template =
         json::parse(entry(wanted, names::kPendingTemplateAnnotation).value_or(""), nullptr, false);
-    if (pending_template.is_object()) sent_template = merge_change(old_template, pending_template, request_template);
+    if (pending_template.is_object()) {
+      merged_template = merge_change(old_template, pending_template, request_template);
+      sent_template = &merged_template;
+    }
   }
-  const bool live_requested = is_live(sent_template);
+  const bool live_requested = is_live(*sent_template);
 
   // The template as it would run: with the readiness shim when the policy asks
   // for it. The live template got it from an earlier promotion, so a manifest
   // without it is still the same revision.
-  const json new_template = with_shim(sent_template, shim, policy.shim_injection);
+  const std::optional<json> injected = shim_injected(*sent_template, shim, policy.shim_injection);
+  const json& new_template = injected ? *injected : *sent_template;
   if (live_requested && declarative && pending) {
     // A revert (`git revert` synced, the previous manifest applied): the
     // pending revision is cancelled — not failed, so it may come back.
@@ -231,7 +241,8 @@ Decision decide_update(const json& old_deployment, const json& new_deployment,
   } else {
     // One canonical text serves as both the hash input and the stored record,
     // unless the shim (which revisions leave out) is part of it.
-    std::string canonical = new_template.dump();
+    std::string canonical;
+    common::append_json(canonical, new_template);  // new_template.dump(), faster
     const std::string revision =
         has_shim(new_template) ? policy::template_revision(new_template) : policy::revision_of_canonical(canonical);
     if (revision == held_revision) {

@@ -54,14 +54,14 @@ bool any_readiness_probe(const json& pod_spec) {
 
 }  // namespace
 
-json with_shim(const json& pod_template, const ShimSettings& settings, policy::ShimInjection mode) {
+std::optional<json> shim_injected(const json& pod_template, const ShimSettings& settings, policy::ShimInjection mode) {
   if (settings.image.empty() || mode == policy::ShimInjection::kNever || has_shim(pod_template) ||
       !pod_template.contains("spec") || !pod_template["spec"].is_object())
-    return pod_template;
+    return std::nullopt;
   const json& spec = pod_template["spec"];
-  if (mode == policy::ShimInjection::kWhenNoProbe && any_readiness_probe(spec)) return pod_template;
+  if (mode == policy::ShimInjection::kWhenNoProbe && any_readiness_probe(spec)) return std::nullopt;
   const json probes = probes_for(spec);
-  if (probes.empty()) return pod_template;
+  if (probes.empty()) return std::nullopt;
 
   std::set<int> used = ports_in_use(spec);
   // A mesh's sidecar, injected after us or beside us, listens on ports its
@@ -98,6 +98,11 @@ json with_shim(const json& pod_template, const ShimSettings& settings, policy::S
   json injected = pod_template;
   injected["spec"]["initContainers"].push_back(std::move(shim));
   return injected;
+}
+
+json with_shim(const json& pod_template, const ShimSettings& settings, policy::ShimInjection mode) {
+  auto injected = shim_injected(pod_template, settings, mode);
+  return injected ? std::move(*injected) : pod_template;
 }
 
 }  // namespace autocanary::decision

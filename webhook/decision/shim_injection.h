@@ -4,6 +4,7 @@
 // a template that already has the shim is returned unchanged.
 #pragma once
 
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -34,10 +35,15 @@ struct ShimSettings {
   int port = 17021;
 };
 
-// The template with the shim injected when `mode` asks for it, else unchanged.
+// The template with the shim injected when `mode` asks for it, else nullopt
+// (the template runs as it is; no copy is made of it).
 // kWhenNoProbe injects only when no app container has a readinessProbe; a pod
 // with nothing to probe (no probe, no TCP port) gets no shim.
 // An HTTPS probe among them makes the shim's command kShimTlsCommand.
+[[nodiscard]] std::optional<nlohmann::json> shim_injected(const nlohmann::json& pod_template,
+                                                          const ShimSettings& settings, policy::ShimInjection mode);
+
+// The same, as the template to run: with the shim or unchanged.
 [[nodiscard]] nlohmann::json with_shim(const nlohmann::json& pod_template, const ShimSettings& settings,
                                        policy::ShimInjection mode);
 

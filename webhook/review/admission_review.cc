@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "common/json_text.h"
+#include "webhook/review/fast_json.h"
 
 namespace autocanary::api {
 
@@ -41,7 +42,11 @@ std::optional<decision::Operation> parse_operation(std::string_view text) {
 
 std::size_t review_memory_bound(std::size_t body_bytes, std::size_t elements) noexcept {
   constexpr std::size_t kBytesPerElement = 384;
-  return 3 * body_bytes + std::min(elements, kMaxReviewElements) * kBytesPerElement;
+  constexpr std::size_t kFastReadBytesPerElement = 32;
+  const std::size_t counted = std::min(elements, kMaxReviewElements);
+  const std::size_t fast_read =
+      body_bytes <= kMaxFastReadBytes ? 3 * body_bytes + counted * kFastReadBytesPerElement : 0;
+  return 3 * body_bytes + counted * kBytesPerElement + fast_read;
 }
 
 std::size_t review_memory_bound(std::size_t body_bytes) noexcept {
@@ -55,10 +60,15 @@ std::variant<AdmissionRequest, ReviewError> parse_admission_review(std::string_v
   if (shape.elements > kMaxReviewElements)
     return bad("request body holds more than " + std::to_string(kMaxReviewElements) + " JSON values");
   json review;
-  try {
-    review = json::parse(body);
-  } catch (const json::exception& error) {
-    return bad(std::string("request body is not valid JSON: ") + error.what());
+  if (auto read = body.size() <= kMaxFastReadBytes ? parse_json_fast(body) : std::nullopt) {
+    review = std::move(*read);
+  } else {
+    // Malformed, or one of the valid texts simdjson refuses: nlohmann decides.
+    try {
+      review = json::parse(body);
+    } catch (const json::exception& error) {
+      return bad(std::string("request body is not valid JSON: ") + error.what());
+    }
   }
   if (!review.is_object()) return bad("request body must be a JSON object (an AdmissionReview)");
   if (review.value("apiVersion", json()) != kApiVersion)

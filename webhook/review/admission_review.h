@@ -46,12 +46,20 @@ inline constexpr std::size_t kMaxReviewElements = 100'000;
 [[nodiscard]] std::variant<AdmissionRequest, ReviewError> parse_admission_review(
     std::string_view body);
 
+// simdjson reads bodies up to this size (parse_json_fast); a larger one (a
+// Deployment near the apiserver's 1.5 MiB object limit, or hostile) is read by
+// nlohmann alone, so a maximal body costs no more memory than before.
+inline constexpr std::size_t kMaxFastReadBytes = 1024 * 1024;
+
 // The most heap that reviewing a body of `body_bytes` holding `elements` JSON
 // values and members (common::json_shape) can take: the body, the tree parsed
 // from it, the copies the decision makes of a template (its canonical text, the
 // revision's and the shim's copies, the patch) and the response. Measured with
 // every element in the new template (bench/webhook_memory.sh): ~350 bytes per
-// element; a parsed element alone takes at most ~96 (nlohmann::json).
+// element; a parsed element alone takes at most ~96 (nlohmann::json). Up to
+// kMaxFastReadBytes, also what simdjson holds while the tree is built from it:
+// a padded copy of the body, its unescaped strings (at most 5/3 of the body)
+// and its index and tape (at most 32 bytes per element).
 [[nodiscard]] std::size_t review_memory_bound(std::size_t body_bytes, std::size_t elements) noexcept;
 // The same before the body is read: it holds at most one element per two bytes.
 [[nodiscard]] std::size_t review_memory_bound(std::size_t body_bytes) noexcept;

@@ -39,7 +39,10 @@ HttpReply AdmissionHandler::error_reply(int status, std::string_view reason, con
   requests_.inc(std::to_string(status));
   errors_.inc(reason);
   logger_.warn("admission request refused", {{"status", status}, {"reason", reason}, {"error", message}});
-  return HttpReply{status, error_body(message)};
+  HttpReply reply;
+  reply.status = status;
+  reply.body = error_body(message);
+  return reply;
 }
 
 void AdmissionHandler::count_refused(int http_status, std::string_view reason) {
@@ -67,10 +70,11 @@ HttpReply AdmissionHandler::review(std::string_view body, Clock::time_point dead
   auto parsed = api::parse_admission_review(body);
   if (auto* error = std::get_if<api::ReviewError>(&parsed))
     return error_reply(error->http_status, "bad_request", error->message);
-  const auto& request = std::get<api::AdmissionRequest>(parsed);
 
   HttpReply reply;
-  decision::Decision decision;
+  reply.built_from = std::make_unique<Reviewed>(Reviewed{std::move(std::get<api::AdmissionRequest>(parsed)), {}});
+  const api::AdmissionRequest& request = reply.built_from->request;
+  decision::Decision& decision = reply.built_from->decision;
   try {
     const auto input = api::to_decision_input(request);
     // Only a Deployment that may become a canary needs its policy resolved.

@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -12,13 +13,25 @@
 #include "policy/canary_policy.h"
 #include "policy/policy_resolution.h"
 #include "webhook/decision/deployment_decision.h"
+#include "webhook/review/admission_review.h"
 
 namespace autocanary::server {
+
+// What an answer was built from: the parsed request and the decision.
+struct Reviewed {
+  api::AdmissionRequest request;
+  decision::Decision decision;
+};
 
 struct HttpReply {
   int status = 200;
   std::string body;
   std::string content_type = "application/json";
+  // Set on an answered review. Freeing it (a 136 KB review's two objects are
+  // ~9,000 allocations) is a fifth of the review, and nothing the apiserver
+  // waits for: the transport keeps it until the answer is written
+  // (AdmissionServer::mutate); whoever drops the reply frees it.
+  std::unique_ptr<Reviewed> built_from;
 };
 
 class AdmissionHandler {

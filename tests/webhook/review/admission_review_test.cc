@@ -129,6 +129,25 @@ TEST(AdmissionReviewTest, MemoryBoundCoversTheBodyAndItsTree) {
   EXPECT_EQ(review_memory_bound(big, big), review_memory_bound(big));
 }
 
+TEST(AdmissionReviewTest, MemoryBoundCountsSimdjsonsShareWhereItReads) {
+  // Up to kMaxFastReadBytes, simdjson's copy of the body and its strings too.
+  EXPECT_EQ(review_memory_bound(kMaxFastReadBytes, 0), 6 * kMaxFastReadBytes);
+  EXPECT_EQ(review_memory_bound(kMaxFastReadBytes + 1, 0), 3 * (kMaxFastReadBytes + 1));
+}
+
+TEST(AdmissionReviewTest, ABodyBeyondTheFastReadLimitIsReadTheSame) {
+  json review = testing::load_json("admission/update-web-image.json");
+  const auto small = parse_admission_review(review.dump());
+  review["request"]["object"]["metadata"]["annotations"]["padding"] = std::string(kMaxFastReadBytes, 'x');
+  const auto large = parse_admission_review(review.dump());
+  ASSERT_TRUE(std::holds_alternative<AdmissionRequest>(small));
+  ASSERT_TRUE(std::holds_alternative<AdmissionRequest>(large));
+  json object = std::get<AdmissionRequest>(large).object;
+  object["metadata"]["annotations"].erase("padding");
+  EXPECT_EQ(object, std::get<AdmissionRequest>(small).object);
+  EXPECT_EQ(std::get<AdmissionRequest>(large).old_object, std::get<AdmissionRequest>(small).old_object);
+}
+
 TEST(AdmissionReviewTest, ResponseEchoesUidAndCarriesTheBase64Patch) {
   decision::Decision decision;
   decision.outcome = decision::Outcome::kMarked;

@@ -2,8 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <openssl/sha.h>
+
+#include <array>
 #include <cstdio>
 
+#include "common/hex.h"
 #include "policy/policy_resolution.h"
 #include "tests/support/fixtures.h"
 
@@ -86,6 +90,21 @@ TEST(AdmissionHandlerWarningsTest, AnAnnotateOnlyChangeHearsWhatIsWrongWithItsAn
   std::fclose(log_file);
 }
 
+TEST_F(AdmissionHandlerTest, AnAnswerComesWithWhatItWasBuiltFromForTheTransportToFreeLater) {
+  HttpReply reply = review(testing::load_text("admission/update-web-image.json"));
+  ASSERT_EQ(reply.status, 200);
+  ASSERT_NE(reply.built_from, nullptr);
+  EXPECT_EQ(reply.built_from->request.name, "web");
+  EXPECT_EQ(reply.built_from->decision.outcome, decision::Outcome::kPendingRecorded);
+  // The answer is complete without it.
+  const std::string answer = reply.body;
+  reply.built_from.reset();
+  EXPECT_EQ(reply.body, answer);
+  EXPECT_EQ(json::parse(reply.body)["response"]["patchType"], "JSONPatch");
+
+  EXPECT_EQ(review("{}").built_from, nullptr);  // nothing was parsed into a request
+}
+
 TEST_F(AdmissionHandlerTest, BadBodyGetsA400WithTheReason) {
   const HttpReply reply = review("{\"apiVersion\": \"admission.k8s.io/v1\", \"kind\": \"AdmissionRev");
   EXPECT_EQ(reply.status, 400);
@@ -121,6 +140,44 @@ TEST_F(AdmissionHandlerTest, WorkPastTheApiserversDeadlineIsNotStarted) {
   EXPECT_EQ(reply.status, 504);
   EXPECT_NE(json::parse(reply.body)["error"].get<std::string>().find("timeout"), std::string::npos);
   EXPECT_NE(metrics.render().find("reason=\"deadline_exceeded\"} 1"), std::string::npos);
+}
+
+std::string sha256_hex(const std::string& bytes) {
+  std::array<unsigned char, SHA256_DIGEST_LENGTH> digest{};
+  SHA256(reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), digest.data());
+  return common::to_hex(digest.data(), digest.size());
+}
+
+// testdata/admission/answers.json holds, for each admission fixture, the bytes
+// the handler answered before the review was read by simdjson and the patch
+// text written by common::append_json (commit ebf55cd): its length and SHA-256,
+// with the built-in policy, with a shim image (the policy's whenNoProbe), and
+// with a policy injecting the shim always. The same body compacted (as the
+// apiserver and bench/admission.sh send it) gets the same answer.
+TEST(AdmissionHandlerAnswersTest, AnswersTheBytesItAnsweredBeforeForEveryFixture) {
+  const json answers = testing::load_json("admission/answers.json");
+  ASSERT_EQ(answers.size(), 15U);
+  for (const auto& [name, expected] : answers.items()) {
+    const std::string file = name.substr(0, name.find(' '));
+    const bool with_shim = name.find(" shim") != std::string::npos;
+    const bool always = name.find(" always") != std::string::npos;
+    decision::WebhookScope scope{"autocanary-system", {}, {}, {}};
+    if (with_shim) scope.shim.image = "registry.example/autocanary-shim:1.0";
+    policy::CanaryPolicy policy = policy::builtin_default_policy();
+    if (always) policy.shim_injection = policy::ShimInjection::kAlways;
+    common::Logger logger(common::LogLevel::kError);
+    common::MetricsRegistry metrics;
+    AdmissionHandler handler(scope, fixed_policy(policy), logger, metrics);
+
+    const std::string stored = testing::load_text("admission/" + file);
+    for (const std::string& body : {stored, json::parse(stored).dump()}) {
+      SCOPED_TRACE(name + (body == stored ? " (as stored)" : " (compact)"));
+      const HttpReply reply = handler.review(body, AdmissionHandler::Clock::now() + 10s);
+      EXPECT_EQ(reply.status, expected["status"].get<int>());
+      EXPECT_EQ(reply.body.size(), expected["bytes"].get<std::size_t>());
+      EXPECT_EQ(sha256_hex(reply.body), expected["sha256"].get<std::string>()) << reply.body.substr(0, 2000);
+    }
+  }
 }
 
 }  // namespace

@@ -192,5 +192,30 @@ TEST_F(ExhaustedBudgetTest, AReviewBeyondTheBudgetIsAnswered429AndTheConnectionS
   EXPECT_NE(metrics_page->body.find("autocanary_webhook_errors_total{reason=\"memory_budget\"} 2"), std::string::npos);
 }
 
+// Room for one review at a time; a request waits up to 2 s for it.
+class OneReviewBudgetTest : public AdmissionServerTest {
+  void adjust(ServerOptions& options) override {
+    options.review_memory_budget = api::review_memory_bound(testing::load_text("admission/update-web-image.json").size());
+    options.review_memory_wait = std::chrono::milliseconds(2'000);
+  }
+};
+
+TEST_F(OneReviewBudgetTest, AnAnsweredReviewGivesItsShareBackOnceTheAnswerIsWritten) {
+  // The parsed review is freed after its answer is written, not before, and not
+  // as late as its connection's next request: the worker of `first` stays on
+  // its idle keep-alive connection while `second` needs the whole budget.
+  const std::string body = testing::load_text("admission/update-web-image.json");
+  auto first = client(files.ca_file);
+  auto second = client(files.ca_file);
+  first->set_keep_alive(true);
+  second->set_keep_alive(true);
+  for (auto* c : {first.get(), second.get(), first.get(), second.get()}) {
+    const auto result = post_review(*c, body);
+    ASSERT_TRUE(result) << httplib::to_string(result.error());
+    EXPECT_EQ(result->status, 200) << result->body;
+    EXPECT_EQ(json::parse(result->body)["response"]["patchType"], "JSONPatch");
+  }
+}
+
 }  // namespace
 }  // namespace autocanary::server
