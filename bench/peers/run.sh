@@ -8,10 +8,14 @@
 #                                  #   64 KiB, through our webhook and Kruise Rollout's     ~4 min
 #   bench/peers/run.sh rollback    # RUNS=5: a failing Prometheus metric → weight 0 in the
 #                                  #   HTTPRoute, ours vs Flagger (gatewayapi:v1)          ~5 min
-#   bench/peers/run.sh memory      # DEPLOYMENTS=1000 NAMESPACES=10 IDLE=60 TIMEOUT=1800: RSS
-#                                  #   and CPU of each controller managing as many
-#                                  #   Deployments; 1,000 needs well over 30 min on a busy
-#                                  #   2-core machine (docs/benchmarks.md)
+#                                  #   REAL_NODE=1 (root; inside `flock
+#                                  #   /tmp/autocanary-real-node.lock`): real pods of the
+#                                  #   test app, and → the last canary answer at a client
+#                                  #   sending through traefik                             ~8 min
+#   bench/peers/run.sh memory      # DEPLOYMENTS=1000 NAMESPACES=10 IDLE=120 WORKERS=8
+#                                  #   TIMEOUT=2400: RSS and CPU of each controller managing
+#                                  #   as many Deployments, created by WORKERS concurrent
+#                                  #   API calls (docs/benchmarks.md)
 #
 # Each run starts its own control plane (tests/cluster/up.sh, kwok nodes) in
 # AUTOCANARY_RUN (default /tmp/peers-MEASURE), the webhook and the coordinator's
@@ -47,13 +51,19 @@ case $measure in
       --updates "${UPDATES:-200}" --timeout "${TIMEOUT:-120}"
     ;;
   rollback)
+    real_node=()
+    if [[ ${REAL_NODE:-0} == 1 ]]; then
+      # The test app's image (scripts/images.sh build test-app makes it) into the real node.
+      "$root/scripts/images.sh" import test-app >/dev/null
+      real_node=(--real-node "$AUTOCANARY_REAL_NODE")
+    fi
     python3 "$root/bench/peers/rollback.py" --run-dir "$AUTOCANARY_RUN" --work "$work" \
-      --runs "${RUNS:-5}" --timeout "${TIMEOUT:-180}"
+      --runs "${RUNS:-5}" --timeout "${TIMEOUT:-180}" "${real_node[@]}"
     ;;
   memory)
     python3 "$root/bench/peers/memory.py" --run-dir "$AUTOCANARY_RUN" --work "$work" --policy "$work/policy.yaml" \
-      --deployments "${DEPLOYMENTS:-1000}" --namespaces "${NAMESPACES:-10}" --idle "${IDLE:-60}" \
-      --timeout "${TIMEOUT:-1800}"
+      --deployments "${DEPLOYMENTS:-1000}" --namespaces "${NAMESPACES:-10}" --idle "${IDLE:-120}" \
+      --workers "${WORKERS:-8}" --timeout "${TIMEOUT:-2400}"
     ;;
 esac
 echo "peers $measure: $((SECONDS - started)) s from the build check to here"
