@@ -29,17 +29,12 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peers import (Flagger, arguments, KruiseRollout, autocanary_pids, free_port, kruise_rollout,  # noqa: E402
+from peers import (Flagger, arguments, KruiseRollout, autocanary_pids, free_port, kruise_rollout, load,  # noqa: E402
                    proc_stats)
 from kubeapi import Api, create_concurrently  # noqa: E402
 from coordinator_memory import V1, Coordinator, manifest  # noqa: E402
 
 MIB = 1024.0
-
-
-def load():
-    """The machine's 1-minute load average."""
-    return float(Path("/proc/loadavg").read_text().split()[0])
 
 
 class Sampler:

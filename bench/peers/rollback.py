@@ -45,7 +45,7 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peers import ROOT, Flagger, arguments, kubectl  # noqa: E402
+from peers import ROOT, Flagger, arguments, kubectl, load  # noqa: E402
 from kubeapi import Api, deployment, percentile, wait_for  # noqa: E402
 
 sys.path.insert(0, str(ROOT / "tests/e2e"))
@@ -317,7 +317,7 @@ def run(api, kubeconfig, exporter, prometheus, traefik, flagger, gate, args):
 
             watches = {"autocanary": RouteWatch(api, OURS, "shop", args.timeout),
                        "Flagger": RouteWatch(api, THEIRS, "web", args.timeout)}
-            started, started_wall = time.monotonic_ns(), time.time()
+            started, started_wall, load_at = time.monotonic_ns(), time.time(), load()
             for ns, deployment in series:
                 exporter.set_ratio(ns, deployment, FAILING)
             try:
@@ -333,6 +333,7 @@ def run(api, kubeconfig, exporter, prometheus, traefik, flagger, gate, args):
             for client in clients.values():
                 client.stop()
         row = {side: (w.zero_at - started) / 1e6 for side, w in watches.items()}
+        row["load"] = load_at
         for side, client in clients.items():
             row[f"{side} client"] = (last_answer(client, version) - started_wall) * 1000
             row[f"{side} not stable"] = (last_not_from(client, STABLE, started_wall) - started_wall) * 1000
@@ -341,7 +342,7 @@ def run(api, kubeconfig, exporter, prometheus, traefik, flagger, gate, args):
                 print(f"run {run_index + 1}: {side}: {row[f'{side} unanswered']} unanswered{detail}")
         rows.append(row)
         print(f"run {run_index + 1}: failing metric → weight 0 in the route: autocanary {row['autocanary']:.0f} ms, "
-              f"Flagger {row['Flagger']:.0f} ms" + "".join(
+              f"Flagger {row['Flagger']:.0f} ms (load {load_at:.1f})" + "".join(
                   f"; → last canary answer at {side}'s client {row[f'{side} client']:.0f} ms" for side in clients),
               flush=True)
         # Both sides finish their rollback before the next revision.
@@ -359,6 +360,9 @@ def report(rows, args):
         columns += [(" client", "failing Prometheus metric → last answer from the canary at the client"),
                     (" not stable", "failing Prometheus metric → last request answered by the canary or not at all"),
                     (" unanswered", "requests unanswered after the failing metric (count)")]
+    loads = sorted(r["load"] for r in rows)
+    print(f"\nmachine load (1-minute average) at each failure: median {statistics.median(loads):.1f}, "
+          f"{loads[0]:.1f}–{loads[-1]:.1f}")
     for suffix, title in columns:
         print()
         print(f"{title}, {len(rows)} runs" + ("" if suffix == " unanswered" else "; ms"))
