@@ -37,6 +37,11 @@ export AUTOCANARY_RUN=${AUTOCANARY_RUN:-/tmp/peers-$measure}
 # kwok nodes hold 110 pods each; Flagger gives each app a primary of at least
 # one pod (replicas 0 or not), so the memory run needs a node per 100 apps.
 [[ $measure != memory ]] || export AUTOCANARY_NODES=${AUTOCANARY_NODES:-$((${DEPLOYMENTS:-1000} / 100 + 3))}
+# The controller-manager's defaults (20 requests/s per controller, 5 Deployment
+# and 5 ReplicaSet workers) would take most of an hour to give 4 × 1,000
+# Deployments their ReplicaSets and status (its Deployment queue held 3,954 after
+# 8 min) while every controller waits for them; the same for all three sides.
+[[ $measure != memory ]] || export AUTOCANARY_KCM_FLAGS=${AUTOCANARY_KCM_FLAGS:---kube-api-qps=200 --kube-api-burst=400 --concurrent-deployment-syncs=25 --concurrent-replicaset-syncs=25}
 # The peers are built only for this bench (cached; a no-op once built).
 PEERS=1 "$root/tests/cluster/build.sh"
 

@@ -11,6 +11,8 @@
 # Knobs: AUTOCANARY_CACHE (binaries, see build.sh), AUTOCANARY_RUN,
 # AUTOCANARY_CRDS_DIR (default: ../shared/crds next to the checkout; empty to skip),
 # AUTOCANARY_NODES (default 3), AUTOCANARY_UP_TIMEOUT (seconds per wait, default 120),
+# AUTOCANARY_KCM_FLAGS (more kube-controller-manager flags, split on spaces: the
+# peers' memory bench raises its client QPS and sync workers),
 # REAL_NODE=1 (also one real kubelet node on containerd, see real-node.sh; needs root;
 # the apiserver then listens on the node's bridge address instead of 127.0.0.1, so
 # pods reach it through the `kubernetes` Service).
@@ -26,6 +28,7 @@ BIN=$CACHE/bin
 RUN=${AUTOCANARY_RUN:-/tmp/autocanary-cluster}
 CRDS_DIR=${AUTOCANARY_CRDS_DIR-$REPO/../shared/crds}
 NODES=${AUTOCANARY_NODES:-3}
+read -ra KCM_FLAGS <<<"${AUTOCANARY_KCM_FLAGS:-}"
 TIMEOUT=${AUTOCANARY_UP_TIMEOUT:-120}
 SERVICE_CIDR=10.96.0.0/16
 SERVICE_IP=10.96.0.1 # first address of SERVICE_CIDR: the `kubernetes` Service
@@ -332,7 +335,8 @@ start 30 kube-controller-manager \
   --flex-volume-plugin-dir="$RUN/flexvolume" \
   --node-monitor-period=1s \
   --profiling=false \
-  --v=1
+  --v=1 \
+  "${KCM_FLAGS[@]}"
 start 40 kube-scheduler \
   --kubeconfig="$RUN/scheduler.kubeconfig" \
   --authentication-kubeconfig="$RUN/scheduler.kubeconfig" \
