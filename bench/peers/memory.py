@@ -195,9 +195,11 @@ def run(api, coordinator, flagger, kruise, sampler, args):
               flush=True)
         time.sleep(15)
     sampler.mark("idle")
+    reconciles = coordinator.reconciles()
     time.sleep(args.idle)
     sampler.mark("end")
-    return {"applied": applied, "settled": settled, "state": state, "total": total}
+    return {"applied": applied, "settled": settled, "state": state, "total": total,
+            "idle reconciles": coordinator.reconciles() - reconciles}
 
 
 def poll(api, coordinator, total, settled, state, started):
@@ -236,6 +238,8 @@ def report(sampler, result, args):
         at = result["settled"].get(side)
         print(f"  {side}: " + (f"settled {at:.0f} s after the first create" if at is not None else
                                f"NOT settled within {args.timeout:.0f} s: {result['state'].get(side)}"))
+    print(f"  our coordinator's reconciles over the {args.idle:.0f} s idle phase: {result['idle reconciles']:.0f} "
+          "(it resyncs every managed Deployment every 300 s)")
     print("  machine load (1-minute average), mean / max: " +
           "; ".join(f"{phase} {mean:.1f} / {top:.1f}" for phase, (mean, top) in loads.items()))
     print()

@@ -12,10 +12,11 @@
 #                                  #   /tmp/autocanary-real-node.lock`): real pods of the
 #                                  #   test app, and → the last canary answer at a client
 #                                  #   sending through traefik                             ~8 min
-#   bench/peers/run.sh memory      # DEPLOYMENTS=1000 NAMESPACES=10 IDLE=120 WORKERS=8
+#   bench/peers/run.sh memory      # DEPLOYMENTS=1000 NAMESPACES=10 IDLE=600 WORKERS=8
 #                                  #   TIMEOUT=2400: RSS and CPU of each controller managing
 #                                  #   as many Deployments, created by WORKERS concurrent
-#                                  #   API calls (docs/benchmarks.md)
+#                                  #   API calls; IDLE spans two of our coordinator's
+#                                  #   300 s resyncs and ten of Flagger's 1 m passes   ~25 min
 #
 # Each run starts its own control plane (tests/cluster/up.sh, kwok nodes) in
 # AUTOCANARY_RUN (default /tmp/peers-MEASURE), the webhook and the coordinator's
@@ -67,7 +68,7 @@ case $measure in
     ;;
   memory)
     python3 "$root/bench/peers/memory.py" --run-dir "$AUTOCANARY_RUN" --work "$work" --policy "$work/policy.yaml" \
-      --deployments "${DEPLOYMENTS:-1000}" --namespaces "${NAMESPACES:-10}" --idle "${IDLE:-120}" \
+      --deployments "${DEPLOYMENTS:-1000}" --namespaces "${NAMESPACES:-10}" --idle "${IDLE:-600}" \
       --workers "${WORKERS:-8}" --timeout "${TIMEOUT:-2400}"
     ;;
 esac
