@@ -11,7 +11,7 @@
 #                                  #   REAL_NODE=1 (root; inside `flock
 #                                  #   /tmp/autocanary-real-node.lock`): real pods of the
 #                                  #   test app, and → the last canary answer at a client
-#                                  #   sending through traefik                             ~8 min
+#                                  #   sending through traefik (RUNS=9: ~10 min)           ~6 min
 #   bench/peers/run.sh memory      # DEPLOYMENTS=1000 NAMESPACES=10 IDLE=600 WORKERS=8
 #                                  #   TIMEOUT=2400: RSS and CPU of each controller managing
 #                                  #   as many Deployments, created by WORKERS concurrent
