@@ -29,9 +29,9 @@ import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from peers import (Flagger, arguments, KruiseRollout, autocanary_pids, free_port, kruise_rollout, kubectl,  # noqa: E402
+from peers import (Flagger, arguments, KruiseRollout, autocanary_pids, free_port, kruise_rollout, load,  # noqa: E402
                    proc_stats)
-from kubeapi import Api  # noqa: E402
+from kubeapi import Api, create_concurrently  # noqa: E402
 from coordinator_memory import V1, Coordinator, manifest  # noqa: E402
 
 MIB = 1024.0
@@ -43,6 +43,7 @@ class Sampler:
     def __init__(self, pids, interval=0.5):
         self.pids = dict(pids)
         self.samples = []  # (monotonic, phase, name, stats)
+        self.loads = []  # (phase, 1-minute load average)
         self.phase = "-"
         self.marks = {}  # phase -> {name: stats at its start}
         self._stop = threading.Event()
@@ -56,6 +57,7 @@ class Sampler:
     def _run(self, interval):
         while not self._stop.wait(interval):
             now, phase = time.monotonic(), self.phase
+            self.loads.append((phase, load()))
             for name, pid in self.pids.items():
                 stats = proc_stats(pid)
                 if stats:
@@ -63,6 +65,11 @@ class Sampler:
 
     def of(self, phase, name):
         return [s[3] for s in self.samples if s[1] == phase and s[2] == name]
+
+    def load(self, phase):
+        """Mean and max of the 1-minute load average over a phase."""
+        values = [v for p, v in self.loads if p == phase] or [float("nan")]
+        return statistics.mean(values), max(values)
 
     def stop(self):
         self._stop.set()
@@ -96,6 +103,7 @@ def main():
     parser.add_argument("--deployments", type=int, default=1000, help="per controller")
     parser.add_argument("--namespaces", type=int, default=10, help="per controller")
     parser.add_argument("--idle", type=float, default=60, help="seconds of the idle phase")
+    parser.add_argument("--workers", type=int, default=8, help="concurrent create requests")
     args = parser.parse_args()
 
     kubeconfig = str(Path(args.run_dir) / "kubeconfig")
@@ -122,7 +130,7 @@ def main():
         time.sleep(20)
         for process in (flagger, kruise):
             process.check_alive()
-        result = run(api, kubeconfig, coordinator, flagger, kruise, sampler, args)
+        result = run(api, coordinator, flagger, kruise, sampler, args)
     finally:
         if sampler:
             sampler.stop()
@@ -132,7 +140,7 @@ def main():
     report(sampler, result, args)
 
 
-def run(api, kubeconfig, coordinator, flagger, kruise, sampler, args):
+def run(api, coordinator, flagger, kruise, sampler, args):
     per = args.deployments // args.namespaces
     sets = {"autocanary": ("peers-mem-ours", {"autocanary.io/enabled": "true"}),
             "Flagger": ("peers-mem-flagger", {}), "Kruise Rollout": ("peers-mem-kruise", {})}
@@ -143,25 +151,37 @@ def run(api, kubeconfig, coordinator, flagger, kruise, sampler, args):
             api.create("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
                                               "metadata": {"name": f"{prefix}-{i + 1:02d}", "labels": labels}})
     deadline = started + args.timeout
-    # Interleaved namespace by namespace, so no side gets its objects first; no
-    # further namespace once the time is up (what was applied is reported).
-    applied_namespaces = 0
-    for i in range(args.namespaces):
-        if time.monotonic() > deadline:
-            break
-        applied_namespaces += 1
-        for side, (prefix, _) in sets.items():
-            ns = f"{prefix}-{i + 1:02d}"
-            documents = [manifest(f"app-{j + 1:05d}", ns, V1) for j in range(per)]
-            if side == "Flagger":
-                documents += [flagger_canary(ns, d["metadata"]["name"]) for d in documents]
-            elif side == "Kruise Rollout":
-                documents += [kruise_rollout(ns, d["metadata"]["name"]) for d in documents]
-            kubectl(kubeconfig, "apply", "-f", "-", stdin="\n---\n".join(json.dumps(d) for d in documents),
-                    timeout=600)
+    # Interleaved app by app (ours, Flagger's, Kruise Rollout's, then the next),
+    # so no side gets its objects first; each app's Deployment before the
+    # resource naming it. No further app is taken once the time is up (what was
+    # created is reported).
+    counts = {side: 0 for side in sets}
+
+    def groups():
+        for i in range(args.namespaces):
+            for j in range(per):
+                for side, (prefix, _) in sets.items():
+                    if time.monotonic() > deadline:
+                        return
+                    ns = f"{prefix}-{i + 1:02d}"
+                    app = manifest(f"app-{j + 1:05d}", ns, V1)
+                    group = [(f"/apis/apps/v1/namespaces/{ns}/deployments", app)]
+                    if side == "Flagger":
+                        group.append((f"/apis/flagger.app/v1beta1/namespaces/{ns}/canaries",
+                                      flagger_canary(ns, app["metadata"]["name"])))
+                    elif side == "Kruise Rollout":
+                        group.append((f"/apis/rollouts.kruise.io/v1beta1/namespaces/{ns}/rollouts",
+                                      kruise_rollout(ns, app["metadata"]["name"])))
+                    counts[side] += 1
+                    if counts[side] % 100 == 0:
+                        print(f"[{time.monotonic() - started:6.0f} s] {side}: {counts[side]} apps being created "
+                              f"(load {load()})", flush=True)
+                    yield group
+
+    create_concurrently(api, groups(), workers=args.workers)
     applied = time.monotonic() - started
 
-    total = per * applied_namespaces
+    total = min(counts.values())
     settled = {}
     state = {}
     while time.monotonic() < deadline and len(settled) < 3:
@@ -175,10 +195,11 @@ def run(api, kubeconfig, coordinator, flagger, kruise, sampler, args):
               flush=True)
         time.sleep(15)
     sampler.mark("idle")
+    reconciles = coordinator.reconciles()
     time.sleep(args.idle)
     sampler.mark("end")
     return {"applied": applied, "settled": settled, "state": state, "total": total,
-            "namespaces": applied_namespaces}
+            "idle reconciles": coordinator.reconciles() - reconciles}
 
 
 def poll(api, coordinator, total, settled, state, started):
@@ -209,16 +230,21 @@ def report(sampler, result, args):
     idle_start, idle_marks = sampler.marks["idle"]
     end_time, end_marks = sampler.marks["end"]
     create_start, create_marks = sampler.marks["create"]
+    loads = {phase: sampler.load(phase) for phase in ("create", "idle")}
     print()
-    print(f"controllers managing {result['total']} Deployments each (replicas 0) in {result['namespaces']} namespaces "
-          f"each, started together; all applied in {result['applied']:.0f} s")
+    print(f"controllers managing {result['total']} Deployments each (replicas 0) in {args.namespaces} namespaces "
+          f"each, started together; all created in {result['applied']:.0f} s ({args.workers} concurrent requests)")
     for side in ("autocanary", "Flagger", "Kruise Rollout"):
         at = result["settled"].get(side)
-        print(f"  {side}: " + (f"settled {at:.0f} s after the first apply" if at is not None else
+        print(f"  {side}: " + (f"settled {at:.0f} s after the first create" if at is not None else
                                f"NOT settled within {args.timeout:.0f} s: {result['state'].get(side)}"))
+    print(f"  our coordinator's reconciles over the {args.idle:.0f} s idle phase: {result['idle reconciles']:.0f} "
+          "(it resyncs every managed Deployment every 300 s)")
+    print("  machine load (1-minute average), mean / max: " +
+          "; ".join(f"{phase} {mean:.1f} / {top:.1f}" for phase, (mean, top) in loads.items()))
     print()
-    print(f"{'process':24s} {'RSS empty':>9s} {'RSS idle med':>12s} {'HWM end':>8s} {'CPU create s':>12s} "
-          f"{'CPU idle %':>10s}")
+    print(f"{'process':24s} {'RSS empty':>9s} {'RSS steady':>10s} {'RSS peak':>8s} {'CPU create s':>12s} "
+          f"{'CPU s/idle min':>14s}")
     rows = {}
     for name in names:
         empty = sampler.of("empty", name)
@@ -230,20 +256,21 @@ def report(sampler, result, args):
         rss_idle = statistics.median(s["VmRSS"] for s in idle) / MIB
         hwm = end_marks[name]["VmHWM"] / MIB
         cpu_create = idle_marks[name]["cpu"] - create_marks[name]["cpu"]
-        cpu_idle = 100 * (end_marks[name]["cpu"] - idle_marks[name]["cpu"]) / (end_time - idle_start)
+        cpu_idle = 60 * (end_marks[name]["cpu"] - idle_marks[name]["cpu"]) / (end_time - idle_start)
         rows[name] = (rss_idle, hwm, cpu_create, cpu_idle)
-        print(f"{name:24s} {rss_empty:9.1f} {rss_idle:12.1f} {hwm:8.1f} {cpu_create:12.1f} {cpu_idle:10.2f}")
-    print("(MiB; CPU create = utime+stime from the first apply until all settled or the timeout; "
-          "CPU idle = % of one core over the idle phase)")
+        print(f"{name:24s} {rss_empty:9.1f} {rss_idle:10.1f} {hwm:8.1f} {cpu_create:12.1f} {cpu_idle:14.2f}")
+    print("(MiB: RSS steady = median VmRSS over the idle phase, RSS peak = VmHWM at its end; CPU = utime+stime, "
+          "create: from the first create until all settled or the timeout; idle: per minute of the idle phase)")
     ours = rows.get("autocanary coordinator")
     if ours:
         print()
+        ratio = lambda a, b: f"{a / b:.3f}" if b else "n/a"  # noqa: E731
         for peer in ("Flagger", "Kruise Rollout"):
             if peer in rows:
                 p = rows[peer]
-                ratio = lambda a, b: f"{a / b:.3f}" if b else "n/a"
-                print(f"ratio autocanary coordinator / {peer}: idle RSS {ratio(ours[0], p[0])}, HWM {ratio(ours[1], p[1])}, "
-                      f"CPU while creating {ratio(ours[2], p[2])}, CPU idle {ratio(ours[3], p[3])}")
+                print(f"ratio autocanary coordinator / {peer}: steady RSS {ratio(ours[0], p[0])}, "
+                      f"peak RSS {ratio(ours[1], p[1])}, CPU while creating {ratio(ours[2], p[2])}, "
+                      f"CPU idle {ratio(ours[3], p[3])}")
 
 
 if __name__ == "__main__":

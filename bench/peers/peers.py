@@ -54,6 +54,11 @@ def kubectl(kubeconfig, *args, stdin=None, timeout=300, check=True):
     return done.stdout
 
 
+def load():
+    """The machine's 1-minute load average (every figure is reported with it)."""
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
 def proc_stats(pid):
     """VmRSS and VmHWM (KiB) and utime+stime (seconds) of a live process, or None."""
     try:

@@ -107,8 +107,8 @@ class Client:
     """Requests through the Gateway on one keep-alive connection (traefik
     balances each request, not each connection): (status, version, headers)."""
 
-    def __init__(self, port, timeout=2):
-        self.port, self.timeout = port, timeout
+    def __init__(self, port, timeout=2, host=HOST):
+        self.port, self.timeout, self.host = port, timeout, host
         self.connection = None
 
     def get(self, path="/", headers=None):
@@ -116,7 +116,7 @@ class Client:
             if self.connection is None:
                 self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=self.timeout)
             try:
-                self.connection.request("GET", path, headers={"Host": HOST, **(headers or {})})
+                self.connection.request("GET", path, headers={"Host": self.host, **(headers or {})})
                 response = self.connection.getresponse()
                 body = response.read().decode(errors="replace")
                 fields = dict(f.split("=", 1) for f in body.split() if "=" in f)
@@ -131,10 +131,10 @@ class Client:
 
 class Poller(pollers.Poller):
     """Requests through the Gateway without pause from `threads` keep-alive
-    connections."""
+    connections, for `host`."""
 
-    def __init__(self, port, threads=2):
-        super().__init__([self._ask(Client(port, timeout=1)) for _ in range(threads)])
+    def __init__(self, port, threads=2, host=HOST):
+        super().__init__([self._ask(Client(port, timeout=1, host=host)) for _ in range(threads)])
 
     @staticmethod
     def _ask(client):

@@ -30,3 +30,23 @@ class Poller:
         for thread in self.threads:
             thread.join(timeout=10)
         self.answers.sort()
+
+
+def last_answer(poller, version):
+    """When the last answer from `version` arrived (host time), or None."""
+    return max((answered for _, answered, v, _ in poller.answers if v == version), default=None)
+
+
+def last_not_from(poller, version, after):
+    """When the last request sent after `after` was answered by another version
+    than `version`, or got no answer (host time); `after` if none."""
+    return max((answered for sent, answered, v, _ in poller.answers if sent > after and v != version), default=after)
+
+
+def unanswered(poller, after):
+    """The requests sent after `after` that got no answer: (count, "kinds, first–last ms after it")."""
+    missed = [(sent, why) for sent, _, v, why in poller.answers if sent > after and v is None]
+    if not missed:
+        return 0, ""
+    kinds = sorted({why for _, why in missed})
+    return len(missed), f" {kinds} sent {(missed[0][0] - after) * 1000:.0f}–{(missed[-1][0] - after) * 1000:.0f} ms after"

@@ -27,6 +27,7 @@ import pytest
 from analysis_servers import Gate
 from gateway_traefik import Client, Poller, Traefik, wait_programmed
 from kube import canary_status, unique, wait_for, wait_phase
+from pollers import last_answer, last_not_from, unanswered
 from routing_crds import install_all_as_upstream, install_only
 from test_real_canary import Poller as ServicePoller
 from test_real_canary import app, approve, rfc3339, service_url, stack, waiting_at  # noqa: F401 (stack: a fixture)
@@ -230,26 +231,6 @@ def gate_measured(status, outcome, after):
              if m["analysis"] == "gate" and m["outcome"] == outcome and rfc3339(m["measuredAt"]) >= after - 1]
     assert times, status["measurements"]
     return times[-1]
-
-
-def last_answer(poller, version):
-    """When the last answer from `version` arrived (host time), or None."""
-    return max((answered for _, answered, v, _ in poller.answers if v == version), default=None)
-
-
-def last_not_from(poller, version, after):
-    """When the last request sent after `after` was answered by another version
-    than `version`, or got no answer (host time); `after` if none."""
-    return max((answered for sent, answered, v, _ in poller.answers if sent > after and v != version), default=after)
-
-
-def unanswered(poller, after):
-    """The requests sent after `after` that got no answer: (count, "kinds, first–last ms after it")."""
-    missed = [(sent, why) for sent, _, v, why in poller.answers if sent > after and v is None]
-    if not missed:
-        return 0, ""
-    kinds = sorted({why for _, why in missed})
-    return len(missed), f" {kinds} sent {(missed[0][0] - after) * 1000:.0f}–{(missed[-1][0] - after) * 1000:.0f} ms after"
 
 
 def rollback(kube, node, ns, version, stable, gate, poller_of, log, wait_gone):
