@@ -119,6 +119,27 @@ def test_an_idle_connection_outlives_the_apiservers_idle_timeout(certificates):
         process.wait()
 
 
+def test_sigterm_ends_idle_connections_instead_of_waiting_for_them(certificates):
+    """The keep-alive outlives the apiserver's (120 s), so a stop that waited for
+    idle connections would outlast any pod's termination grace period."""
+    port = free_port()
+    process = start(certificates, port, "--drain-delay", "1s")
+    try:
+        wait_ready(port, certificates / "ca.crt")
+        idle = [open_connection(port, certificates / "ca.crt") for _ in range(3)]
+        for connection in idle:
+            assert ask(connection) == "HTTP/1.1 200 OK"
+        process.send_signal(signal.SIGTERM)
+        started = time.monotonic()
+        assert process.wait(timeout=30) == 0
+        assert time.monotonic() - started < 4, "the stop waited for idle connections"
+        for connection in idle:
+            connection.close()
+    finally:
+        process.kill()
+        process.wait()
+
+
 def test_idle_connections_of_several_apiservers_starve_no_new_one(certificates):
     """Each apiserver keeps up to 25 idle connections per webhook host, and each
     holds one of cpp-httplib's workers: with three apiservers' worth idle, every

@@ -32,7 +32,7 @@ struct Answered {
 };
 thread_local std::optional<Answered> answered_by_this_worker;
 
-bool configure_tls(SSL_CTX& context, CertificateReloader& certificates) {
+bool configure_tls(SSL_CTX& context, CertificateReloader& certificates, OpenConnections& connections) {
   SSL_CTX_set_min_proto_version(&context, TLS1_2_VERSION);
   SSL_CTX_set_options(&context, SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION |
                                     SSL_OP_CIPHER_SERVER_PREFERENCE);
@@ -43,6 +43,7 @@ bool configure_tls(SSL_CTX& context, CertificateReloader& certificates) {
                               "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305") != 1)
     return false;
   certificates.attach(&context);
+  connections.attach(context);
   return true;
 }
 
@@ -66,7 +67,7 @@ AdmissionServer::AdmissionServer(ServerOptions options, AdmissionHandler& handle
       metrics_(metrics),
       logger_(logger),
       memory_budget_(options_.review_memory_budget),
-      server_([this](SSL_CTX& context) { return configure_tls(context, certificates_); }) {
+      server_([this](SSL_CTX& context) { return configure_tls(context, certificates_, connections_); }) {
   const std::size_t threads = options_.threads;
   server_.new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
   server_.set_keep_alive_timeout(static_cast<time_t>(options_.keep_alive_timeout.count()));
@@ -219,6 +220,11 @@ std::variant<int, std::string> AdmissionServer::bind() {
 
 void AdmissionServer::serve() { server_.listen_after_bind(); }
 
-void AdmissionServer::stop() { server_.stop(); }
+void AdmissionServer::stop() {
+  server_.stop();
+  // Idle keep-alive connections would each hold a worker, and so serve(), for
+  // up to the keep-alive timeout.
+  connections_.stop_reading();
+}
 
 }  // namespace autocanary::server

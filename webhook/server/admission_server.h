@@ -17,6 +17,7 @@
 #include "webhook/server/admission_handler.h"
 #include "webhook/server/certificate_reloader.h"
 #include "webhook/server/memory_budget.h"
+#include "webhook/server/open_connections.h"
 
 namespace autocanary::server {
 
@@ -77,6 +78,7 @@ class AdmissionServer {
   common::MetricsRegistry& metrics_;
   common::Logger& logger_;
   MemoryBudget memory_budget_;
+  OpenConnections connections_;  // before server_, whose TLS set-up attaches it
   httplib::SSLServer server_;
   std::atomic<bool> draining_{false};
 };
