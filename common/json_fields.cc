@@ -116,8 +116,13 @@ std::string label(const json& object, std::string_view key) {
   return string_field(child(child(&object, "metadata"), "labels"), key);
 }
 
+const json* annotations(const json* object) {
+  const json* found = child(child(object, "metadata"), "annotations");
+  return found != nullptr && found->is_object() ? found : nullptr;
+}
+
 std::optional<std::string> annotation(const json& object, std::string_view key) {
-  return optional_string(child(child(child(&object, "metadata"), "annotations"), key));
+  return optional_string(child(annotations(&object), key));
 }
 
 }  // namespace autocanary::common

@@ -29,8 +29,7 @@ std::function<void(json&)> project_managed_deployment() {
   auto metadata = kube::project_metadata({"/metadata/generation", "/metadata/deletionTimestamp"});
   return [metadata = std::move(metadata)](json& object) {
     json ours = json::object();
-    const json* annotations = common::child(common::child(&object, "metadata"), "annotations");
-    if (annotations != nullptr && annotations->is_object())
+    if (const json* annotations = common::annotations(&object))
       for (const auto& [key, value] : annotations->items())
         if (key.starts_with(std::string(names::kGroup) + "/") && key != names::kPendingTemplateAnnotation)
           ours[key] = value;

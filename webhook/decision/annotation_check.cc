@@ -27,11 +27,6 @@ constexpr std::string_view kNamespaceKeys[] = {names::kEnabledLabel, names::kTes
 constexpr std::string_view kPolicyChoosing[] = {names::kPolicyAnnotation, names::kStepsAnnotation,
                                                 names::kTrafficBackendAnnotation};
 
-const json* annotations_of(const json* object) {
-  const json* annotations = object != nullptr ? common::at(*object, "/metadata/annotations") : nullptr;
-  return annotations != nullptr && annotations->is_object() ? annotations : nullptr;
-}
-
 bool changed(const json* old_annotations, const json* new_annotations, std::string_view key) {
   const json* before = common::child(old_annotations, key);
   const json* after = common::child(new_annotations, key);
@@ -56,8 +51,8 @@ std::string unknown_key_warning(std::string_view key, const std::string& namespa
 
 std::vector<std::string> annotation_warnings(const json* old_object, const json& new_object) {
   std::vector<std::string> warnings;
-  const json* before = annotations_of(old_object);
-  const json* after = annotations_of(&new_object);
+  const json* before = common::annotations(old_object);
+  const json* after = common::annotations(&new_object);
   if (after == nullptr) return warnings;
   const std::string prefix = std::string(names::kGroup) + "/";
   for (const auto& [key, value] : after->items()) {
@@ -73,8 +68,8 @@ std::vector<std::string> annotation_warnings(const json* old_object, const json&
 }
 
 bool policy_annotations_changed(const json* old_object, const json& new_object) {
-  const json* before = annotations_of(old_object);
-  const json* after = annotations_of(&new_object);
+  const json* before = common::annotations(old_object);
+  const json* after = common::annotations(&new_object);
   return std::ranges::any_of(kPolicyChoosing, [&](std::string_view key) { return changed(before, after, key); });
 }
 

@@ -22,10 +22,6 @@ using Entries = std::map<std::string, std::optional<std::string>>;
 // The apiserver rejects objects whose annotations total more than 256 KiB.
 constexpr std::size_t kAnnotationBudgetBytes = 256 * 1024;
 
-const json* annotations_of(const json& object) {
-  return child(child(&object, "metadata"), "annotations");
-}
-
 const json* pod_template_of(const json& deployment) {
   const json* pod_template = child(child(&deployment, "spec"), "template");
   return pod_template != nullptr && pod_template->is_object() ? pod_template : nullptr;
@@ -69,7 +65,7 @@ bool is_consistent_pending(const std::optional<std::string>& revision,
 
 std::size_t annotation_bytes_after(const json& object, const Entries& wanted) {
   std::map<std::string, std::size_t> sizes;
-  if (const json* annotations = annotations_of(object); annotations && annotations->is_object())
+  if (const json* annotations = common::annotations(&object))
     for (const auto& [key, value] : annotations->items())
       sizes[key] = value.is_string() ? value.get_ref<const std::string&>().size() : 0;
   for (const auto& [key, value] : wanted) {
