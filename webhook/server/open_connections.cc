@@ -47,9 +47,4 @@ void OpenConnections::stop_reading() {
   for (const SSL* ssl : open_) ::shutdown(SSL_get_fd(ssl), SHUT_RD);
 }
 
-std::size_t OpenConnections::size() const {
-  const std::lock_guard lock(mutex_);
-  return open_.size();
-}
-
 }  // namespace autocanary::server

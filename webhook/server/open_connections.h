@@ -23,15 +23,13 @@ class OpenConnections {
   // answer. For after the server has stopped accepting.
   void stop_reading();
 
-  [[nodiscard]] std::size_t size() const;
-
  private:
   static int context_index();
   static int connection_index();
   static void on_state(const SSL* ssl, int where, int value);
   static void on_free(void* parent, void* data, CRYPTO_EX_DATA* ex_data, int index, long argl, void* argp);
 
-  mutable std::mutex mutex_;
+  std::mutex mutex_;
   std::set<const SSL*> open_;
 };
 
