@@ -20,7 +20,8 @@ std::string where(const json& canary) {
 
 std::string with_message(std::string text, const json& canary) {
   const std::string message = common::string_at(canary, "/status/message");
-  if (!message.empty()) text += ": " + message;
+  // The coordinator's own message may already say it ("revision X promoted").
+  if (!message.empty() && message != text) text += ": " + message;
   return text;
 }
 

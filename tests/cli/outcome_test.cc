@@ -28,6 +28,11 @@ TEST(Outcome, PromotedExitsZero) {
   EXPECT_EQ(outcome.reason, "revision aaaaaaaaaa promoted: promoted at step 3");
 }
 
+TEST(Outcome, AMessageThatSaysTheSameIsNotRepeated) {
+  const Outcome outcome = judge(canary("Succeeded", "revision aaaaaaaaaa promoted"), deployment());
+  EXPECT_EQ(outcome.reason, "revision aaaaaaaaaa promoted");
+}
+
 TEST(Outcome, AbortedOrFailedExitsOneWithTheReason) {
   for (const char* phase : {"Failed", "Aborting"}) {
     const Outcome outcome = judge(canary(phase, "error-rate: 2 failed measurements"), deployment());
