@@ -7,11 +7,10 @@ shown here by the Service's EndpointSlices (kwok pods) and by real requests
 through its ClusterIP (pods on the real node)."""
 
 import collections
-import urllib.error
-import urllib.request
 
 import pytest
 
+from pod_release import service_url, versions, wait_answering
 from kube import deployment, running_coordinators, unique, wait_for, wait_phase
 from test_traffic_routers import ENABLED, SERVICE, V1, V2, approve, assert_apex_narrowed, waiting_at
 
@@ -136,7 +135,8 @@ def restart_mid_rollout(kube, ns):
     stable = lambda: {p["metadata"]["name"] for p in kube.get("pods", namespace=ns,
                                                               selector="app=web,!autocanary.io/track")["items"]
                       if not p["metadata"].get("deletionTimestamp")}
-    wait_for(lambda: kube.get("service", "web", ns)["spec"]["selector"]["pod-template-hash"] != before,
+    # While the stable rolls the apex selects every pod of the Deployment (no hash): wait past that.
+    wait_for(lambda: kube.get("service", "web", ns)["spec"]["selector"].get("pod-template-hash") not in (before, None),
              "the Service narrowed to the restarted ReplicaSet")
     assert_apex_narrowed(kube, ns)
     wait_for(lambda: endpoint_pods(kube, ns, "web") == stable() and len(stable()) == 2,
@@ -169,21 +169,6 @@ spec:
 """
 
 
-def versions(url, n):
-    """Counter of the versions answering N requests, each on its own connection."""
-    seen = collections.Counter()
-    for _ in range(n):
-        try:
-            with urllib.request.urlopen(url, timeout=3) as response:
-                body = response.read().decode()
-        except (urllib.error.URLError, OSError) as error:
-            seen[f"error: {error}"] += 1
-            continue
-        fields = dict(f.split("=", 1) for f in body.split() if "=" in f)
-        seen[fields.get("version")] += 1
-    return seen
-
-
 def test_real_requests_outside_the_mesh_reach_only_stable_pods(kube, real_node, coordinators):
     ns = unique("outside-real")
     kube.create_namespace(ns, ENABLED)
@@ -191,27 +176,26 @@ def test_real_requests_outside_the_mesh_reach_only_stable_pods(kube, real_node, 
         kube.apply(SERVICE.format(ns=ns))
         kube.apply(app(ns, real_node.name, "v1"))
         kube.run("rollout", "status", "deployment/web", "-n", ns, "--timeout=90s", timeout=100)
-        url = f"http://{kube.get('service', 'web', ns)['spec']['clusterIP']}/"
-        wait_for(lambda: versions(url, 1) == {"v1": 1}, "the Service answering", timeout=30)
+        url = service_url(kube, "web", ns)
+        wait_answering(url, "v1", timeout=30)
 
         kube.apply(app(ns, real_node.name, "v2"))
         waiting_at(kube, ns, 1)
         wait_for(lambda: len(endpoint_pods(kube, ns, "web-canary")) == 2, "2 ready canary pods (matchStable)")
-        at_10 = versions(url, 200)
+        at_10 = collections.Counter(versions(url, 200))
         print(f"weight 10, 2 stable + 2 canary pods, 200 requests through the Service: {dict(at_10)}")
         assert at_10 == {"v1": 200}, at_10
-        # The canary answers through its own Service: the pods are up and serving.
-        canary_url = f"http://{kube.get('service', 'web-canary', ns)['spec']['clusterIP']}/"
-        assert versions(canary_url, 10) == {"v2": 10}
+        # The canary answers through its own Service: the pods are up and serving. The
+        # EndpointSlice lists them before kube-proxy has programmed the new Service's rules.
+        wait_answering(service_url(kube, "web-canary", ns), "v2", timeout=30)
 
         approve(kube, ns, "to-100")
         waiting_at(kube, ns, 3)
-        at_100 = versions(url, 200)
+        at_100 = collections.Counter(versions(url, 200))
         print(f"weight 100 (for the mesh), through the Service: {dict(at_100)}")
         assert at_100 == {"v1": 200}, at_100
         approve(kube, ns, "promote")
         wait_phase(kube, ns, "web", "Succeeded", timeout=120)
-        wait_for(lambda: versions(url, 20) == {"v2": 20}, "the promoted v2 answering through the Service",
-                 timeout=60)
+        wait_answering(url, "v2", timeout=60)
     finally:
         kube.run("delete", "namespace", ns, "--wait=true", "--timeout=60s", check=False, timeout=70)
