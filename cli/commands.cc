@@ -15,6 +15,7 @@
 #include "common/rfc3339.h"
 #include "kube/resources.h"
 #include "policy/names.h"
+#include "policy/namespace_scope.h"
 #include "policy/resources.h"
 
 namespace autocanary::cli {
@@ -44,6 +45,16 @@ std::string explain(const kube::KubeError& error, const std::string& action, con
   return action + " " + resource_name(ref) + (ref.name.empty() ? "" : " " + ref.name) + ": " + error.describe();
 }
 
+// Why a namespace holds no canaries when it is not opted in (a label typo is
+// the usual cause): a line to add to a "not found" answer. Nothing when it is
+// opted in, or when the user may not read namespaces.
+std::string opt_in_note(kube::KubeClient& client, const std::string& ns) {
+  auto got = client.get(kube::namespaces(ns));
+  if (!got) return "";
+  const auto hint = policy::opt_in_hint(*got);
+  return hint ? *hint + "\n" : "";
+}
+
 // An optional object: null when not found; an error otherwise.
 kube::Result<json> get_optional(kube::KubeClient& client, const kube::ResourceRef& ref) {
   auto got = client.get(ref);
@@ -54,6 +65,7 @@ kube::Result<json> get_optional(kube::KubeClient& client, const kube::ResourceRe
 
 struct ReadError {
   std::string message;
+  bool no_canary = false;  // the Canary itself was not found
 };
 
 // Everything `get` shows; nullopt and a message when something could not be read.
@@ -62,7 +74,7 @@ std::variant<CanarySources, ReadError> read_sources(kube::KubeClient& client, co
   CanarySources sources;
   const auto canary_ref = policy::canaries(ns, name);
   auto canary = client.get(canary_ref);
-  if (!canary) return ReadError{explain(canary.error(), "get", canary_ref)};
+  if (!canary) return ReadError{explain(canary.error(), "get", canary_ref), canary.error().is_not_found()};
   sources.canary = std::move(canary).value();
   for (auto [ref, slot] : {std::pair{kube::deployments(ns, name), &sources.deployment},
                            std::pair{kube::deployments(ns, names::canary_name(name)), &sources.canary_deployment}}) {
@@ -197,7 +209,8 @@ int cmd_list(const Options& options, const std::string& ns, kube::KubeClient& cl
     return 0;
   }
   if (items.empty()) {
-    print(terminal.err, options.all_namespaces ? "No canaries found.\n" : "No canaries found in namespace " + ns + ".\n");
+    if (options.all_namespaces) print(terminal.err, "No canaries found.\n");
+    else print(terminal.err, "No canaries found in namespace " + ns + ".\n" + opt_in_note(client, ns));
     return 0;
   }
   std::vector<ListRow> rows;
@@ -226,7 +239,7 @@ int cmd_get(const Options& options, const std::string& ns, kube::KubeClient& cli
   };
   auto first = draw();
   if (auto* error = std::get_if<ReadError>(&first)) {
-    print(terminal.err, error->message + "\n");
+    print(terminal.err, error->message + "\n" + (error->no_canary ? opt_in_note(client, ns) : ""));
     return 1;
   }
   if (!options.watch) {
@@ -345,22 +358,22 @@ int cmd_status(const Options& options, const std::string& ns, kube::KubeClient& 
       return 1;
     }
     if (!deployment->is_object() && !canary.is_object()) {
-      print(terminal.err, "no Deployment and no canary " + name + " in namespace " + ns + "\n");
+      print(terminal.err,
+            "no Deployment and no canary " + name + " in namespace " + ns + "\n" + opt_in_note(client, ns));
       return 1;
     }
     const Outcome outcome = judge(canary, *deployment);
     if (outcome.finished) {
-      print(outcome.exit_code == kExitPromoted ? terminal.out : terminal.err,
-            std::string(outcome.exit_code == kExitPromoted ? "promoted" : "failed") + ": " + outcome.reason + "\n");
+      print(outcome.exit_code == kExitPromoted ? terminal.out : terminal.err, outcome.verdict + ": " + outcome.reason + "\n");
       return outcome.exit_code;
     }
     if (outcome.reason != last_reported) {
-      print(terminal.out, "waiting: " + outcome.reason + "\n");
+      print(terminal.out, outcome.verdict + ": " + outcome.reason + "\n");
       last_reported = outcome.reason;
     }
     if (!signal.wait_until(deadline)) {
       const Outcome late = timed_out(canary, options.timeout_text);
-      print(terminal.err, "timeout: " + late.reason + "\n");
+      print(terminal.err, late.verdict + ": " + late.reason + "\n");
       return late.exit_code;
     }
   }

@@ -49,23 +49,27 @@ Outcome judge(const json& canary, const json& deployment) {
     const auto failed = common::annotation(deployment, names::kFailedRevisionAnnotation);
     if (pending && *pending != revision) {
       if (failed && *pending == *failed)
-        return {true, kExitFailed,
+        return {true, kExitFailed, "failed",
                 "revision " + *pending + " failed earlier and is held (retry it to roll it out again)"};
-      return {false, kExitTimeout, "revision " + *pending + " is pending; the canary has not started it yet"};
+      return {false, kExitTimeout, "waiting", "revision " + *pending + " is pending; the canary has not started it yet"};
     }
   }
-  if (!canary.is_object()) return {false, kExitTimeout, "no canary yet"};
+  if (!canary.is_object()) return {false, kExitTimeout, "waiting", "no canary yet"};
   const std::string phase = common::string_at(canary, "/status/phase");
-  if (phase == "Succeeded") return {true, kExitPromoted, with_message("revision " + revision + " promoted", canary)};
+  if (phase == "Succeeded")
+    return {true, kExitPromoted, "promoted", with_message("revision " + revision + " promoted", canary)};
   if (phase == "Failed" || phase == "Aborting")
-    return {true, kExitFailed, "revision " + revision + " aborted: " + failure_reason(canary)};
-  if (phase == "Cancelled")
-    return {true, kExitFailed, with_message("revision " + revision + " cancelled, not promoted", canary)};
-  return {false, kExitTimeout, where(canary)};
+    return {true, kExitFailed, "failed", "revision " + revision + " aborted: " + failure_reason(canary)};
+  // Not promoted, so not a success for whoever waits on it; but nothing failed.
+  if (phase == "Cancelled") {
+    const std::string message = common::string_at(canary, "/status/message");
+    return {true, kExitFailed, "cancelled", message.empty() ? "revision " + revision + " not promoted" : message};
+  }
+  return {false, kExitTimeout, "waiting", where(canary)};
 }
 
 Outcome timed_out(const json& canary, const std::string& timeout_text) {
-  return {true, kExitTimeout, "timed out after " + timeout_text + "; the canary is " + where(canary)};
+  return {true, kExitTimeout, "timeout", "timed out after " + timeout_text + "; the canary is " + where(canary)};
 }
 
 }  // namespace autocanary::cli

@@ -15,7 +15,8 @@ inline constexpr int kExitTimeout = 2;
 struct Outcome {
   bool finished = false;
   int exit_code = kExitPromoted;
-  std::string reason;  // one line, for the CI log
+  std::string verdict;  // the first word printed: promoted, failed, cancelled, timeout
+  std::string reason;   // one line, for the CI log
 };
 
 // `canary` is null when there is none; `deployment` null when it is missing.

@@ -112,8 +112,11 @@ std::string metadata_string(const json& object, std::string_view key) {
   return string_field(child(&object, "metadata"), key);
 }
 
-std::string label(const json& object, std::string_view key) {
-  return string_field(child(child(&object, "metadata"), "labels"), key);
+std::string label(const json& object, std::string_view key) { return string_field(labels(&object), key); }
+
+const json* labels(const json* object) {
+  const json* found = child(child(object, "metadata"), "labels");
+  return found != nullptr && found->is_object() ? found : nullptr;
 }
 
 const json* annotations(const json* object) {

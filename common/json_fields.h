@@ -41,6 +41,9 @@ namespace autocanary::common {
 // metadata.labels.<key> of an API object; empty when absent.
 [[nodiscard]] std::string label(const nlohmann::json& object, std::string_view key);
 
+// metadata.labels of an API object (may be null) when it is an object; null otherwise.
+[[nodiscard]] const nlohmann::json* labels(const nlohmann::json* object);
+
 // metadata.annotations of an API object (may be null) when it is an object; null otherwise.
 [[nodiscard]] const nlohmann::json* annotations(const nlohmann::json* object);
 

@@ -20,6 +20,12 @@ namespace autocanary::policy {
                                                                      const nlohmann::json& namespace_object,
                                                                      std::string_view own_namespace);
 
+// What a user needs to hear about a namespace that is not opted in, or nullopt
+// when it is: a system namespace, a label value the selector does not match
+// ("yes"), a near miss of the key (autocanary.io/enable), the key set as an
+// annotation; each with the command that opts it in.
+[[nodiscard]] std::optional<std::string> opt_in_hint(const nlohmann::json& namespace_object);
+
 // The namespaces served, as a binary sees them: `listed` gives the object of an
 // opted-in namespace, null for any other.
 struct ServedNamespaces {

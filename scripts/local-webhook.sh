@@ -64,6 +64,26 @@ webhooks:
     matchConditions:
       - name: not-the-coordinator
         expression: "request.userInfo.username != '$coordinator_user'"
+  # Warns on a namespace labelled with an opt-in value other than true/false (as the chart does).
+  - name: namespaces.autocanary.io
+    admissionReviewVersions: ["v1"]
+    sideEffects: None
+    timeoutSeconds: 2
+    failurePolicy: Ignore
+    matchPolicy: Equivalent
+    clientConfig:
+      url: https://127.0.0.1:$port/mutate
+      caBundle: $ca_bundle
+    rules:
+      - apiGroups: [""]
+        apiVersions: ["v1"]
+        operations: ["CREATE", "UPDATE"]
+        resources: ["namespaces"]
+        scope: Cluster
+    objectSelector:
+      matchExpressions:
+        - {key: autocanary.io/enabled, operator: Exists}
+        - {key: autocanary.io/enabled, operator: NotIn, values: ["true", "false"]}
 YAML
   echo "local-webhook: registered https://127.0.0.1:$port/mutate (failurePolicy $failure_policy)"
 }

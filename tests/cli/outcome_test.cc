@@ -25,6 +25,7 @@ TEST(Outcome, PromotedExitsZero) {
   const Outcome outcome = judge(canary("Succeeded", "promoted at step 3"), deployment());
   EXPECT_TRUE(outcome.finished);
   EXPECT_EQ(outcome.exit_code, 0);
+  EXPECT_EQ(outcome.verdict, "promoted");
   EXPECT_EQ(outcome.reason, "revision aaaaaaaaaa promoted: promoted at step 3");
 }
 
@@ -38,6 +39,7 @@ TEST(Outcome, AbortedOrFailedExitsOneWithTheReason) {
     const Outcome outcome = judge(canary(phase, "error-rate: 2 failed measurements"), deployment());
     EXPECT_TRUE(outcome.finished) << phase;
     EXPECT_EQ(outcome.exit_code, 1) << phase;
+    EXPECT_EQ(outcome.verdict, "failed") << phase;
     EXPECT_EQ(outcome.reason, "revision aaaaaaaaaa aborted: error-rate: 2 failed measurements") << phase;
   }
 }
@@ -49,10 +51,14 @@ TEST(Outcome, TheReasonIsTheFailedStepsMessage) {
   EXPECT_EQ(judge(failed, deployment()).reason, "revision aaaaaaaaaa aborted: gate: 1 failed measurement (0 tolerated)");
 }
 
-TEST(Outcome, ACancelledRevisionWasNotPromoted) {
-  const Outcome outcome = judge(canary("Cancelled"), deployment());
+TEST(Outcome, ACancelledRevisionWasNotPromotedButDidNotFail) {
+  const char* message = "revision aaaaaaaaaa cancelled: the live template (revision bbbbbbbbbb) was applied again";
+  const Outcome outcome = judge(canary("Cancelled", message), deployment());
   EXPECT_TRUE(outcome.finished);
   EXPECT_EQ(outcome.exit_code, 1);
+  EXPECT_EQ(outcome.verdict, "cancelled");
+  EXPECT_EQ(outcome.reason, message);
+  EXPECT_EQ(judge(canary("Cancelled"), deployment()).reason, "revision aaaaaaaaaa not promoted");
 }
 
 TEST(Outcome, RunningPhasesAreNotFinished) {
@@ -89,6 +95,7 @@ TEST(Outcome, NoCanaryYetWaits) {
 TEST(Outcome, ATimeoutSaysWhereTheCanaryStood) {
   const Outcome outcome = timed_out(canary("WaitingForApproval"), "5s");
   EXPECT_EQ(outcome.exit_code, 2);
+  EXPECT_EQ(outcome.verdict, "timeout");
   EXPECT_EQ(outcome.reason, "timed out after 5s; the canary is WaitingForApproval at step 2 (analysis error-rate)");
 }
 

@@ -278,6 +278,28 @@ def test_steering_refuses_what_the_state_does_not_take(cluster, states):
     assert missing.stderr.startswith(f"no canary web-nope in namespace {ns}")
 
 
+def test_a_namespace_that_is_not_opted_in_is_named_as_the_reason_for_no_canaries(cluster, states):
+    """The first thing a user types when nothing happened: the plugin says why
+    (here a typo of the label's key) and how to opt in."""
+    kube, _, _ = cluster
+    ns = unique("cli-typo")
+    kube.create_namespace(ns, {"autocanary.io/enable": "true"})
+    try:
+        fix = f"kubectl label namespace {ns} autocanary.io/enabled=true"
+        listed = states.run("list", "-n", ns)
+        assert listed.returncode == 0, listed.stderr
+        assert listed.stderr == (f"No canaries found in namespace {ns}.\nnamespace {ns} has label autocanary.io/enable, "
+                                 f"not autocanary.io/enabled (did you mean it? {fix})\n")
+        got = states.run("get", "web", "-n", ns)
+        assert got.returncode == 1
+        assert got.stderr.endswith(f"(did you mean it? {fix})\n"), got.stderr
+        kube.run("label", "namespace", ns, "autocanary.io/enable-", "autocanary.io/enabled=true")
+        listed = states.run("list", "-n", ns)
+        assert listed.stderr == f"No canaries found in namespace {ns}.\n", "opted in: nothing more to say"
+    finally:
+        kube.run("delete", "namespace", ns, "--wait=false", check=False)
+
+
 def test_pause_resume_and_retry_print_what_will_happen_and_what_happened(cluster, states):
     kube, ns, _ = cluster
     paused = canary_object(kube, ns, "web-paused")
@@ -342,6 +364,20 @@ def test_status_waits_for_the_promotion(cluster, states):
             waiting.kill()
     assert waiting.returncode == 0, (out, err)
     assert "promoted: revision" in out
+
+
+def test_status_of_a_canary_cancelled_by_a_revert(cluster, states):
+    """The v1 manifest applied again mid-canary (a git revert synced): the
+    revision was not promoted (exit 1), but nothing failed, and it says so."""
+    kube, ns, _ = cluster
+    roll(kube, ns, "web-reverted", WAITING)
+    settled(kube, ns, "web-reverted", "WaitingForApproval")
+    kube.apply(manifest("web-reverted", ns, V1, WAITING))
+    wait_phase(kube, ns, "web-reverted", "Cancelled", timeout=60)
+    result = states.run("status", "web-reverted", "-n", ns)
+    assert result.returncode == 1, (result.stdout, result.stderr)
+    assert mask(result.stderr, ns) == ("cancelled: revision REV cancelled: the live template (revision REV) was "
+                                       "applied again; canary removed\n")
 
 
 def read_frames(fd, until, timeout):

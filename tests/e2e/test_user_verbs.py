@@ -140,6 +140,28 @@ def test_a_typo_in_an_annotation_is_answered_on_the_command_that_made_it(kube, c
     assert kube.get("canaries.autocanary.io", "api", ns)["status"]["phase"] == "WaitingForApproval"
 
 
+def test_a_namespace_labelled_yes_is_told_it_is_not_opted_in(kube, coordinators):
+    """`autocanary.io/enabled=yes` matches no namespaceSelector, so the namespace
+    would get plain rollouts in silence: the `kubectl label` that set it is told."""
+    ns = unique("verb-label")
+    kube.create_namespace(ns)
+    try:
+        labelled = kube.run("label", "namespace", ns, "autocanary.io/enabled=yes")
+        assert (f'Warning: autocanary: namespace {ns} is labelled autocanary.io/enabled=yes: only "true" opts it in, '
+                f"so its Deployments roll out without a canary (kubectl label namespace {ns} "
+                "autocanary.io/enabled=true --overwrite)") in labelled.stderr, labelled.stderr
+        # A later write of the namespace that keeps the value: said once is enough.
+        other = kube.run("label", "namespace", ns, "team=a")
+        assert "Warning" not in other.stderr, other.stderr
+        fixed = kube.run("label", "namespace", ns, "--overwrite", "autocanary.io/enabled=true")
+        assert "Warning" not in fixed.stderr, fixed.stderr
+        # Opted in now: a Deployment created there is managed.
+        kube.apply(manifest(ns, V1, "old"))
+        assert kube.get("deployment", "api", ns)["metadata"]["labels"].get("autocanary.io/managed") == "true"
+    finally:
+        kube.run("delete", "namespace", ns, "--wait=false", check=False)
+
+
 @pytest.mark.parametrize("how", ["client-side", "server-side"])
 def test_applying_the_live_manifest_again_cancels_the_canary(kube, coordinators, how):
     ns = unique(f"revert-{how}")

@@ -6,6 +6,7 @@
 #include "common/json_fields.h"
 #include "common/nearest_word.h"
 #include "policy/names.h"
+#include "policy/namespace_scope.h"
 
 namespace autocanary::decision {
 
@@ -71,6 +72,18 @@ bool policy_annotations_changed(const json* old_object, const json& new_object) 
   const json* before = common::annotations(old_object);
   const json* after = common::annotations(&new_object);
   return std::ranges::any_of(kPolicyChoosing, [&](std::string_view key) { return changed(before, after, key); });
+}
+
+std::vector<std::string> namespace_label_warnings(const json* old_object, const json& new_object) {
+  const json* before = common::labels(old_object);
+  const json* after = common::labels(&new_object);
+  const json* value = common::child(after, names::kEnabledLabel);
+  if (value == nullptr || !value->is_string() || *value == "true" || *value == "false" ||
+      !changed(before, after, names::kEnabledLabel))
+    return {};
+  const auto hint = policy::opt_in_hint(new_object);
+  if (!hint) return {};
+  return {"autocanary: " + *hint};
 }
 
 }  // namespace autocanary::decision

@@ -1,5 +1,5 @@
 // What to tell a user whose request adds or changes autocanary's annotations
-// on a Deployment. A key autocanary does not read (a typo such as
+// on a Deployment, or its opt-in label on a namespace. A key autocanary does not read (a typo such as
 // autocanary.io/stpes) or a value it cannot use would otherwise pass in
 // silence and surprise only at the next rollout; the warning comes back on the
 // very `kubectl apply` or `kubectl annotate` that made the change.
@@ -23,5 +23,11 @@ namespace autocanary::decision {
 // overrides the canary policy (policy, steps, traffic-backend), so that what
 // the policy resolution made of it is worth saying now.
 [[nodiscard]] bool policy_annotations_changed(const nlohmann::json* old_object, const nlohmann::json& new_object);
+
+// Warnings for a namespace whose request sets the opt-in label to a value
+// autocanary does not take ("yes", "True"): the apiserver matches only "true",
+// so the namespace would silently get no canaries.
+[[nodiscard]] std::vector<std::string> namespace_label_warnings(const nlohmann::json* old_object,
+                                                                const nlohmann::json& new_object);
 
 }  // namespace autocanary::decision

@@ -52,6 +52,13 @@ void AdmissionHandler::count_refused(int http_status, std::string_view reason) {
 
 namespace {
 
+// A namespace's own write: served only for its opt-in label (the chart's
+// objectSelector), to warn about a value the apiserver will not match.
+bool is_namespace(const api::AdmissionRequest& request) {
+  return request.kind.group.empty() && request.kind.version == "v1" && request.kind.kind == "Namespace" &&
+         request.sub_resource.empty();
+}
+
 // A Deployment autocanary looked at for the user (not one it leaves to others).
 bool serves(decision::Outcome outcome) {
   using decision::Outcome;
@@ -92,6 +99,8 @@ HttpReply AdmissionHandler::review(std::string_view body, Clock::time_point dead
         for (auto& warning : resolved.warnings) decision.warnings.push_back("autocanary: " + std::move(warning));
       for (auto& warning : decision::annotation_warnings(input.old_object, *input.new_object))
         decision.warnings.push_back(std::move(warning));
+    } else if (is_namespace(request) && input.new_object != nullptr) {
+      decision.warnings = decision::namespace_label_warnings(input.old_object, *input.new_object);
     }
     reply.body = api::admission_response(request.uid, decision);
   } catch (const std::exception& error) {

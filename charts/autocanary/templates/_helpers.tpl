@@ -72,3 +72,20 @@ system:serviceaccount:{{ .Release.Namespace }}:{{ include "autocanary.coordinato
 {{- fail "webhook.externalURL: cert-manager cannot inject a CA into a URL webhook it serves no Secret for; use selfManaged or secret" -}}
 {{- end -}}
 {{- end -}}
+
+{{/* Where the apiserver sends reviews: the webhook's Service, or an external URL. */}}
+{{- define "autocanary.webhookClientConfig" -}}
+{{- if .Values.webhook.externalURL }}
+url: {{ .Values.webhook.externalURL | quote }}
+{{- else }}
+service:
+  name: {{ include "autocanary.webhookName" . }}
+  namespace: {{ .Release.Namespace }}
+  path: /mutate
+  port: 443
+{{- end }}
+{{- if eq .Values.certificates.mode "secret" }}
+caBundle: {{ .Values.certificates.secret.caBundle }}
+{{- end }}
+{{- /* selfManaged: the webhook fills caBundle in; certManager: cainjector does. */}}
+{{- end -}}

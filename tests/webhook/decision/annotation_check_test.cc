@@ -76,5 +76,33 @@ TEST(PolicyAnnotationsChangedTest, AddingChangingOrRemovingAnOverrideCounts) {
   EXPECT_FALSE(policy_annotations_changed(&none, deployment({{"autocanary.io/retry", "true"}})));
 }
 
+json labelled_namespace(json labels) {
+  return {{"kind", "Namespace"}, {"metadata", {{"name", "shop"}, {"labels", std::move(labels)}}}};
+}
+
+TEST(NamespaceLabelWarningsTest, AnOptInValueOtherThanTrueSaysTheNamespaceIsNotServed) {
+  const auto warnings = namespace_label_warnings(nullptr, labelled_namespace({{"autocanary.io/enabled", "yes"}}));
+  ASSERT_EQ(warnings.size(), 1U);
+  EXPECT_EQ(warnings[0],
+            "autocanary: namespace shop is labelled autocanary.io/enabled=yes: only \"true\" opts it in, so its "
+            "Deployments roll out without a canary (kubectl label namespace shop autocanary.io/enabled=true "
+            "--overwrite)");
+  EXPECT_EQ(namespace_label_warnings(nullptr, labelled_namespace({{"autocanary.io/enabled", "True"}})).size(), 1U);
+}
+
+TEST(NamespaceLabelWarningsTest, TrueFalseAbsentAndUnchangedValuesAreQuiet) {
+  for (const char* value : {"true", "false"})
+    EXPECT_TRUE(namespace_label_warnings(nullptr, labelled_namespace({{"autocanary.io/enabled", value}})).empty())
+        << value;
+  EXPECT_TRUE(namespace_label_warnings(nullptr, labelled_namespace({{"team", "a"}})).empty());
+  // Said once, on the command that set it: a later write of the namespace that keeps it is quiet.
+  const json yes = labelled_namespace({{"autocanary.io/enabled", "yes"}});
+  json relabelled = yes;
+  relabelled["metadata"]["labels"]["team"] = "a";
+  EXPECT_TRUE(namespace_label_warnings(&yes, relabelled).empty());
+  EXPECT_TRUE(namespace_label_warnings(nullptr, json{{"metadata", {{"labels", "x"}}}}).empty());
+  EXPECT_TRUE(namespace_label_warnings(nullptr, labelled_namespace({{"autocanary.io/enabled", 1}})).empty());
+}
+
 }  // namespace
 }  // namespace autocanary::decision

@@ -90,6 +90,36 @@ TEST(AdmissionHandlerWarningsTest, AnAnnotateOnlyChangeHearsWhatIsWrongWithItsAn
   std::fclose(log_file);
 }
 
+// `kubectl label namespace shop autocanary.io/enabled=yes`: allowed as it is,
+// with a warning, and nothing patched.
+TEST_F(AdmissionHandlerTest, ANamespaceLabelledWithAValueThatDoesNotOptInIsWarned) {
+  const json labelled = {{"apiVersion", "v1"},
+                         {"kind", "Namespace"},
+                         {"metadata", {{"name", "shop"}, {"labels", {{"autocanary.io/enabled", "yes"}}}}}};
+  json old_object = labelled;
+  old_object["metadata"].erase("labels");
+  const json review_doc = {
+      {"apiVersion", "admission.k8s.io/v1"},
+      {"kind", "AdmissionReview"},
+      {"request",
+       {{"uid", "ns-1"},
+        {"kind", {{"group", ""}, {"version", "v1"}, {"kind", "Namespace"}}},
+        {"resource", {{"group", ""}, {"version", "v1"}, {"resource", "namespaces"}}},
+        {"name", "shop"},
+        {"operation", "UPDATE"},
+        {"userInfo", {{"username", "alice"}}},
+        {"object", labelled},
+        {"oldObject", old_object}}}};
+  const HttpReply reply = review(review_doc.dump());
+  ASSERT_EQ(reply.status, 200) << reply.body;
+  const json response = json::parse(reply.body)["response"];
+  EXPECT_EQ(response["allowed"], true);
+  EXPECT_FALSE(response.contains("patch"));
+  ASSERT_EQ(response["warnings"].size(), 1U) << response.dump();
+  EXPECT_NE(response["warnings"][0].get<std::string>().find("namespace shop is labelled autocanary.io/enabled=yes"),
+            std::string::npos);
+}
+
 TEST_F(AdmissionHandlerTest, AnAnswerComesWithWhatItWasBuiltFromForTheTransportToFreeLater) {
   HttpReply reply = review(testing::load_text("admission/update-web-image.json"));
   ASSERT_EQ(reply.status, 200);
