@@ -65,13 +65,20 @@ def test_helm_install_in_pods_canaries_a_restricted_app_of_real_containers(kube,
                 assert image == f"localhost/autocanary/{component}:dev", image
         # In-cluster config worked: the webhooks made the certificate Secret and
         # filled their registration's caBundle through the `kubernetes` Service.
-        hook = kube.get("mutatingwebhookconfiguration", release.fullname)["webhooks"][0]
-        assert hook["clientConfig"]["service"]["name"] == f"{release.fullname}-webhook"
-        assert hook["clientConfig"].get("caBundle"), "the webhook pods registered their CA"
+        hooks = kube.get("mutatingwebhookconfiguration", release.fullname)["webhooks"]
+        assert [h["name"] for h in hooks] == ["deployments.autocanary.io", "namespaces.autocanary.io"]
+        for hook in hooks:
+            assert hook["clientConfig"]["service"]["name"] == f"{release.fullname}-webhook"
+            assert hook["clientConfig"].get("caBundle"), "the webhook pods registered their CA"
         lease = kube.get("lease", f"{release.fullname}-coordinator", system)
         assert lease["spec"].get("holderIdentity") in {p["metadata"]["name"] for p in release.pods("coordinator")}
 
-        kube.create_namespace(shop, {**ENABLED, **RESTRICTED})
+        # An opt-in value the selector does not match is answered by the webhook pods.
+        kube.create_namespace(shop, RESTRICTED)
+        labelled = kube.run("label", "namespace", shop, "autocanary.io/enabled=yes")
+        assert f"Warning: autocanary: namespace {shop} is labelled autocanary.io/enabled=yes" in labelled.stderr, \
+            labelled.stderr
+        kube.run("label", "namespace", shop, "--overwrite", *(f"{k}={v}" for k, v in ENABLED.items()))
         # Enforcement is on in the app's namespace: a pod without the restricted fields is refused.
         refused = kube.apply(f"""apiVersion: v1
 kind: Pod
