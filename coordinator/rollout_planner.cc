@@ -321,6 +321,7 @@ class Planner {
       ++st_.current_step;
       st_.step_started_at = now_text_;
       st_.phase = Phase::kProgressing;
+      st_.message.clear();  // what a step said (waiting for approval, its analyses) went with it
       // Tallies belong to their step; the measurements history keeps what they saw.
       std::erase_if(st_.analysis_runs,
                     [&](const analysis::AnalysisRun& run) { return run.step != st_.current_step; });

@@ -229,6 +229,10 @@ TEST(RolloutPlannerTest, PauseUntilApprovedWaitsForAPromoteRequest) {
   EXPECT_TRUE(world.pass().actions.empty()) << "time alone approves nothing";
 
   world.o.requests.promote = "approve-1";
+  world.pass();
+  EXPECT_EQ(world.o.status.phase, Phase::kProgressing);
+  EXPECT_EQ(world.o.status.current_step, 2);
+  EXPECT_EQ(world.o.status.message, "") << "the approval it waited for is given: its message went with its step";
   world.run_until_quiet();
   EXPECT_EQ(world.o.status.phase, Phase::kWaitingForApproval);
   EXPECT_EQ(world.o.status.current_step, 3) << "the second pause needs its own approval";
