@@ -37,7 +37,7 @@ std::optional<std::string> opt_in_hint(const nlohmann::json& namespace_object) {
   if (labels != nullptr)
     for (const auto& [label, value] : labels->items())
       if (common::nearest_word(label, wanted, 2))
-        return quoted + " has label " + label + ", not " + key + " (did you mean it? " + opt_in + ")";
+        return quoted + " has label " + label + ": did you mean " + key + "? (" + opt_in + ")";
   if (common::annotation(namespace_object, names::kEnabledLabel))
     return quoted + " has " + key + " as an annotation; the opt-in is a label (" + opt_in + ")";
   return quoted + " has not opted in (" + opt_in + ")";

@@ -288,11 +288,11 @@ def test_a_namespace_that_is_not_opted_in_is_named_as_the_reason_for_no_canaries
         fix = f"kubectl label namespace {ns} autocanary.io/enabled=true"
         listed = states.run("list", "-n", ns)
         assert listed.returncode == 0, listed.stderr
-        assert listed.stderr == (f"No canaries found in namespace {ns}.\nnamespace {ns} has label autocanary.io/enable, "
-                                 f"not autocanary.io/enabled (did you mean it? {fix})\n")
+        assert listed.stderr == (f"No canaries found in namespace {ns}.\nnamespace {ns} has label autocanary.io/enable: "
+                                 f"did you mean autocanary.io/enabled? ({fix})\n")
         got = states.run("get", "web", "-n", ns)
         assert got.returncode == 1
-        assert got.stderr.endswith(f"(did you mean it? {fix})\n"), got.stderr
+        assert got.stderr.endswith(f"did you mean autocanary.io/enabled? ({fix})\n"), got.stderr
         kube.run("label", "namespace", ns, "autocanary.io/enable-", "autocanary.io/enabled=true")
         listed = states.run("list", "-n", ns)
         assert listed.stderr == f"No canaries found in namespace {ns}.\n", "opted in: nothing more to say"

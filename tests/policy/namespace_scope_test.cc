@@ -44,7 +44,7 @@ TEST(OptInHintTest, EachWayOfMissingTheOptInIsNamedWithTheCommandThatOptsIn) {
             "out without a canary (kubectl label namespace shop autocanary.io/enabled=true --overwrite)");
   EXPECT_EQ(opt_in_hint(labelled("false")), "namespace shop has opted out (autocanary.io/enabled=false)");
   EXPECT_EQ(opt_in_hint(with_metadata("shop", {{"autocanary.io/enable", "true"}})),
-            "namespace shop has label autocanary.io/enable, not autocanary.io/enabled (did you mean it? kubectl label "
+            "namespace shop has label autocanary.io/enable: did you mean autocanary.io/enabled? (kubectl label "
             "namespace shop autocanary.io/enabled=true)");
   EXPECT_EQ(opt_in_hint(with_metadata("shop", {{"team", "a"}}, {{"autocanary.io/enabled", "true"}})),
             "namespace shop has autocanary.io/enabled as an annotation; the opt-in is a label (kubectl label "
