@@ -364,7 +364,8 @@ int cmd_status(const Options& options, const std::string& ns, kube::KubeClient& 
     }
     const Outcome outcome = judge(canary, *deployment);
     if (outcome.finished) {
-      print(outcome.exit_code == kExitPromoted ? terminal.out : terminal.err, outcome.verdict + ": " + outcome.reason + "\n");
+      print(outcome.exit_code == kExitPromoted ? terminal.out : terminal.err,
+            outcome.verdict + ": " + outcome.reason + "\n");
       return outcome.exit_code;
     }
     if (outcome.reason != last_reported) {

@@ -13,6 +13,11 @@ inline constexpr std::string_view kGroup = "autocanary.io";
 inline constexpr std::string_view kEnabledLabel = "autocanary.io/enabled";
 // Never served, whatever their labels say.
 inline constexpr std::string_view kSystemNamespaces[] = {"kube-system", "kube-public", "kube-node-lease"};
+[[nodiscard]] constexpr bool is_system_namespace(std::string_view name) {
+  for (std::string_view system : kSystemNamespaces)
+    if (name == system) return true;
+  return false;
+}
 // On a namespace: the service accounts test Jobs there may run as, comma-separated;
 // without it only the namespace's "default" service account.
 inline constexpr std::string_view kTestServiceAccountsAnnotation = "autocanary.io/test-service-accounts";

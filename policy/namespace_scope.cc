@@ -1,6 +1,5 @@
 #include "policy/namespace_scope.h"
 
-#include <algorithm>
 
 #include "common/json_fields.h"
 #include "common/nearest_word.h"
@@ -11,8 +10,7 @@ namespace autocanary::policy {
 std::optional<std::string> why_namespace_is_not_served(std::string_view name, const nlohmann::json& namespace_object,
                                                        std::string_view own_namespace) {
   const std::string quoted = "namespace \"" + std::string(name) + "\"";
-  if (std::ranges::find(names::kSystemNamespaces, name) != std::end(names::kSystemNamespaces))
-    return quoted + " is a system namespace";
+  if (names::is_system_namespace(name)) return quoted + " is a system namespace";
   if (name == own_namespace) return quoted + " is autocanary's own";
   if (common::label(namespace_object, names::kEnabledLabel) != "true")
     return quoted + " has not opted in (label " + std::string(names::kEnabledLabel) + "=true)";
@@ -23,8 +21,7 @@ std::optional<std::string> opt_in_hint(const nlohmann::json& namespace_object) {
   const std::string name = common::metadata_string(namespace_object, "name");
   const std::string key{names::kEnabledLabel};
   const std::string quoted = "namespace " + name;
-  if (std::ranges::find(names::kSystemNamespaces, name) != std::end(names::kSystemNamespaces))
-    return quoted + " is a system namespace: autocanary never acts there";
+  if (names::is_system_namespace(name)) return quoted + " is a system namespace: autocanary never acts there";
   const std::string opt_in = "kubectl label namespace " + name + " " + key + "=true";
   const nlohmann::json* labels = common::labels(&namespace_object);
   if (const nlohmann::json* value = common::child(labels, key); value != nullptr && value->is_string()) {

@@ -36,14 +36,12 @@ json weighted_route(json stable_destination, const RolloutTarget& target, int we
                       {{"destination", std::move(canary_destination)}, {"weight", weight}}});
 }
 
-const json* annotations_of(const json& object) { return common::child(common::child(&object, "metadata"), "annotations"); }
-
 // The recorded original routes: [{"http": <the HTTP route without its "route">,
 // "route": <its destinations>}], matched by content so that routes the user
 // inserts or reorders meanwhile move nothing. (Before, {"<index>": route}: still
 // read, by index, for a rollout that began under an older version.)
 json recorded_routes(const json& virtual_service) {
-  const std::string text = common::string_field(annotations_of(virtual_service), names::kOriginalRoutesAnnotation);
+  const std::string text = common::annotation(virtual_service, names::kOriginalRoutesAnnotation).value_or("");
   if (text.empty()) return json::array();
   json parsed = json::parse(text, nullptr, false);
   return parsed.is_array() || parsed.is_object() ? parsed : json::array();

@@ -28,9 +28,10 @@ constexpr std::string_view kNamespaceKeys[] = {names::kEnabledLabel, names::kTes
 constexpr std::string_view kPolicyChoosing[] = {names::kPolicyAnnotation, names::kStepsAnnotation,
                                                 names::kTrafficBackendAnnotation};
 
-bool changed(const json* old_annotations, const json* new_annotations, std::string_view key) {
-  const json* before = common::child(old_annotations, key);
-  const json* after = common::child(new_annotations, key);
+// Whether `key` of a label or annotation map differs between two versions (added, changed or removed).
+bool changed(const json* old_map, const json* new_map, std::string_view key) {
+  const json* before = common::child(old_map, key);
+  const json* after = common::child(new_map, key);
   if (before == nullptr || after == nullptr) return before != after;
   return *before != *after;
 }

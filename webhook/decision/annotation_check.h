@@ -1,8 +1,8 @@
 // What to tell a user whose request adds or changes autocanary's annotations
-// on a Deployment, or its opt-in label on a namespace. A key autocanary does not read (a typo such as
-// autocanary.io/stpes) or a value it cannot use would otherwise pass in
-// silence and surprise only at the next rollout; the warning comes back on the
-// very `kubectl apply` or `kubectl annotate` that made the change.
+// on a Deployment, or its opt-in label on a namespace. A key autocanary does
+// not read (a typo such as autocanary.io/stpes) or a value it cannot use would
+// otherwise pass in silence and surprise only at the next rollout; the warning
+// comes back on the very `kubectl apply`, `annotate` or `label` that made it.
 #pragma once
 
 #include <string>

@@ -308,8 +308,7 @@ std::string_view to_string(Outcome outcome) noexcept {
 
 bool is_protected_namespace(std::string_view namespace_name, const WebhookScope& scope) {
   if (namespace_name == scope.own_namespace && !scope.own_namespace.empty()) return true;
-  if (std::ranges::find(names::kSystemNamespaces, namespace_name) != std::end(names::kSystemNamespaces))
-    return true;
+  if (names::is_system_namespace(namespace_name)) return true;
   return std::ranges::find(scope.extra_protected_namespaces, namespace_name) !=
          scope.extra_protected_namespaces.end();
 }
