@@ -53,6 +53,8 @@ int main(int argc, char** argv) {
   common::Logger logger(common::LogLevel::kError);
   kube::HttpKubeClientOptions client_options;
   client_options.user_agent = std::string("kubectl-autocanary/") + AUTOCANARY_VERSION;
+  client_options.impersonate_user = options.as_user;
+  client_options.impersonate_groups = options.as_groups;
   client_options.field_manager = "kubectl-autocanary";
   auto client = kube::HttpKubeClient::from_config(std::move(kube_config), client_options, logger);
   if (auto* error = std::get_if<std::string>(&client)) {

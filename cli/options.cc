@@ -45,6 +45,7 @@ std::variant<Options, std::string> parse_options(const std::vector<std::string>&
   std::string error;
   std::string timeout;
   bool timeout_set = false;
+  std::string group;
   for (std::size_t i = 0; i < argv.size(); ++i) {
     const std::string& arg = argv[i];
     if (arg == "-A" || arg == "--all-namespaces") {
@@ -55,9 +56,13 @@ std::variant<Options, std::string> parse_options(const std::vector<std::string>&
       options.command = "help";
     } else if (take_value(argv, i, "--kubeconfig", "", options.kubeconfig, error) ||
                take_value(argv, i, "--context", "", options.context, error) ||
+               take_value(argv, i, "--as", "", options.as_user, error) ||
                take_value(argv, i, "--namespace", "-n", options.namespace_name, error) ||
                take_value(argv, i, "--output", "-o", options.output, error)) {
       if (!error.empty()) return error;
+    } else if (take_value(argv, i, "--as-group", "", group, error)) {
+      if (!error.empty()) return error;
+      options.as_groups.push_back(group);
     } else if (take_value(argv, i, "--timeout", "", timeout, error)) {
       if (!error.empty()) return error;
       timeout_set = true;
@@ -89,6 +94,7 @@ std::variant<Options, std::string> parse_options(const std::vector<std::string>&
   if (!named && !options.args.empty()) return options.command + " takes no name";
   if (options.watch && options.command != "get") return "--watch goes with get";
   if (options.all_namespaces && options.command != "list") return "-A goes with list";
+  if (!options.as_groups.empty() && options.as_user.empty()) return "--as-group needs --as (the user to act as)";
   return options;
 }
 
@@ -103,9 +109,11 @@ std::string usage() {
   kubectl autocanary retry NAME                 retry a failed revision from its first step
   kubectl autocanary pause NAME                 hold the canary where it is
   kubectl autocanary resume NAME                let it go on
-  kubectl autocanary status NAME [--timeout D]  wait for the end: exit 0 promoted, 1 aborted or failed, 2 timed out
+  kubectl autocanary status NAME [--timeout D]  wait for the end: exit 0 promoted, 1 aborted, failed or cancelled,
+                                                2 timed out
 
-Flags as kubectl has them: --kubeconfig FILE, --context NAME, -n/--namespace NS, -A/--all-namespaces.
+Flags as kubectl has them: --kubeconfig FILE, --context NAME, -n/--namespace NS, -A/--all-namespaces,
+--as USER, --as-group GROUP.
 promote, abort, retry, pause and resume wait --timeout (default 30s) for the coordinator to act.
 )";
 }

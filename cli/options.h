@@ -1,6 +1,6 @@
 // The plugin's command line, parsed purely: kubectl's global flags as kubectl
-// spells them (--kubeconfig, --context, -n/--namespace, -A/--all-namespaces)
-// and the subcommands' own.
+// spells them (--kubeconfig, --context, -n/--namespace, -A/--all-namespaces,
+// --as, --as-group) and the subcommands' own.
 #pragma once
 
 #include <chrono>
@@ -16,6 +16,8 @@ struct Options {
   std::vector<std::string> args;  // positional arguments after the command
   std::string kubeconfig;         // empty: $KUBECONFIG, then ~/.kube/config
   std::string context;
+  std::string as_user;                 // --as: impersonate this user
+  std::vector<std::string> as_groups;  // --as-group (repeatable), with --as
   std::string namespace_name;  // empty: the context's
   bool all_namespaces = false;
   std::string output;  // "", json, yaml

@@ -315,9 +315,11 @@ double HttpKubeClient::jitter() {
 
 namespace {
 
-httplib::Headers base_headers(const std::string& user_agent, const std::string& token) {
-  httplib::Headers headers{{"User-Agent", user_agent}, {"Accept", "application/json"}};
+httplib::Headers base_headers(const HttpKubeClientOptions& options, const std::string& token) {
+  httplib::Headers headers{{"User-Agent", options.user_agent}, {"Accept", "application/json"}};
   if (!token.empty()) headers.emplace("Authorization", "Bearer " + token);
+  if (!options.impersonate_user.empty()) headers.emplace("Impersonate-User", options.impersonate_user);
+  for (const std::string& group : options.impersonate_groups) headers.emplace("Impersonate-Group", group);
   return headers;
 }
 
@@ -353,7 +355,7 @@ Result<nlohmann::json> HttpKubeClient::call(const ApiRequest& api) {
     httplib::Request request;
     request.method = api.method;
     request.path = server_.base_path + api.target;
-    request.headers = base_headers(options_.user_agent, bearer_token(false));
+    request.headers = base_headers(options_, bearer_token(false));
     if (!api.body.empty()) {
       request.body = api.body;
       request.set_header("Content-Type", api.content_type);
@@ -565,7 +567,7 @@ Result<void> HttpKubeClient::watch(const ResourceRef& collection, const WatchOpt
   httplib::Request request;
   request.method = "GET";
   request.path = server_.base_path + with_query(path.value(), watch_query(effective));
-  request.headers = base_headers(options_.user_agent, bearer_token(false));
+  request.headers = base_headers(options_, bearer_token(false));
   request.response_handler = [&status](const httplib::Response& response) {
     status = response.status;
     return true;

@@ -36,6 +36,11 @@ struct HttpKubeClientOptions {
   std::chrono::seconds watch_read_slack{30};
   RetryPolicy retry;
   std::string user_agent;  // empty: "autocanary/<version>"
+  // Act as another user (and groups), as kubectl's --as/--as-group: the
+  // Impersonate-User and Impersonate-Group headers, which the apiserver
+  // honours only for a caller allowed to `impersonate`.
+  std::string impersonate_user;
+  std::vector<std::string> impersonate_groups;
   std::string field_manager = "autocanary";
   // Bound service-account tokens are replaced on disk well before they expire.
   std::chrono::seconds token_reread_interval{60};

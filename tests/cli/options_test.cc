@@ -31,6 +31,16 @@ TEST(Options, KubectlsGlobalFlagsInEachSpelling) {
   EXPECT_TRUE(ok({"get", "web", "-w"}).watch);
 }
 
+TEST(Options, ImpersonationAsKubectlSpellsIt) {
+  const Options options = ok({"list", "--as", "system:serviceaccount:shop:viewer", "--as-group=team-a",
+                              "--as-group", "system:authenticated"});
+  EXPECT_EQ(options.as_user, "system:serviceaccount:shop:viewer");
+  EXPECT_EQ(options.as_groups, (std::vector<std::string>{"team-a", "system:authenticated"}));
+  EXPECT_EQ(ok({"list", "--as=alice"}).as_user, "alice");
+  EXPECT_EQ(error({"list", "--as-group", "team-a"}), "--as-group needs --as (the user to act as)");
+  EXPECT_EQ(error({"list", "--as"}), "--as needs a value");
+}
+
 TEST(Options, StatusTimeoutIsADuration) {
   const Options options = ok({"status", "web", "--timeout", "90s"});
   EXPECT_EQ(options.timeout, std::chrono::seconds(90));

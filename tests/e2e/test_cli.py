@@ -462,6 +462,13 @@ def test_a_viewer_reads_but_may_not_promote(cluster, states, users):
         "edit (or admin) role"), refused.stderr
     assert f'User "system:serviceaccount:{ns}:viewer" cannot patch resource "canaries"' in refused.stderr
     assert canary_object(kube, ns, "web-waiting")["status"]["phase"] == "WaitingForApproval"
+    # An admin checks what the viewer may do, as with kubectl: --as.
+    as_viewer = ["-n", ns, "--as", f"system:serviceaccount:{ns}:viewer"]
+    assert states.run("get", "web-waiting", *as_viewer).returncode == 0
+    refused = states.run("promote", "web-waiting", *as_viewer)
+    assert refused.returncode == 1 and refused.stderr.startswith("permission denied: you may not patch"), \
+        refused.stderr
+    assert f'User "system:serviceaccount:{ns}:viewer" cannot patch resource "canaries"' in refused.stderr
 
 
 def test_an_editor_promotes_and_aborts(cluster, states, users):
