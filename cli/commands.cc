@@ -45,9 +45,9 @@ std::string explain(const kube::KubeError& error, const std::string& action, con
   return action + " " + resource_name(ref) + (ref.name.empty() ? "" : " " + ref.name) + ": " + error.describe();
 }
 
-// Why a namespace holds no canaries when it is not opted in (a label typo is
-// the usual cause): a line to add to a "not found" answer. Nothing when it is
-// opted in, or when the user may not read namespaces.
+// Why a namespace is not served (a label typo, or opted out): a line for a
+// "no canaries" answer or a warning. Nothing when it is served, or when the
+// user may not read namespaces.
 std::string opt_in_note(kube::KubeClient& client, const std::string& ns) {
   auto got = client.get(kube::namespaces(ns));
   if (!got) return "";
@@ -65,7 +65,6 @@ kube::Result<json> get_optional(kube::KubeClient& client, const kube::ResourceRe
 
 struct ReadError {
   std::string message;
-  bool no_canary = false;  // the Canary itself was not found
 };
 
 // Everything `get` shows; nullopt and a message when something could not be read.
@@ -74,7 +73,7 @@ std::variant<CanarySources, ReadError> read_sources(kube::KubeClient& client, co
   CanarySources sources;
   const auto canary_ref = policy::canaries(ns, name);
   auto canary = client.get(canary_ref);
-  if (!canary) return ReadError{explain(canary.error(), "get", canary_ref), canary.error().is_not_found()};
+  if (!canary) return ReadError{explain(canary.error(), "get", canary_ref)};
   sources.canary = std::move(canary).value();
   for (auto [ref, slot] : {std::pair{kube::deployments(ns, name), &sources.deployment},
                            std::pair{kube::deployments(ns, names::canary_name(name)), &sources.canary_deployment}}) {
@@ -239,7 +238,7 @@ int cmd_get(const Options& options, const std::string& ns, kube::KubeClient& cli
   };
   auto first = draw();
   if (auto* error = std::get_if<ReadError>(&first)) {
-    print(terminal.err, error->message + "\n" + (error->no_canary ? opt_in_note(client, ns) : ""));
+    print(terminal.err, error->message + "\n");
     return 1;
   }
   if (!options.watch) {
@@ -358,8 +357,7 @@ int cmd_status(const Options& options, const std::string& ns, kube::KubeClient& 
       return 1;
     }
     if (!deployment->is_object() && !canary.is_object()) {
-      print(terminal.err,
-            "no Deployment and no canary " + name + " in namespace " + ns + "\n" + opt_in_note(client, ns));
+      print(terminal.err, "no Deployment and no canary " + name + " in namespace " + ns + "\n");
       return 1;
     }
     const Outcome outcome = judge(canary, *deployment);
@@ -384,6 +382,9 @@ int cmd_status(const Options& options, const std::string& ns, kube::KubeClient& 
 
 int run_command(const Options& options, const std::string& ns, kube::KubeClient& client, const Terminal& terminal) {
   if (options.command == "list") return cmd_list(options, ns, client, terminal);
+  // A canary where autocanary does not act (the label mistyped, or the
+  // namespace opted out mid-canary) will not move, whatever is asked: first say so.
+  if (const std::string note = opt_in_note(client, ns); !note.empty()) print(terminal.err, "Warning: " + note);
   if (options.command == "get") return cmd_get(options, ns, client, terminal);
   if (options.command == "status") return cmd_status(options, ns, client, terminal);
   if (const auto verb = verb_from_string(options.command)) return cmd_steer(*verb, options, ns, client, terminal);

@@ -26,7 +26,7 @@ std::optional<std::string> opt_in_hint(const nlohmann::json& namespace_object) {
   const nlohmann::json* labels = common::labels(&namespace_object);
   if (const nlohmann::json* value = common::child(labels, key); value != nullptr && value->is_string()) {
     if (*value == "true") return std::nullopt;
-    if (*value == "false") return quoted + " has opted out (" + key + "=false)";
+    if (*value == "false") return quoted + " has opted out (" + key + "=false): autocanary does not act there";
     return quoted + " is labelled " + key + "=" + value->get<std::string>() +
            ": only \"true\" opts it in, so its Deployments roll out without a canary (" + opt_in + " --overwrite)";
   }

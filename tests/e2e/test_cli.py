@@ -280,7 +280,8 @@ def test_steering_refuses_what_the_state_does_not_take(cluster, states):
 
 def test_a_namespace_that_is_not_opted_in_is_named_as_the_reason_for_no_canaries(cluster, states):
     """The first thing a user types when nothing happened: the plugin says why
-    (here a typo of the label's key) and how to opt in."""
+    (here a typo of the label's key) and how to opt in; and a canary left in a
+    namespace that opted out mid-canary says it will not move."""
     kube, _, _ = cluster
     ns = unique("cli-typo")
     kube.create_namespace(ns, {"autocanary.io/enable": "true"})
@@ -292,10 +293,20 @@ def test_a_namespace_that_is_not_opted_in_is_named_as_the_reason_for_no_canaries
                                  f"did you mean autocanary.io/enabled? ({fix})\n")
         got = states.run("get", "web", "-n", ns)
         assert got.returncode == 1
-        assert got.stderr.endswith(f"did you mean autocanary.io/enabled? ({fix})\n"), got.stderr
+        assert got.stderr.startswith(f"Warning: namespace {ns} has label autocanary.io/enable: did you mean "
+                                     f"autocanary.io/enabled? ({fix})\nno canary web in namespace {ns}"), got.stderr
         kube.run("label", "namespace", ns, "autocanary.io/enable-", "autocanary.io/enabled=true")
         listed = states.run("list", "-n", ns)
         assert listed.stderr == f"No canaries found in namespace {ns}.\n", "opted in: nothing more to say"
+
+        roll(kube, ns, "web", WAITING)
+        settled(kube, ns, "web", "WaitingForApproval")
+        assert "Warning" not in states.run("get", "web", "-n", ns).stderr
+        kube.run("label", "namespace", ns, "--overwrite", "autocanary.io/enabled=false")
+        stuck = states.run("status", "web", "-n", ns, "--timeout", "1s")
+        assert stuck.returncode == 2, (stuck.stdout, stuck.stderr)
+        assert stuck.stderr.startswith(f"Warning: namespace {ns} has opted out (autocanary.io/enabled=false): "
+                                       "autocanary does not act there\n"), stuck.stderr
     finally:
         kube.run("delete", "namespace", ns, "--wait=false", check=False)
 

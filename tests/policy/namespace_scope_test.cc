@@ -42,7 +42,8 @@ TEST(OptInHintTest, EachWayOfMissingTheOptInIsNamedWithTheCommandThatOptsIn) {
   EXPECT_EQ(opt_in_hint(labelled("yes")),
             "namespace shop is labelled autocanary.io/enabled=yes: only \"true\" opts it in, so its Deployments roll "
             "out without a canary (kubectl label namespace shop autocanary.io/enabled=true --overwrite)");
-  EXPECT_EQ(opt_in_hint(labelled("false")), "namespace shop has opted out (autocanary.io/enabled=false)");
+  EXPECT_EQ(opt_in_hint(labelled("false")),
+            "namespace shop has opted out (autocanary.io/enabled=false): autocanary does not act there");
   EXPECT_EQ(opt_in_hint(with_metadata("shop", {{"autocanary.io/enable", "true"}})),
             "namespace shop has label autocanary.io/enable: did you mean autocanary.io/enabled? (kubectl label "
             "namespace shop autocanary.io/enabled=true)");
